@@ -1,0 +1,1 @@
+"""Seeds -> segmented units -> aligned annotations -> dataset."""

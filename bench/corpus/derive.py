@@ -1,0 +1,266 @@
+"""Seeds folder -> validated records -> Parquet DatasetDict with a dataset card."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.corpus.annotations import ANNOTATION_SUFFIX, read_annotations
+from bench.corpus.segment import segment
+from bench.errors import DataError
+from bench.io import dumps_json, replace_dir_atomic, sha256_json, staging_dir, write_text_atomic
+from bench.labels import LABELS, TASKS
+
+SCHEMA_VERSION = 1
+SPLIT = "train"
+PARQUET = f"data/{SPLIT}.parquet"
+INFO = "dataset_info.json"
+COLUMNS = {  # name -> datasets feature dtype ("label" is a ClassLabel)
+    "id": "string",
+    "article": "string",
+    "group": "string",
+    "unit": "int32",
+    "kind": "string",
+    "sentence": "string",
+    "sentence_start": "int32",
+    "sentence_end": "int32",
+    "evidence": "string",
+    "start": "int32",
+    "end": "int32",
+    "holder": "string",
+    "target": "string",
+    "speaker": "string",
+    "label": "label",
+}
+
+
+@dataclass(frozen=True)
+class Derived:
+    records: list[dict]
+    excluded: list[dict]
+    articles: list[str]
+    content_hash: str
+    guidelines: str = ""
+    counts: dict = field(default_factory=dict)
+
+
+def features():
+    import datasets
+
+    return datasets.Features(
+        {
+            name: datasets.ClassLabel(names=list(LABELS)) if dtype == "label" else datasets.Value(dtype)
+            for name, dtype in COLUMNS.items()
+        }
+    )
+
+
+def _read_article(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path}: not UTF-8 (invalid byte at offset {exc.start}); re-save the article as UTF-8"
+        ) from None
+    if not text.strip():
+        raise DataError(f"{path}: the article is empty; add its text or remove the file")
+    return text
+
+
+def find_articles(seeds: Path) -> list[tuple[Path, Path]]:
+    """Pairs of (article.txt, article.annotations.jsonl); every file must have its partner."""
+    seeds = Path(seeds)
+    if not seeds.is_dir():
+        raise DataError(f"{seeds}: seeds folder not found; pass --seeds DIR")
+    texts = sorted(seeds.glob("*.txt"))
+    if not texts:
+        raise DataError(f"{seeds}: no articles (*.txt); add one with its {ANNOTATION_SUFFIX}")
+    pairs = []
+    for text in texts:
+        ann = text.with_name(text.stem + ANNOTATION_SUFFIX)
+        if not ann.is_file():
+            raise DataError(
+                f"{text}: article has no annotation file; create {ann.name} beside it "
+                "(see seeds/GUIDELINES.md)"
+            )
+        pairs.append((text, ann))
+    for ann in sorted(seeds.glob(f"*{ANNOTATION_SUFFIX}")):
+        stem = ann.name[: -len(ANNOTATION_SUFFIX)]
+        if not ann.with_name(stem + ".txt").is_file():
+            raise DataError(f"{ann}: annotation file has no article; add {stem}.txt or remove it")
+    return pairs
+
+
+def _guidelines_summary(seeds: Path) -> str:
+    path = seeds / "GUIDELINES.md"
+    if not path.is_file():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    marker = "## Summary"
+    if marker not in text:
+        return ""
+    body = text.split(marker, 1)[1]
+    return body.split("\n## ", 1)[0].strip()
+
+
+def derive(seeds: Path) -> Derived:
+    """Read every article and its annotations; validate and align them."""
+    seeds = Path(seeds)
+    records, excluded, articles = [], [], []
+    for text_path, ann_path in find_articles(seeds):
+        article = text_path.stem
+        text = _read_article(text_path)
+        units = segment(text)
+        for item in read_annotations(ann_path, text, units):
+            if item.exclude is not None:
+                excluded.append({"id": item.id, "article": article, "text": item.unit.text,
+                                 "reason": item.exclude})
+                continue
+            unit = item.unit
+            records.append(
+                {
+                    "id": item.id,
+                    "article": article,
+                    "group": f"{article}#{unit.index:03d}",
+                    "unit": unit.index,
+                    "kind": unit.kind,
+                    "sentence": unit.text,
+                    "sentence_start": unit.start,
+                    "sentence_end": unit.end,
+                    "evidence": item.evidence,
+                    "start": item.start,
+                    "end": item.end,
+                    "holder": item.holder,
+                    "target": item.target,
+                    "speaker": unit.speaker or "",
+                    "label": item.label,
+                }
+            )
+        articles.append(article)
+    ids = Counter(r["id"] for r in records)
+    dup = [i for i, n in ids.items() if n > 1]
+    if dup:
+        raise DataError(f"{seeds}: id {dup[0]!r} is used in more than one article; ids must be unique")
+    records.sort(key=lambda r: (r["article"], r["start"], r["id"]))
+    content_hash = sha256_json({"schema": SCHEMA_VERSION, "columns": COLUMNS, "labels": LABELS,
+                                "records": records})
+    return Derived(records, excluded, articles, content_hash, _guidelines_summary(seeds),
+                   counts(records))
+
+
+def counts(records: list[dict]) -> dict:
+    out = {
+        "items": len(records),
+        "groups": len({r["group"] for r in records}),
+        "label": dict(Counter(r["label"] for r in records).most_common()),
+        "holder": dict(Counter(r["holder"] or "(none: fact)" for r in records).most_common()),
+        "target": dict(Counter(r["target"] for r in records).most_common()),
+        "task": {},
+    }
+    for task in TASKS.values():
+        kept = Counter(task.mapping[r["label"]] for r in records if r["label"] in task.mapping)
+        out["task"][task.name] = {lab: kept.get(lab, 0) for lab in task.labels}
+    return out
+
+
+def stored_hash(out: Path) -> str | None:
+    """The content hash of the dataset in ``out``, or None when it is missing or incomplete."""
+    import json
+
+    info = Path(out) / INFO
+    if not info.is_file() or not (Path(out) / PARQUET).is_file():
+        return None
+    try:
+        return json.loads(info.read_text(encoding="utf-8")).get("content_hash")
+    except (ValueError, OSError):
+        return None
+
+
+def _table(derived: Derived):
+    import datasets
+
+    rows = [{**r, "label": LABELS.index(r["label"])} for r in derived.records]
+    return datasets.Dataset.from_list(rows, features=features()).data.table
+
+
+def render_card(derived: Derived) -> str:
+    c = derived.counts
+
+    def table(title: str, mapping: dict) -> list[str]:
+        lines = [f"| {title} | items |", "|---|---:|"]
+        lines += [f"| {k} | {v} |" for k, v in mapping.items()]
+        return lines + [""]
+
+    lines = [
+        "---",
+        "configs:",
+        "- config_name: default",
+        "  data_files:",
+        f"  - split: {SPLIT}",
+        f"    path: {PARQUET}",
+        "---",
+        "",
+        "# stance-bench seed dataset",
+        "",
+        "Statements from news articles, each with who holds a stance (holder), about what",
+        "(target), and a label: support, condemn, skeptical, or fact. Derived by",
+        "`stance-bench derive` from `seeds/`; do not edit by hand.",
+        "",
+        f"- content hash: `{derived.content_hash}`",
+        f"- articles: {len(derived.articles)} ({', '.join(derived.articles)})",
+        f"- items: {c['items']} in {c['groups']} sentence groups; "
+        f"units excluded: {len(derived.excluded)}",
+        "",
+        "## Labels",
+        "",
+        *table("label", c["label"]),
+        "## Tasks",
+        "",
+        "| task | " + " | ".join(["labels"]) + " |",
+        "|---|---|",
+        *[f"| {name} | " + ", ".join(f"{k}: {v}" for k, v in per.items()) + " |"
+          for name, per in c["task"].items()],
+        "",
+        "## Holders",
+        "",
+        *table("holder", c["holder"]),
+        "## Targets",
+        "",
+        *table("target", c["target"]),
+    ]
+    if derived.excluded:
+        lines += ["## Excluded units", ""]
+        lines += [f"- {e['id']}: {e['text']!r}: {e['reason']}" for e in derived.excluded]
+        lines.append("")
+    if derived.guidelines:
+        lines += ["## Annotation guidelines (summary)", "", derived.guidelines, ""]
+    return "\n".join(lines)
+
+
+def write(derived: Derived, out: Path) -> bool:
+    """Write the dataset to ``out`` atomically; returns False when it was already up to date."""
+    import pyarrow.parquet as pq
+
+    out = Path(out)
+    card = render_card(derived)
+    if stored_hash(out) == derived.content_hash:
+        readme = out / "README.md"
+        if readme.is_file() and readme.read_text(encoding="utf-8") == card:
+            return False
+        write_text_atomic(readme, card)  # the guidelines changed, the data did not
+        return True
+    stage = staging_dir(out)
+    (stage / "data").mkdir()
+    pq.write_table(_table(derived), stage / PARQUET)
+    write_text_atomic(stage / "README.md", card)
+    write_text_atomic(stage / INFO, dumps_json({
+        "content_hash": derived.content_hash,
+        "schema_version": SCHEMA_VERSION,
+        "splits": {SPLIT: PARQUET},
+        "counts": derived.counts,
+        "excluded": derived.excluded,
+    }))
+    replace_dir_atomic(stage, out)
+    return True

@@ -1,0 +1,29 @@
+"""One exception family. Only ``bench.cli`` turns these into messages and exit codes."""
+
+from __future__ import annotations
+
+
+class BenchError(Exception):
+    """Base class: a problem the user can fix. ``str(err)`` is the one-line message."""
+
+    exit_code = 2
+
+
+class DataError(BenchError):
+    """Seeds, annotations or an input dataset are malformed."""
+
+
+class ConfigError(BenchError):
+    """A config file is missing, malformed or holds a bad value."""
+
+
+class ProtocolError(BenchError):
+    """The evaluation protocol cannot be applied to this data."""
+
+
+class ModelError(BenchError):
+    """A model name or factory cannot be resolved or built."""
+
+
+class RunError(BenchError):
+    """A run folder is missing, incomplete or inconsistent."""

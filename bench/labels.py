@@ -1,0 +1,37 @@
+"""The label set and the task views of it. Declared once, used everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LABELS: tuple[str, ...] = ("support", "condemn", "skeptical", "fact")
+STANCE_LABELS: tuple[str, ...] = ("support", "condemn", "skeptical")
+
+
+@dataclass(frozen=True)
+class Task:
+    """A view of the dataset: which gold labels it keeps and how it renames them."""
+
+    name: str
+    labels: tuple[str, ...]
+    mapping: dict[str, str]  # gold label -> task label; gold labels absent here are dropped
+    description: str
+
+
+TASKS: dict[str, Task] = {
+    "joint": Task(
+        "joint", LABELS, {lab: lab for lab in LABELS}, "four labels: support, condemn, skeptical, fact"
+    ),
+    "stance": Task(
+        "stance",
+        STANCE_LABELS,
+        {lab: lab for lab in STANCE_LABELS},
+        "stance items only: support, condemn, skeptical",
+    ),
+    "fact": Task(
+        "fact",
+        ("stance", "fact"),
+        {**{lab: "stance" for lab in STANCE_LABELS}, "fact": "fact"},
+        "fact vs. stance (any of support, condemn, skeptical)",
+    ),
+}
