@@ -22,16 +22,27 @@ def _cmd_derive(args: argparse.Namespace) -> int:
     state = "wrote" if written else "up to date:"
     c = derived.counts
     labels = ", ".join(f"{k} {v}" for k, v in c["label"].items())
-    print(f"{state} {args.out} ({c['items']} items, {c['groups']} groups; {labels}; "
-          f"hash {derived.content_hash[:12]})")
+    print(
+        f"{state} {args.out} ({c['items']} items, {c['groups']} groups; {labels}; "
+        f"hash {derived.content_hash[:12]})"
+    )
     return 0
 
 
 def _add_data_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seeds", type=Path, default=Path("seeds"),
-                   help="folder of articles and annotations (default: seeds)")
-    p.add_argument("--data", dest="out", type=Path, default=Path("data/derived"),
-                   help="folder of the derived dataset (default: data/derived)")
+    p.add_argument(
+        "--seeds",
+        type=Path,
+        default=Path("seeds"),
+        help="folder of articles and annotations (default: seeds)",
+    )
+    p.add_argument(
+        "--data",
+        dest="out",
+        type=Path,
+        default=Path("data/derived"),
+        help="folder of the derived dataset (default: data/derived)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,10 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("derive", help="derive the labeled dataset from seeds/")
-    p.add_argument("--seeds", type=Path, default=Path("seeds"),
-                   help="folder of articles and annotations (default: seeds)")
-    p.add_argument("--out", type=Path, default=Path("data/derived"),
-                   help="output folder (default: data/derived)")
+    p.add_argument(
+        "--seeds",
+        type=Path,
+        default=Path("seeds"),
+        help="folder of articles and annotations (default: seeds)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("data/derived"),
+        help="output folder (default: data/derived)",
+    )
     p.set_defaults(func=_cmd_derive)
     return parser
 
@@ -64,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stance-bench: error: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print("stance-bench: interrupted; completed outputs were kept, partial ones removed",
-              file=sys.stderr)
+        print(
+            "stance-bench: interrupted; completed outputs were kept, partial ones removed",
+            file=sys.stderr,
+        )
         return 130

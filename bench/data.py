@@ -42,8 +42,9 @@ def seed_frame(parquet: Path, task: str):
     return task_view(frame, task)
 
 
-def load_dataset(task: str = "joint", seeds: Path | str = DEFAULT_SEEDS,
-                 data_dir: Path | str = DEFAULT_DATA):
+def load_dataset(
+    task: str = "joint", seeds: Path | str = DEFAULT_SEEDS, data_dir: Path | str = DEFAULT_DATA
+):
     """The derived dataset for ``task`` as a ``datasets.DatasetDict`` (derived when stale).
 
     Labels are a ``ClassLabel`` of the task's label names; ``.to_pandas()`` works on each split.

@@ -20,7 +20,10 @@ class Task:
 
 TASKS: dict[str, Task] = {
     "joint": Task(
-        "joint", LABELS, {lab: lab for lab in LABELS}, "four labels: support, condemn, skeptical, fact"
+        "joint",
+        LABELS,
+        {lab: lab for lab in LABELS},
+        "four labels: support, condemn, skeptical, fact",
     ),
     "stance": Task(
         "stance",

@@ -115,7 +115,7 @@ def _locate(path: Path, lineno: int, row: dict, text: str) -> int:
         if text[at : at + len(quote)] != quote:
             raise DataError(
                 f"{where}: evidence of {row['id']!r} is not at offset {at}; "
-                f"found there {text[at:at + len(quote)]!r}"
+                f"found there {text[at : at + len(quote)]!r}"
             )
         return at
     hits, at = [], text.find(quote)
@@ -130,7 +130,7 @@ def _locate(path: Path, lineno: int, row: dict, text: str) -> int:
     if len(hits) > 1:
         raise DataError(
             f"{where}: evidence of {row['id']!r} occurs {len(hits)} times (offsets "
-            f"{', '.join(map(str, hits))}); add \"offset\": N to say which"
+            f'{", ".join(map(str, hits))}); add "offset": N to say which'
         )
     return hits[0]
 
@@ -187,6 +187,6 @@ def read_annotations(path: Path, text: str, units: list[Unit]) -> list[Item]:
         if unit.index not in covered:
             raise DataError(
                 f"{path}: sentence {unit.index} at offset {unit.start} is not annotated "
-                f"({unit.text[:60]!r}); add an item or an \"exclude\" line with a reason"
+                f'({unit.text[:60]!r}); add an item or an "exclude" line with a reason'
             )
     return items

@@ -50,7 +50,9 @@ def features():
 
     return datasets.Features(
         {
-            name: datasets.ClassLabel(names=list(LABELS)) if dtype == "label" else datasets.Value(dtype)
+            name: datasets.ClassLabel(names=list(LABELS))
+            if dtype == "label"
+            else datasets.Value(dtype)
             for name, dtype in COLUMNS.items()
         }
     )
@@ -115,8 +117,14 @@ def derive(seeds: Path) -> Derived:
         units = segment(text)
         for item in read_annotations(ann_path, text, units):
             if item.exclude is not None:
-                excluded.append({"id": item.id, "article": article, "text": item.unit.text,
-                                 "reason": item.exclude})
+                excluded.append(
+                    {
+                        "id": item.id,
+                        "article": article,
+                        "text": item.unit.text,
+                        "reason": item.exclude,
+                    }
+                )
                 continue
             unit = item.unit
             records.append(
@@ -142,12 +150,16 @@ def derive(seeds: Path) -> Derived:
     ids = Counter(r["id"] for r in records)
     dup = [i for i, n in ids.items() if n > 1]
     if dup:
-        raise DataError(f"{seeds}: id {dup[0]!r} is used in more than one article; ids must be unique")
+        raise DataError(
+            f"{seeds}: id {dup[0]!r} is used in more than one article; ids must be unique"
+        )
     records.sort(key=lambda r: (r["article"], r["start"], r["id"]))
-    content_hash = sha256_json({"schema": SCHEMA_VERSION, "columns": COLUMNS, "labels": LABELS,
-                                "records": records})
-    return Derived(records, excluded, articles, content_hash, _guidelines_summary(seeds),
-                   counts(records))
+    content_hash = sha256_json(
+        {"schema": SCHEMA_VERSION, "columns": COLUMNS, "labels": LABELS, "records": records}
+    )
+    return Derived(
+        records, excluded, articles, content_hash, _guidelines_summary(seeds), counts(records)
+    )
 
 
 def counts(records: list[dict]) -> dict:
@@ -220,8 +232,10 @@ def render_card(derived: Derived) -> str:
         "",
         "| task | " + " | ".join(["labels"]) + " |",
         "|---|---|",
-        *[f"| {name} | " + ", ".join(f"{k}: {v}" for k, v in per.items()) + " |"
-          for name, per in c["task"].items()],
+        *[
+            f"| {name} | " + ", ".join(f"{k}: {v}" for k, v in per.items()) + " |"
+            for name, per in c["task"].items()
+        ],
         "",
         "## Holders",
         "",
@@ -255,12 +269,17 @@ def write(derived: Derived, out: Path) -> bool:
     (stage / "data").mkdir()
     pq.write_table(_table(derived), stage / PARQUET)
     write_text_atomic(stage / "README.md", card)
-    write_text_atomic(stage / INFO, dumps_json({
-        "content_hash": derived.content_hash,
-        "schema_version": SCHEMA_VERSION,
-        "splits": {SPLIT: PARQUET},
-        "counts": derived.counts,
-        "excluded": derived.excluded,
-    }))
+    write_text_atomic(
+        stage / INFO,
+        dumps_json(
+            {
+                "content_hash": derived.content_hash,
+                "schema_version": SCHEMA_VERSION,
+                "splits": {SPLIT: PARQUET},
+                "counts": derived.counts,
+                "excluded": derived.excluded,
+            }
+        ),
+    )
     replace_dir_atomic(stage, out)
     return True

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 _FINAL_PUNCT = ".!?…"
 _CLOSERS = "\"'”’»)]"
-_OPEN_QUOTES = "“\""
+_OPEN_QUOTES = '“"'
 _NAME = r"(?:[A-Z][\w’'.-]*)(?: (?:[A-Z][\w’'.-]*|de|van|von|al-\w+))*"
 _SAY = r"(?:said|says|stated|added|noted|stressed|told [\w ]+?|wrote|commented(?: on [^:“\"]+)?)"
 _AFTER_QUOTE = re.compile(
