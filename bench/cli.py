@@ -29,20 +29,35 @@ def _cmd_derive(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_data_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--seeds",
-        type=Path,
-        default=Path("seeds"),
-        help="folder of articles and annotations (default: seeds)",
+def _cmd_run(args: argparse.Namespace) -> int:
+    from bench.config import load_configs
+    from bench.io import write_text_atomic
+    from bench.report import leaderboard
+    from bench.runner import run_configs
+
+    configs = load_configs(args.configs or [Path("configs")])
+    results = run_configs(
+        configs, args.out, n_jobs=args.n_jobs, force=args.force, progress=not args.quiet
     )
-    p.add_argument(
-        "--data",
-        dest="out",
-        type=Path,
-        default=Path("data/derived"),
-        help="folder of the derived dataset (default: data/derived)",
+    rows = leaderboard.entries([(r.metrics, r.manifest) for r in results])
+    reused = sum(r.reused for r in results)
+    write_text_atomic(args.out / "leaderboard.md", leaderboard.render_markdown(rows))
+    write_text_atomic(args.out / "leaderboard.csv", leaderboard.render_csv(rows))
+    print(leaderboard.render_text(rows), end="")
+    print(
+        f"\n{len(results)} run(s) in {args.out}/ ({reused} unchanged, reused); "
+        f"leaderboard: {args.out / 'leaderboard.md'}"
     )
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from bench.report import write_reports
+
+    for run_dir in args.runs:
+        for path in write_reports(run_dir):
+            print(f"wrote {path}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +83,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="output folder (default: data/derived)",
     )
     p.set_defaults(func=_cmd_derive)
+
+    p = sub.add_parser("run", help="run experiments from configs and print a leaderboard")
+    p.add_argument(
+        "configs",
+        nargs="*",
+        type=Path,
+        metavar="CONFIG_OR_DIR",
+        help="config files or folders of them (default: configs/)",
+    )
+    p.add_argument(
+        "--n-jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="folds fitted in parallel (results are identical for any N)",
+    )
+    p.add_argument("--out", type=Path, default=Path("runs"), help="runs folder (default: runs)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="re-run even when a complete run of the same config and data exists",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("report", help="re-render report.md and report.html of run folders")
+    p.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR")
+    p.set_defaults(func=_cmd_report)
     return parser
 
 

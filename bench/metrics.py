@@ -1,0 +1,215 @@
+"""Metrics from one core: confusion counts -> every score, for one matrix or a stack.
+
+``scores(cm)`` takes confusion matrices of shape (..., L, L) (rows gold, columns
+predicted), so the same code scores a run, each fold, and a thousand bootstrap resamples
+at once. Named scores are higher-better (``*_score`` in scikit-learn's sense) except
+``log_loss``. Undefined values (kappa when chance agreement is 1) are NaN here and null
+in JSON. Conventions follow scikit-learn with ``zero_division=0``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+NAMED = ("accuracy", "macro_f1", "f_avg", "kappa")  # computed from confusion counts
+HIGHER_IS_BETTER = {
+    "accuracy": True,
+    "macro_f1": True,
+    "f_avg": True,
+    "kappa": True,
+    "log_loss": False,
+}
+DECIMALS = 10
+_EPS = np.finfo(np.float64).eps
+
+
+def confusion(gold: np.ndarray, pred: np.ndarray, n_labels: int) -> np.ndarray:
+    """Confusion counts for label indices; rows gold, columns predicted."""
+    codes = np.asarray(gold, dtype=np.int64) * n_labels + np.asarray(pred, dtype=np.int64)
+    return np.bincount(codes, minlength=n_labels * n_labels).reshape(n_labels, n_labels)
+
+
+def _div(num, den):
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    return np.divide(num, den, out=np.zeros(np.broadcast(num, den).shape), where=den != 0)
+
+
+def scores(cm: np.ndarray, f_avg_idx) -> dict[str, np.ndarray]:
+    """Every confusion-based score for a matrix (L, L) or a stack (..., L, L)."""
+    cm = np.asarray(cm, dtype=np.float64)
+    tp = np.diagonal(cm, axis1=-2, axis2=-1)
+    support = cm.sum(axis=-1)
+    predicted = cm.sum(axis=-2)
+    n = support.sum(axis=-1)
+    precision = _div(tp, predicted)
+    recall = _div(tp, support)
+    f1 = _div(2 * precision * recall, precision + recall)
+    po = _div(tp.sum(axis=-1), n)
+    pe = _div((support * predicted).sum(axis=-1), n * n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa = np.where(pe < 1, (po - pe) / np.where(pe < 1, 1 - pe, 1), np.nan)
+    return {
+        "accuracy": po,
+        "macro_f1": f1.mean(axis=-1),
+        "f_avg": f1[..., list(f_avg_idx)].mean(axis=-1),
+        "kappa": kappa,
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "support": support,
+    }
+
+
+def _nll(proba: np.ndarray, gold: np.ndarray) -> np.ndarray:
+    """Negative log-likelihood of the gold label per row; clipped at eps, rows renormalised."""
+    proba = np.clip(np.asarray(proba, dtype=np.float64), _EPS, 1 - _EPS)
+    proba = proba / proba.sum(axis=1, keepdims=True)
+    return -np.log(proba[np.arange(len(gold)), gold])
+
+
+def log_loss(proba: np.ndarray, gold: np.ndarray) -> float:
+    """Mean negative log-likelihood of the gold label (scikit-learn's ``log_loss``)."""
+    return float(_nll(proba, gold).mean())
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Pooled out-of-fold predictions: one row per (repeat, tested example)."""
+
+    ids: np.ndarray
+    groups: np.ndarray
+    repeat: np.ndarray
+    fold: np.ndarray
+    gold: np.ndarray  # label indices
+    pred: np.ndarray
+    proba: np.ndarray | None  # (rows, labels) or None when the model gives no probabilities
+
+
+def _clean(x):
+    """Round floats for stable JSON; NaN becomes None."""
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _clean(x.tolist())
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return None if np.isnan(x) else round(float(x), DECIMALS) + 0.0
+    return x
+
+
+def bootstrap(
+    p: Predictions, labels, f_avg_idx, n_boot: int, level: float, random_state: int
+) -> dict:
+    """Percentile CIs from a cluster bootstrap: sentence groups are resampled with
+    replacement, each carrying all its predictions (every repeat), and every metric is
+    recomputed on each resample."""
+    if n_boot == 0:
+        return {}
+    L = len(labels)
+    _, g = np.unique(p.groups, return_inverse=True)
+    G = g.max() + 1
+    codes = g * L * L + p.gold * L + p.pred
+    per_group = np.bincount(codes, minlength=G * L * L).reshape(G, L * L).astype(np.float64)
+    ll = None
+    if p.proba is not None:
+        nll = _nll(p.proba, p.gold)
+        ll = (np.bincount(g, weights=nll, minlength=G), np.bincount(g, minlength=G))
+    rng = np.random.default_rng(random_state)
+    cms = np.empty((n_boot, L * L))
+    lls = np.empty(n_boot)
+    chunk = max(1, min(n_boot, 2_000_000 // max(G, 1)))
+    for start in range(0, n_boot, chunk):
+        stop = min(n_boot, start + chunk)
+        draws = rng.integers(0, G, size=(stop - start, G))
+        weights = np.stack([np.bincount(d, minlength=G) for d in draws]).astype(np.float64)
+        cms[start:stop] = weights @ per_group
+        if ll is not None:
+            lls[start:stop] = (weights @ ll[0]) / (weights @ ll[1])
+    s = scores(cms.reshape(n_boot, L, L), f_avg_idx)
+    alpha = (1 - level) / 2
+
+    def interval(values):
+        values = values[~np.isnan(values)]
+        if len(values) == 0:
+            return [None, None]
+        return np.quantile(values, [alpha, 1 - alpha]).tolist()
+
+    out = {name: interval(s[name]) for name in NAMED}
+    out["per_class_f1"] = {lab: interval(s["f1"][:, i]) for i, lab in enumerate(labels)}
+    if ll is not None:
+        out["log_loss"] = interval(lls)
+    return out
+
+
+def evaluate(
+    p: Predictions,
+    labels,
+    f_avg_labels,
+    *,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    random_state: int = 0,
+) -> dict:
+    """All metrics of a run: pooled, per class, per repeat (mean and std), per fold, CIs."""
+    labels = list(labels)
+    L = len(labels)
+    f_idx = [labels.index(lab) for lab in f_avg_labels]
+    cm = confusion(p.gold, p.pred, L)
+    pooled = scores(cm, f_idx)
+    result = {
+        "labels": labels,
+        "f_avg_labels": list(f_avg_labels),
+        "n_predictions": int(len(p.gold)),
+        "n_examples": int(len(np.unique(p.ids))),
+        "n_groups": int(len(np.unique(p.groups))),
+        "pooled": {name: pooled[name] for name in NAMED},
+        "per_class": {
+            lab: {
+                "precision": pooled["precision"][i],
+                "recall": pooled["recall"][i],
+                "f1": pooled["f1"][i],
+                "support": int(pooled["support"][i]),
+            }
+            for i, lab in enumerate(labels)
+        },
+        "confusion_matrix": cm.tolist(),
+    }
+    if p.proba is not None:
+        result["pooled"]["log_loss"] = log_loss(p.proba, p.gold)
+
+    per_fold = []
+    for r, f in sorted(set(zip(p.repeat.tolist(), p.fold.tolist(), strict=True))):
+        mask = (p.repeat == r) & (p.fold == f)
+        s = scores(confusion(p.gold[mask], p.pred[mask], L), f_idx)
+        per_fold.append(
+            {"repeat": r, "fold": f, "n_test": int(mask.sum()), **{name: s[name] for name in NAMED}}
+        )
+    result["per_fold"] = per_fold
+
+    repeats = sorted(set(p.repeat.tolist()))
+    per_repeat = []
+    for r in repeats:
+        mask = p.repeat == r
+        s = scores(confusion(p.gold[mask], p.pred[mask], L), f_idx)
+        row = {name: float(s[name]) for name in NAMED}
+        if p.proba is not None:
+            row["log_loss"] = log_loss(p.proba[mask], p.gold[mask])
+        per_repeat.append(row)
+    result["repeats"] = {
+        name: {
+            "mean": float(np.nanmean(vals)) if not np.all(np.isnan(vals)) else np.nan,
+            "std": float(np.nanstd(vals, ddof=1)) if np.sum(~np.isnan(vals)) > 1 else 0.0,
+        }
+        for name in per_repeat[0]
+        for vals in [np.array([row[name] for row in per_repeat], dtype=np.float64)]
+    }
+    result["n_repeats"] = len(repeats)
+    result["ci_level"] = level
+    result["ci"] = bootstrap(p, labels, f_idx, n_boot, level, random_state)
+    return _clean(result)

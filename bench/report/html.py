@@ -1,0 +1,182 @@
+"""A run's report as one self-contained HTML page: no scripts, no external files.
+
+Charts are inline SVG drawn here (a heat map is a coloured table, bars are rectangles):
+deterministic bytes, escaped text, and no plotting library to import per run.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from bench.report.format import METRIC_NAMES, ci, num
+
+STYLE = """
+body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
+h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em}
+th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.cm td{min-width:4em;text-align:center}mark{background:#fff0a8}
+.small{color:#666;font-size:.9em}
+"""
+
+
+def _table(header, rows, numeric=()) -> str:
+    head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
+    body = []
+    for row in rows:
+        cells = "".join(
+            f'<td class="n">{escape(str(c))}</td>' if i in numeric else f"<td>{c}</td>"
+            for i, c in enumerate(row)
+        )
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def heatmap(labels, matrix) -> str:
+    """Confusion matrix as a table whose cells are shaded by their share of the gold row."""
+    head = "".join(f"<th>{escape(lab)}</th>" for lab in labels)
+    rows = []
+    for lab, row in zip(labels, matrix, strict=True):
+        total = sum(row) or 1
+        cells = []
+        for j, v in enumerate(row):
+            share = v / total
+            hue = 140 if labels[j] == lab else 8
+            cells.append(
+                f'<td style="background:hsla({hue},65%,45%,{share:.3f});'
+                f'color:{"#fff" if share > 0.55 else "#222"}" '
+                f'title="{v} of {total} ({share:.0%})">{v}</td>'
+            )
+        rows.append(f"<tr><th>{escape(lab)}</th>{''.join(cells)}</tr>")
+    return f'<table class="cm"><tr><th>gold \\ predicted</th>{head}</tr>{"".join(rows)}</table>'
+
+
+def bars(items, width: int = 520, label_width: int = 150, title: str = "") -> str:
+    """Horizontal bars in [0, 1] with CI whiskers. ``items``: (name, value, (lo, hi) | None)."""
+    row_h, pad = 26, 20
+    plot_w = width - label_width - 60
+    height = pad * 2 + row_h * len(items)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" aria-label="{escape(title)}">'
+    ]
+    for tick in (0, 0.25, 0.5, 0.75, 1.0):
+        x = label_width + tick * plot_w
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{pad - 6}" x2="{x:.1f}" y2="{height - pad + 4}" '
+            'stroke="#ddd"/>'
+        )
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - 4}" font-size="10" '
+            f'text-anchor="middle" fill="#666">{tick:g}</text>'
+        )
+    for i, (name, value, interval) in enumerate(items):
+        y = pad + i * row_h
+        v = value or 0.0
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + 15}" font-size="12" '
+            f'text-anchor="end">{escape(str(name))}</text>'
+        )
+        parts.append(
+            f'<rect x="{label_width}" y="{y + 4}" width="{v * plot_w:.1f}" height="16" '
+            'fill="#4a7bd0"/>'
+        )
+        if interval and interval[0] is not None:
+            x0, x1 = label_width + interval[0] * plot_w, label_width + interval[1] * plot_w
+            parts.append(
+                f'<line x1="{x0:.1f}" y1="{y + 12}" x2="{x1:.1f}" y2="{y + 12}" '
+                'stroke="#111" stroke-width="1.5"/>'
+            )
+            for x in (x0, x1):
+                parts.append(
+                    f'<line x1="{x:.1f}" y1="{y + 6}" x2="{x:.1f}" y2="{y + 18}" '
+                    'stroke="#111" stroke-width="1.5"/>'
+                )
+        parts.append(f'<text x="{width - 52}" y="{y + 15}" font-size="11">{num(value)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _highlight(text: str, evidence: str | None) -> str:
+    if evidence and evidence in text:
+        before, _, after = text.partition(evidence)
+        return f"{escape(before)}<mark>{escape(evidence)}</mark>{escape(after)}"
+    return escape(text)
+
+
+def page(title: str, body: str) -> str:
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+        f"<body>{body}</body></html>\n"
+    )
+
+
+def render(data) -> str:
+    m = data.metrics
+    level = int(round(m.get("ci_level", 0.95) * 100))
+    proto = m["protocol"]
+    out = [
+        f"<h1>{escape(m['config'])}</h1>",
+        f"<p>Model <code>{escape(m['model'])}</code> on task <code>{escape(m['task'])}</code>; "
+        f"{escape(proto['kind'])}, {proto['n_folds']} folds, {m['n_repeats']} repeat(s); "
+        f"{m['n_examples']} examples in {m['n_groups']} groups.</p>",
+        f"<h2>Scores (pooled; {level}% bootstrap CI; mean ± std over repeats)</h2>",
+    ]
+    rows = []
+    for name in ("macro_f1", "accuracy", "f_avg", "kappa", "log_loss"):
+        if name in m["pooled"]:
+            rep = m["repeats"].get(name, {})
+            rows.append(
+                [
+                    escape(METRIC_NAMES[name] + (" (primary)" if name == m["primary"] else "")),
+                    num(m["pooled"][name]),
+                    ci(m["ci"].get(name)),
+                    f"{num(rep.get('mean'))} ± {num(rep.get('std'))}",
+                ]
+            )
+    out.append(_table(["metric", "pooled", f"{level}% CI", "mean ± std"], rows, numeric={1, 3}))
+    out.append("<h2>Confusion matrix</h2>")
+    out.append(heatmap(m["labels"], m["confusion_matrix"]))
+    out.append(f"<h2>Per-class F1 with {level}% CI</h2>")
+    per_ci = m["ci"].get("per_class_f1", {})
+    out.append(
+        bars(
+            [(lab, c["f1"], per_ci.get(lab)) for lab, c in m["per_class"].items()],
+            title="per-class F1",
+        )
+    )
+    out.append(
+        _table(
+            ["label", "precision", "recall", "F1", "support"],
+            [
+                [escape(lab), num(c["precision"]), num(c["recall"]), num(c["f1"]), c["support"]]
+                for lab, c in m["per_class"].items()
+            ],
+            numeric={1, 2, 3, 4},
+        )
+    )
+    if data.misclassified:
+        out.append(f"<h2>Misclassified examples ({len(data.misclassified)})</h2>")
+        out.append(
+            _table(
+                ["id", "gold", "predicted", "wrong", "target", "text (evidence marked)"],
+                [
+                    [
+                        escape(r["id"]),
+                        escape(r["gold"]),
+                        escape(r["predicted"]),
+                        f"{r['wrong']}/{r['of']}",
+                        escape(r["target"]),
+                        _highlight(r["text"], r.get("evidence")),
+                    ]
+                    for r in data.misclassified
+                ],
+                numeric={3},
+            )
+        )
+    out.append(
+        f'<p class="small">data {escape(m["data_hash"][:12])} · config '
+        f"{escape(m['config_hash'][:12])} · folds {escape(m['folds_hash'][:12])}</p>"
+    )
+    return page(f"stance-bench: {m['config']}", "".join(out))
