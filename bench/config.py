@@ -8,7 +8,6 @@ is pure: nothing is written and nothing is imported beyond what a model referenc
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import os
 import re
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.errors import ConfigError
+from bench.errors import ConfigError, did_you_mean
 from bench.labels import LABELS, TASKS
 
 try:  # Python 3.11+
@@ -159,11 +158,6 @@ class Config:
 
 
 # ------------------------------------------------------------------------------ helpers
-def _did_you_mean(word: str, choices) -> str:
-    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 def _where(key: str, section: str, path: Path) -> str:
     return f"{key!r} in [{section}] of {path}" if section else f"{key!r} in {path}"
 
@@ -193,7 +187,7 @@ def _check_value(key: str, value: Any, kind: str, allowed, where: str, base: Pat
         if not isinstance(value, str) or not value:
             raise bad("a path (string)")
         p = Path(_expand(value, where)).expanduser()
-        return p if p.is_absolute() else (base / p)
+        return Path(os.path.normpath(p if p.is_absolute() else base / p))
     if kind == "int":
         if not isinstance(value, int) or isinstance(value, bool):
             raise bad("an integer")
@@ -212,7 +206,7 @@ def _check_value(key: str, value: Any, kind: str, allowed, where: str, base: Pat
         if value not in allowed:
             raise ConfigError(
                 f"{where} must be one of {', '.join(map(str, allowed))}; got {value!r}"
-                f"{_did_you_mean(str(value), allowed)}"
+                f"{did_you_mean(str(value), allowed)}"
             )
         return value
     if kind == "list":
@@ -232,7 +226,7 @@ def _check_table(table: Mapping, schema: Mapping, section: str, path: Path, base
         if key not in schema:
             where = f"[{section}] of {path}" if section else str(path)
             raise ConfigError(
-                f"No such key {key!r} in {where}{_did_you_mean(key, schema)} "
+                f"No such key {key!r} in {where}{did_you_mean(key, schema)} "
                 f"(allowed: {', '.join(schema)})"
             )
         kind, allowed = schema[key]
@@ -304,7 +298,7 @@ def _dataset(raw: dict, section: str, path: Path) -> DatasetConfig:
         if role not in COLUMN_ROLES:
             raise ConfigError(
                 f"No such key {role!r} in [{section}.columns] of {path}"
-                f"{_did_you_mean(role, COLUMN_ROLES)} (allowed: {', '.join(COLUMN_ROLES)})"
+                f"{did_you_mean(role, COLUMN_ROLES)} (allowed: {', '.join(COLUMN_ROLES)})"
             )
         if not isinstance(col, str):
             raise ConfigError(f"{role!r} in [{section}.columns] of {path} must be a column name")
@@ -313,7 +307,7 @@ def _dataset(raw: dict, section: str, path: Path) -> DatasetConfig:
         if ours not in (*LABELS, DROP):
             raise ConfigError(
                 f"{src!r} in [{section}.labels] of {path} must map to one of "
-                f"{', '.join(LABELS)} or {DROP!r}; got {ours!r}{_did_you_mean(str(ours), LABELS)}"
+                f"{', '.join(LABELS)} or {DROP!r}; got {ours!r}{did_you_mean(str(ours), LABELS)}"
             )
     if "delimiter" in merged and len(merged["delimiter"]) != 1:
         raise ConfigError(f"'delimiter' in {where} must be one character")
@@ -367,7 +361,7 @@ def _model(raw: dict, path: Path) -> ModelConfig:
     for key, value in raw.items():
         if key not in accepted:
             raise ConfigError(
-                f"No such key {key!r} in [model] of {path}{_did_you_mean(key, accepted)} "
+                f"No such key {key!r} in [model] of {path}{did_you_mean(key, accepted)} "
                 f"(parameters of {name}: {', '.join(accepted) or 'none'})"
             )
         default = accepted[key].default
@@ -416,7 +410,7 @@ def _metrics(raw: dict, path: Path, task: str) -> MetricsConfig:
         if lab not in LABELS and lab not in labels:
             raise ConfigError(
                 f"'f_avg_labels' in [metrics] of {path} has unknown label {lab!r}"
-                f"{_did_you_mean(str(lab), labels)} (labels of task {task!r}: {', '.join(labels)})"
+                f"{did_you_mean(str(lab), labels)} (labels of task {task!r}: {', '.join(labels)})"
             )
     return MetricsConfig(
         primary=merged["primary"],
@@ -484,15 +478,19 @@ def load_configs(targets: list[Path]) -> list[Config]:
     return configs
 
 
-def to_toml(cfg: Config, relative_to: Path) -> str:
-    """The resolved config (defaults merged, no ``extends``) as TOML that can be re-run."""
-    import tomli_w
+def as_dict(cfg: Config, relative_to: Path | None) -> dict:
+    """The resolved config as plain data; paths relative to ``relative_to``, or left out
+    when it is None (what the experiment is, wherever its files live)."""
 
     def plain(value: Any) -> Any:
         if isinstance(value, Path):
             return os.path.relpath(value, relative_to)
         if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
+            return {
+                k: plain(v)
+                for k, v in value.items()
+                if not (relative_to is None and isinstance(v, Path))
+            }
         if isinstance(value, (list, tuple)):
             return [plain(v) for v in value]
         return value
@@ -507,4 +505,11 @@ def to_toml(cfg: Config, relative_to: Path) -> str:
     data["model"] = {"name": cfg.model.name, **dict(cfg.model.params)}
     data["protocol"] = {k: getattr(cfg.protocol, k) for k in _PROTOCOL}
     data["metrics"] = {k: getattr(cfg.metrics, k) for k in _METRICS}
-    return tomli_w.dumps(plain(data))
+    return plain(data)
+
+
+def to_toml(cfg: Config, relative_to: Path) -> str:
+    """The resolved config (defaults merged, no ``extends``) as TOML that can be re-run."""
+    import tomli_w
+
+    return tomli_w.dumps(as_dict(cfg, relative_to))

@@ -10,13 +10,12 @@ scikit-learn is imported inside the factories, so the registry loads instantly.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench.errors import ModelError
+from bench.errors import ModelError, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -68,8 +67,7 @@ def resolve(name: str, where: str = "model") -> ModelSpec:
         if not callable(factory):
             raise ModelError(f"{where}: {module_name!r} has no callable {attr!r}")
         return ModelSpec(name, factory, factory.__doc__ or "")
-    close = difflib.get_close_matches(name, list(REGISTRY), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(name, REGISTRY)
     raise ModelError(
         f"{where}: unknown model {name!r}{hint} (available: {', '.join(REGISTRY)}; "
         "or give module:factory)"

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.config import Config, to_toml
+from bench.config import Config, as_dict, to_toml
 from bench.io import (
     dumps_json,
     replace_dir_atomic,
     sha256_bytes,
+    sha256_json,
     staging_dir,
     write_json_atomic,
     write_jsonl_atomic,
@@ -68,8 +69,11 @@ def frame_hash(frame) -> str:
 
 
 def config_hash(cfg: Config) -> str:
-    """Hash of the resolved config, paths relative to its folder: equal across clones."""
-    return sha256_bytes(to_toml(cfg, relative_to=cfg.path.parent).encode("utf-8"))
+    """Hash of what the experiment is: the resolved config less its description and file
+    locations (the data hash covers the data), so equal across clones and run folders."""
+    data = as_dict(cfg, relative_to=None)
+    data.pop("description")
+    return sha256_json(data)
 
 
 def prepare(cfg: Config) -> Prepared:

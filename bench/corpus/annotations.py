@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.corpus.segment import Unit
-from bench.errors import DataError
+from bench.errors import DataError, did_you_mean
 from bench.labels import LABELS
 
 ANNOTATION_SUFFIX = ".annotations.jsonl"
@@ -30,11 +30,6 @@ class Item:
     unit: Unit
     line: int
     exclude: str | None = None
-
-
-def _suggest(word: str, choices) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def closest_passage(text: str, quote: str) -> str:
@@ -78,7 +73,7 @@ def _check_fields(path: Path, lineno: int, row: dict) -> None:
     for key in row:
         if key not in allowed:
             raise DataError(
-                f"{where}: no such key {key!r}{_suggest(key, allowed | {'exclude'})} "
+                f"{where}: no such key {key!r}{did_you_mean(key, allowed | {'exclude'})} "
                 f"(allowed: {', '.join(sorted(allowed))})"
             )
     for key in ("id", "evidence"):
@@ -91,7 +86,7 @@ def _check_fields(path: Path, lineno: int, row: dict) -> None:
     label = row.get("label")
     if label not in LABELS:
         raise DataError(
-            f"{where}: unknown label {label!r}{_suggest(str(label), LABELS)} "
+            f"{where}: unknown label {label!r}{did_you_mean(str(label), LABELS)} "
             f"(allowed: {', '.join(LABELS)})"
         )
     for key in ("holder", "target"):

@@ -25,3 +25,8 @@ def with_ci(metrics: dict, name: str, digits: int = 3) -> str:
     value = metrics["pooled"].get(name)
     interval = ci(metrics.get("ci", {}).get(name), digits)
     return f"{num(value, digits)} {interval}".strip()
+
+
+def per_class(metrics: dict):
+    """(label, scores) in the task's label order (JSON objects come back key-sorted)."""
+    return [(lab, metrics["per_class"][lab]) for lab in metrics["labels"]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from bench.report.format import METRIC_NAMES, ci, num
+from bench.report.format import METRIC_NAMES, ci, num, per_class
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
@@ -142,7 +142,7 @@ def render(data) -> str:
     per_ci = m["ci"].get("per_class_f1", {})
     out.append(
         bars(
-            [(lab, c["f1"], per_ci.get(lab)) for lab, c in m["per_class"].items()],
+            [(lab, c["f1"], per_ci.get(lab)) for lab, c in per_class(m)],
             title="per-class F1",
         )
     )
@@ -151,7 +151,7 @@ def render(data) -> str:
             ["label", "precision", "recall", "F1", "support"],
             [
                 [escape(lab), num(c["precision"]), num(c["recall"]), num(c["f1"]), c["support"]]
-                for lab, c in m["per_class"].items()
+                for lab, c in per_class(m)
             ],
             numeric={1, 2, 3, 4},
         )

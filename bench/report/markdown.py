@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.report.format import METRIC_NAMES, ci, num, with_ci
+from bench.report.format import METRIC_NAMES, ci, num, per_class, with_ci
 
 
 def _row(cells) -> str:
@@ -49,7 +49,7 @@ def render(data) -> str:
         _row(["label", "precision", "recall", "F1", f"F1 {level}% CI", "support"]),
         _row(["---", "---:", "---:", "---:", "---", "---:"]),
     ]
-    for lab, c in m["per_class"].items():
+    for lab, c in per_class(m):
         lines.append(
             _row(
                 [

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.config import discover, load_config, load_configs, to_toml
+from bench.errors import ConfigError, ModelError
+from bench.runner import config_hash
+from tests.conftest import REPO
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_every_shipped_config_loads():
+    configs = load_configs([REPO / "configs"])
+    names = {c.name for c in configs}
+    assert {
+        "majority",
+        "stratified",
+        "cue_lexicon",
+        "tfidf_logreg",
+        "tfidf_svm",
+        "tfidf_cnb",
+        "tfidf_logreg_target",
+        "tfidf_svm_target",
+    } <= names
+    assert all(c.dataset.seeds == REPO / "seeds" for c in configs)
+    assert "_defaults" not in names
+
+
+def test_extends_merges_tables_and_resolves_paths_against_each_file(tmp_path):
+    base = tmp_path / "base"
+    base.mkdir()
+    write(base / "_b.toml", 'seed = 3\n[dataset]\nseeds = "s"\n[protocol]\nn_splits = 4\n')
+    cfg = load_config(
+        write(
+            tmp_path / "x.toml",
+            'extends = "base/_b.toml"\n[protocol]\nn_repeats = 2\n'
+            '[model]\nname = "tfidf_svm"\nC = 0.5\n',
+        )
+    )
+    assert cfg.seed == 3 and cfg.protocol.n_splits == 4 and cfg.protocol.n_repeats == 2
+    assert cfg.dataset.seeds == base / "s"
+    assert dict(cfg.model.params) == {"C": 0.5}
+    assert cfg.name == "x" and cfg.task == "joint"
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (
+            '[model]\nname = "majority"\n[protocol]\nn_split = 3\n',
+            "No such key 'n_split' in [protocol] of {p}; did you mean 'n_splits'?",
+        ),
+        (
+            '[model]\nname = "tfidf_logreg"\nc = 1.0\n',
+            "No such key 'c' in [model] of {p}; did you mean 'C'?",
+        ),
+        (
+            '[model]\nname = "tfidf_logreg"\nC = "high"\n',
+            "'C' in [model] of {p} must be float like the default 10.0; got 'high'",
+        ),
+        (
+            'task = "stances"\n[model]\nname = "majority"\n',
+            "'task' in {p} must be one of joint, stance, fact; got 'stances'; did you mean 'stance'?",
+        ),
+        (
+            '[model]\nname = "majority"\n[protocol]\nn_splits = 1\n',
+            "'n_splits' in [protocol] of {p} must be an integer in [2, 1000], got 1",
+        ),
+        (
+            '[model]\nname = "majority"\n[protocol]\nn_splits = "3"\n',
+            "'n_splits' in [protocol] of {p} must be an integer, got '3'",
+        ),
+        (
+            '[model]\nname = "majority"\n[metrics]\nprimary = "f1"\n',
+            "'primary' in [metrics] of {p} must be one of macro_f1, accuracy, f_avg, kappa",
+        ),
+        ("seed = 1\n", "{p}: no [model] table"),
+        (
+            '[model]\nname = "majority"\n[dataset]\nlabels = {FAVOR = "suport"}\n',
+            "must map to one of support, condemn, skeptical, fact or 'drop'; got 'suport'",
+        ),
+        ('[model]\nname = "majority"\n[dataset]\npath = "x.xlsx"\n', "cannot tell the format of"),
+        ("[model\n", "{p}: not valid TOML"),
+    ],
+)
+def test_bad_configs_name_file_key_and_allowed_values(tmp_path, body, message):
+    p = write(tmp_path / "bad.toml", body)
+    with pytest.raises(ConfigError) as err:
+        load_config(p)
+    assert message.format(p=p) in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_model_suggests_the_nearest(tmp_path):
+    p = write(tmp_path / "m.toml", '[model]\nname = "tfidf_logrg"\n')
+    with pytest.raises(ModelError, match="did you mean 'tfidf_logreg'"):
+        load_config(p)
+
+
+def test_module_factory_model(tmp_path):
+    cfg = load_config(
+        write(tmp_path / "f.toml", '[model]\nname = "bench.models:tfidf_cnb"\nalpha = 1.0\n')
+    )
+    assert cfg.model.name == "bench.models:tfidf_cnb"
+
+
+def test_env_vars_in_paths(tmp_path, monkeypatch):
+    body = '[model]\nname = "majority"\n[dataset]\npath = "${STANCE_DIR}/d.csv"\n'
+    p = write(tmp_path / "e.toml", body)
+    with pytest.raises(ConfigError, match=r"uses \$\{STANCE_DIR\}, which is not set"):
+        load_config(p)
+    monkeypatch.setenv("STANCE_DIR", str(tmp_path))
+    cfg = load_config(p)
+    assert cfg.dataset.path == tmp_path / "d.csv" and cfg.dataset.format == "csv"
+    assert cfg.dataset.source == "file"
+
+
+def test_extends_cycle_is_an_error(tmp_path):
+    write(tmp_path / "a.toml", 'extends = "b.toml"\n')
+    write(tmp_path / "b.toml", 'extends = "a.toml"\n')
+    with pytest.raises(ConfigError, match="forms a cycle"):
+        load_config(tmp_path / "a.toml")
+
+
+def test_resolved_config_reruns_as_is(tmp_path):
+    cfg = load_config(REPO / "configs" / "tfidf_svm_target.toml")
+    run_dir = tmp_path / "runs" / cfg.name
+    run_dir.mkdir(parents=True)
+    saved = write(run_dir / "config.toml", to_toml(cfg, relative_to=run_dir))
+    again = load_config(saved)
+    assert "extends" not in saved.read_text()
+    assert (again.model, again.protocol, again.metrics, again.seed, again.task) == (
+        cfg.model,
+        cfg.protocol,
+        cfg.metrics,
+        cfg.seed,
+        cfg.task,
+    )
+    assert again.dataset.seeds.resolve() == cfg.dataset.seeds.resolve()
+    assert config_hash(again) != "" and again.dataset == cfg.dataset
+
+
+def test_duplicate_names_and_empty_folder(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    write(tmp_path / "a" / "x.toml", '[model]\nname = "majority"\n')
+    write(tmp_path / "b" / "x.toml", '[model]\nname = "majority"\n')
+    with pytest.raises(ConfigError, match="config name 'x' is also used"):
+        load_configs([tmp_path])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="no configs"):
+        discover([tmp_path / "empty"])
+
+
+def test_test_set_needs_split_protocol(tmp_path):
+    p = write(tmp_path / "t.toml", '[model]\nname = "majority"\n[test]\npath = "t.csv"\n')
+    with pytest.raises(ConfigError, match='needs kind = "split"'):
+        load_config(p)

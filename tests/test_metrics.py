@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn import metrics as skm
+
+from bench.metrics import Predictions, bootstrap, confusion, evaluate, log_loss, scores
+
+L = 4
+label_lists = st.lists(
+    st.tuples(st.integers(0, L - 1), st.integers(0, L - 1)), min_size=1, max_size=80
+)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.UndefinedMetricWarning")
+@settings(max_examples=150, deadline=None)
+@given(label_lists)
+def test_scores_match_scikit_learn(pairs):
+    gold = np.array([g for g, _ in pairs])
+    pred = np.array([p for _, p in pairs])
+    labels = list(range(L))
+    s = scores(confusion(gold, pred, L), f_avg_idx=[0, 1])
+    np.testing.assert_array_equal(
+        confusion(gold, pred, L), skm.confusion_matrix(gold, pred, labels=labels)
+    )
+    assert s["accuracy"] == pytest.approx(skm.accuracy_score(gold, pred))
+    p, r, f, sup = skm.precision_recall_fscore_support(
+        gold, pred, labels=labels, average=None, zero_division=0
+    )
+    np.testing.assert_allclose(s["precision"], p)
+    np.testing.assert_allclose(s["recall"], r)
+    np.testing.assert_allclose(s["f1"], f)
+    np.testing.assert_array_equal(s["support"], sup)
+    assert s["macro_f1"] == pytest.approx(
+        skm.f1_score(gold, pred, labels=labels, average="macro", zero_division=0)
+    )
+    assert s["f_avg"] == pytest.approx(
+        skm.f1_score(gold, pred, labels=[0, 1], average="macro", zero_division=0)
+    )
+    with np.errstate(all="ignore"):
+        kappa = skm.cohen_kappa_score(gold, pred, labels=labels)
+    if np.isnan(kappa):
+        assert np.isnan(s["kappa"])
+    else:
+        assert s["kappa"] == pytest.approx(kappa)
+
+
+def test_scores_by_hand():
+    # gold: a a a b b c ; pred: a a b b c c
+    cm = confusion(np.array([0, 0, 0, 1, 1, 2]), np.array([0, 0, 1, 1, 2, 2]), 3)
+    s = scores(cm, f_avg_idx=[0, 1])
+    assert s["accuracy"] == pytest.approx(4 / 6)
+    # a: P=1, R=2/3, F=0.8; b: P=1/2, R=1/2, F=0.5; c: P=1/2, R=1, F=2/3
+    np.testing.assert_allclose(s["f1"], [0.8, 0.5, 2 / 3])
+    assert s["macro_f1"] == pytest.approx((0.8 + 0.5 + 2 / 3) / 3)
+    assert s["f_avg"] == pytest.approx(0.65)
+    # po = 4/6; pe = (3*2 + 2*2 + 1*2) / 36 = 1/3; kappa = (2/3 - 1/3) / (2/3) = 0.5
+    assert s["kappa"] == pytest.approx(0.5)
+
+
+def test_stacked_scores_equal_one_by_one():
+    rng = np.random.default_rng(0)
+    cms = rng.integers(0, 9, size=(5, L, L))
+    stacked = scores(cms, [0, 1])
+    for i in range(5):
+        assert stacked["macro_f1"][i] == pytest.approx(scores(cms[i], [0, 1])["macro_f1"])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 60), st.integers(0, 2**31 - 1))
+def test_log_loss_matches_scikit_learn(n, seed):
+    rng = np.random.default_rng(seed)
+    proba = rng.dirichlet(np.ones(L), size=n)
+    gold = rng.integers(0, L, size=n)
+    assert log_loss(proba, gold) == pytest.approx(skm.log_loss(gold, proba, labels=range(L)))
+
+
+def _preds(gold, pred, repeats=1, proba=None):
+    n = len(gold)
+    return Predictions(
+        ids=np.tile(np.arange(n), repeats),
+        groups=np.tile(np.arange(n) // 2, repeats),
+        repeat=np.repeat(np.arange(repeats), n),
+        fold=np.tile(np.arange(n) % 3, repeats),
+        gold=np.tile(gold, repeats),
+        pred=np.tile(pred, repeats),
+        proba=proba,
+    )
+
+
+def test_evaluate_document():
+    rng = np.random.default_rng(1)
+    gold = rng.integers(0, L, 60)
+    pred = np.where(rng.random(60) < 0.7, gold, rng.integers(0, L, 60))
+    m = evaluate(
+        _preds(gold, pred, repeats=2),
+        ["s", "c", "k", "f"],
+        ["s", "c"],
+        n_boot=200,
+        level=0.9,
+        random_state=3,
+    )
+    assert m["n_predictions"] == 120 and m["n_examples"] == 60 and m["n_groups"] == 30
+    assert m["pooled"]["macro_f1"] == pytest.approx(
+        skm.f1_score(gold, pred, average="macro", labels=range(L)), abs=1e-9
+    )
+    assert m["repeats"]["macro_f1"]["std"] == 0.0  # both repeats identical
+    lo, hi = m["ci"]["macro_f1"]
+    assert lo <= m["pooled"]["macro_f1"] <= hi
+    assert len(m["per_fold"]) == 6 and set(m["ci"]["per_class_f1"]) == {"s", "c", "k", "f"}
+    assert m["per_class"]["s"]["support"] == 2 * int((gold == 0).sum())
+    assert evaluate(_preds(gold, pred, 2), "sckf", "sc", n_boot=200, level=0.9, random_state=3) == m
+
+
+def test_bootstrap_is_seeded_and_perfect_predictions_have_a_point_interval():
+    gold = np.arange(40) % L
+    p = _preds(gold, gold)
+    a = bootstrap(p, list("sckf"), [0, 1], 300, 0.95, random_state=1)
+    assert a == bootstrap(p, list("sckf"), [0, 1], 300, 0.95, random_state=1)
+    assert a["macro_f1"] == [1.0, 1.0] and a["accuracy"] == [1.0, 1.0]
+    b = bootstrap(_preds(gold, (gold + 1) % L), list("sckf"), [0, 1], 300, 0.95, random_state=1)
+    assert b["accuracy"] == [0.0, 0.0]
+
+
+def test_bootstrap_interval_narrows_with_more_data():
+    rng = np.random.default_rng(2)
+
+    def width(n):
+        gold = rng.integers(0, L, n)
+        pred = np.where(rng.random(n) < 0.6, gold, rng.integers(0, L, n))
+        lo, hi = bootstrap(_preds(gold, pred), list("sckf"), [0, 1], 400, 0.95, 0)["accuracy"]
+        return hi - lo
+
+    assert width(2000) < width(50) / 3
+
+
+def test_log_loss_and_its_interval_with_probabilities():
+    rng = np.random.default_rng(4)
+    gold = rng.integers(0, L, 50)
+    proba = rng.dirichlet(np.ones(L), size=50)
+    m = evaluate(_preds(gold, proba.argmax(1), proba=proba), list("sckf"), ["s"], n_boot=100)
+    assert m["pooled"]["log_loss"] == pytest.approx(
+        skm.log_loss(gold, proba, labels=range(L)), abs=1e-9
+    )
+    lo, hi = m["ci"]["log_loss"]
+    assert lo < m["pooled"]["log_loss"] < hi

@@ -1,0 +1,205 @@
+"""End to end: the real CLI entry point on configs written into a temp folder."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.cli import main
+from bench.runner import RUN_FILES
+from tests.conftest import REPO
+
+BASE = """
+seed = 7
+task = "{task}"
+[dataset]
+seeds = "{seeds}"
+data_dir = "{data}"
+[protocol]
+n_splits = 3
+n_repeats = 2
+[metrics]
+bootstrap = 200
+"""
+
+
+@pytest.fixture
+def configs(tmp_path, derived_dir) -> Path:
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    for task in ("joint", "fact"):
+        (folder / f"_base_{task}.toml").write_text(
+            BASE.format(task=task, seeds=REPO / "seeds", data=derived_dir), encoding="utf-8"
+        )
+    models = {
+        "majority": "",
+        "cue_lexicon": "",
+        "tfidf_svm": "C = 1.0",
+        "tfidf_logreg": "target_aware = true",
+    }
+    for name, params in models.items():
+        (folder / f"{name}.toml").write_text(
+            f'extends = "_base_joint.toml"\n[model]\nname = "{name}"\n{params}\n', encoding="utf-8"
+        )
+    (folder / "svm_fact.toml").write_text(
+        'extends = "_base_fact.toml"\n[model]\nname = "tfidf_svm"\n', encoding="utf-8"
+    )
+    return folder
+
+
+def _run(*args) -> int:
+    return main(["run", "-q", *map(str, args)])
+
+
+def test_run_writes_complete_run_folders_and_a_leaderboard(configs, tmp_path, capsys):
+    out = tmp_path / "runs"
+    assert _run(configs, "--out", out) == 0
+    printed = capsys.readouterr().out
+    assert "macro-F1 [95% CI]" in printed and "tfidf_svm" in printed
+    for name in ("majority", "cue_lexicon", "tfidf_svm", "tfidf_logreg", "svm_fact"):
+        run = out / name
+        assert all((run / f).is_file() for f in RUN_FILES), name
+        m = json.loads((run / "metrics.json").read_text())
+        assert m["config"] == name and m["n_predictions"] == 2 * m["n_examples"]
+        preds = [json.loads(line) for line in (run / "predictions.jsonl").read_text().splitlines()]
+        assert len(preds) == m["n_predictions"]
+        assert {"id", "fold", "repeat", "gold", "predicted", "scores"} <= set(preds[0])
+        html = (run / "report.html").read_text()
+        assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "<script" not in html
+        assert "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    fact = json.loads((out / "svm_fact" / "metrics.json").read_text())
+    assert fact["labels"] == ["stance", "fact"]
+    logreg = json.loads((out / "tfidf_logreg" / "metrics.json").read_text())
+    assert "log_loss" in logreg["pooled"] and "log_loss" not in fact["pooled"]
+    board = (out / "leaderboard.csv").read_text().splitlines()
+    assert board[0].startswith("task,config,model,macro_f1") and len(board) == 6
+    assert (out / "leaderboard.md").read_text().count("\n") == 7
+
+
+def test_metrics_are_byte_identical_on_rerun_and_for_any_n_jobs(configs, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert _run(configs / "tfidf_svm.toml", configs / "cue_lexicon.toml", "--out", one) == 0
+    first = {n: (one / n / "metrics.json").read_bytes() for n in ("tfidf_svm", "cue_lexicon")}
+    assert (
+        _run(configs / "tfidf_svm.toml", configs / "cue_lexicon.toml", "--out", one, "--force") == 0
+    )
+    assert (
+        _run(
+            configs / "tfidf_svm.toml", configs / "cue_lexicon.toml", "--out", two, "--n-jobs", "2"
+        )
+        == 0
+    )
+    for name, data in first.items():
+        assert (one / name / "metrics.json").read_bytes() == data
+        assert (two / name / "metrics.json").read_bytes() == data
+        assert (two / name / "predictions.jsonl").read_bytes() == (
+            one / name / "predictions.jsonl"
+        ).read_bytes()
+
+
+def test_unchanged_runs_are_reused_and_force_reruns(configs, tmp_path, capsys):
+    out = tmp_path / "runs"
+    assert _run(configs / "majority.toml", "--out", out) == 0
+    stamp = (out / "majority" / "manifest.json").read_text()
+    capsys.readouterr()
+    assert _run(configs / "majority.toml", "--out", out) == 0
+    assert "(1 unchanged, reused)" in capsys.readouterr().out
+    assert (out / "majority" / "manifest.json").read_text() == stamp
+    text = (configs / "majority.toml").read_text().replace("seed", "seed")
+    (configs / "majority.toml").write_text(text + "\n[metrics]\nbootstrap = 100\n")
+    assert _run(configs / "majority.toml", "--out", out) == 0
+    assert "(0 unchanged, reused)" in capsys.readouterr().out
+
+
+def test_saved_config_reruns_to_the_same_metrics(configs, tmp_path):
+    out = tmp_path / "runs"
+    assert _run(configs / "tfidf_svm.toml", "--out", out) == 0
+    again = tmp_path / "again"
+    assert _run(out / "tfidf_svm" / "config.toml", "--out", again) == 0
+    assert (again / "tfidf_svm" / "metrics.json").read_bytes() == (
+        out / "tfidf_svm" / "metrics.json"
+    ).read_bytes()
+
+
+def test_train_on_seed_test_on_csv(configs, tmp_path):
+    csv = tmp_path / "other.csv"
+    csv.write_text(
+        "text,target,label\n"
+        "The minister condemned the air strikes.,air strikes,AGAINST\n"
+        '"Parliament backed the truce, calling it overdue.",truce,FAVOR\n'
+        "Observers doubt the envoy can deliver.,envoy,SKEPTIC\n"
+        "The talks were held in Geneva on Monday.,talks,NONE\n"
+        "Protesters gathered downtown.,protest,NONE\n",
+        encoding="utf-8",
+    )
+    (configs / "cross.toml").write_text(
+        'extends = "_base_joint.toml"\n'
+        '[model]\nname = "cue_lexicon"\n'
+        '[protocol]\nkind = "split"\n'
+        '[test]\npath = "../other.csv"\n'
+        '[test.labels]\nAGAINST = "condemn"\nFAVOR = "support"\nSKEPTIC = "skeptical"\n'
+        'NONE = "fact"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "runs"
+    assert _run(configs / "cross.toml", "--out", out) == 0
+    m = json.loads((out / "cross" / "metrics.json").read_text())
+    assert m["n_examples"] == 5 and m["protocol"]["n_folds"] == 1
+    assert m["pooled"]["accuracy"] == 1.0  # every row carries one clear cue
+    preds = (out / "cross" / "predictions.jsonl").read_text().splitlines()
+    assert [json.loads(p)["id"] for p in preds] == [f"other-{i}" for i in range(5)]
+
+
+def test_bad_inputs_exit_2_with_one_line(configs, tmp_path, capsys):
+    (configs / "bad.toml").write_text('extends = "_base_joint.toml"\n[model]\nname = "svm"\n')
+    assert _run(configs / "bad.toml", "--out", tmp_path / "r") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown model 'svm'" in err
+    (configs / "bad.toml").write_text(
+        'extends = "_base_joint.toml"\n[protocol]\nn_splits = 5\n[model]\nname = "majority"\n'
+    )
+    assert _run(configs / "bad.toml", "--out", tmp_path / "r") == 2
+    err = capsys.readouterr().err
+    assert "the largest n_splits that works is 3" in err
+    assert not (tmp_path / "r" / "bad").exists()
+
+
+def test_interrupted_run_leaves_no_run_folder(configs, tmp_path, monkeypatch):
+    import bench.report.html as html
+
+    out = tmp_path / "runs"
+
+    def boom(data):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(html, "render", boom)
+    assert _run(configs / "majority.toml", "--out", out) == 130
+    assert not (out / "majority").exists()
+    assert not [p for p in out.iterdir() if p.name.startswith(".majority")]
+
+
+def test_report_rerenders(configs, tmp_path, capsys):
+    out = tmp_path / "runs"
+    assert _run(configs / "majority.toml", "--out", out) == 0
+    before = (out / "majority" / "report.md").read_text()
+    (out / "majority" / "report.md").unlink()
+    assert main(["report", str(out / "majority")]) == 0
+    assert (out / "majority" / "report.md").read_text() == before
+    assert main(["report", str(tmp_path)]) == 2
+
+
+def test_python_dash_m_help_does_not_import_heavy_libraries():
+    code = (
+        "import sys, runpy; sys.argv = ['stance-bench', '--help']\n"
+        "try:\n    runpy.run_module('bench', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = [m for m in ('sklearn', 'datasets', 'pandas', 'matplotlib', 'numpy')"
+        " if m in sys.modules]\n"
+        "print('HEAVY', heavy)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in done.stdout and "derive" in done.stdout
