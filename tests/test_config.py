@@ -66,7 +66,8 @@ def test_extends_merges_tables_and_resolves_paths_against_each_file(tmp_path):
         ),
         (
             'task = "stances"\n[model]\nname = "majority"\n',
-            "'task' in {p} must be one of joint, stance, fact; got 'stances'; did you mean 'stance'?",
+            "'task' in {p} must be one of joint, stance, fact; got 'stances'; "
+            "did you mean 'stance'?",
         ),
         (
             '[model]\nname = "majority"\n[protocol]\nn_splits = 1\n',
