@@ -238,3 +238,9 @@ def test_bad_input_keeps_the_previous_dataset(seeds, tmp_path, capsys):
     assert main(["derive", "--seeds", str(seeds), "--out", str(out)]) == 2
     assert (out / derive.PARQUET).read_bytes() == before
     assert not list(tmp_path.glob(".out.*"))
+
+
+def test_error_one_target_with_two_labels_in_one_sentence(seeds, tmp_path, capsys):
+    _edit(seeds, 21, target="Putin as mediator")  # putin-xi-022, beside skeptical putin-xi-023
+    err = _derive_error(seeds, tmp_path, capsys)
+    assert "give target 'Putin as mediator' two labels in one sentence" in err

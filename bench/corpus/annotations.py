@@ -140,6 +140,22 @@ def _unit_of(path: Path, lineno: int, item_id: str, start: int, end: int, units:
     )
 
 
+def _check_targets(path: Path, items: list[Item]) -> None:
+    """A model sees (sentence, target): one sentence may not give one target two labels."""
+    seen: dict[tuple[int, str], Item] = {}
+    for item in items:
+        if item.exclude is not None:
+            continue
+        key = (item.unit.index, item.target.lower())
+        first = seen.setdefault(key, item)
+        if first.label != item.label:
+            raise DataError(
+                f"{_where(path, item.line)}: items {first.id!r} ({first.label}) and {item.id!r} "
+                f"({item.label}) give target {item.target!r} two labels in one sentence; "
+                "name the targets apart (see GUIDELINES.md, Holder and target)"
+            )
+
+
 def read_annotations(path: Path, text: str, units: list[Unit]) -> list[Item]:
     """Parse, validate and align the annotation file of one article."""
     try:
@@ -177,6 +193,7 @@ def read_annotations(path: Path, text: str, units: list[Unit]) -> list[Item]:
                 exclude=row.get("exclude"),
             )
         )
+    _check_targets(path, items)
     covered = {item.unit.index for item in items}
     for unit in units:
         if unit.index not in covered:
