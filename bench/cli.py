@@ -60,6 +60,135 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_gate_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("gate")
+    g.add_argument(
+        "--metric",
+        action="append",
+        dest="metrics",
+        metavar="NAME",
+        choices=("macro_f1", "accuracy", "f_avg", "kappa"),
+        help="metric to compare (repeatable; default: each run's primary)",
+    )
+    g.add_argument("--alpha", type=float, default=0.05, help="significance level (0.05)")
+    g.add_argument(
+        "--max-drop",
+        type=float,
+        default=None,
+        metavar="X",
+        help="also fail when a point estimate drops by more than X, significant "
+        "or not (default: off)",
+    )
+    g.add_argument(
+        "--fail-on",
+        choices=("regression", "any-change", "never"),
+        default="regression",
+        help="what fails the gate (default: regression)",
+    )
+    g.add_argument(
+        "--test",
+        choices=("bootstrap", "permutation", "mcnemar", "nadeau_bengio"),
+        default="bootstrap",
+        help="the test whose p-value decides (default: paired bootstrap; others are reported)",
+    )
+    g.add_argument(
+        "--n-boot",
+        type=int,
+        default=2000,
+        metavar="B",
+        help="bootstrap and permutation rounds (2000)",
+    )
+    g.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+
+
+def _emit_comparison(cmp, fmt: str) -> None:
+    import os
+
+    from bench.report import comparison
+
+    render = {
+        "text": comparison.render_text,
+        "markdown": comparison.render_markdown,
+        "json": comparison.render_json,
+    }[fmt]
+    print(render(cmp), end="")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(comparison.render_markdown(cmp) + "\n")
+
+
+def _gate_kwargs(args: argparse.Namespace) -> dict:
+    if not 0 < args.alpha < 1:
+        raise BenchError(f"--alpha must be in (0, 1), got {args.alpha}")
+    if args.n_boot < 100:
+        raise BenchError(f"--n-boot must be at least 100, got {args.n_boot}")
+    return {
+        "metrics": args.metrics,
+        "test": args.test,
+        "alpha": args.alpha,
+        "max_drop": args.max_drop,
+        "fail_on": args.fail_on,
+        "n_boot": args.n_boot,
+    }
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from bench.compare import compare
+
+    cmp = compare(args.base, args.candidate, **_gate_kwargs(args))
+    _emit_comparison(cmp, args.format)
+    return cmp.exit_code
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from bench.check import check
+
+    result = check(
+        args.configs or [Path("configs")],
+        args.reference,
+        update=args.update,
+        n_jobs=args.n_jobs,
+        progress=not args.quiet,
+        **_gate_kwargs(args),
+    )
+    if args.update:
+        print(f"reference updated: {len(result.reproduced)} run(s) in {args.reference}/")
+        return 0
+    for line in result.lines():
+        print(line)
+    if result.comparison is not None:
+        print()
+        _emit_comparison(result.comparison, args.format)
+    print(result.verdict())
+    return result.exit_code
+
+
+def _cmd_leaderboard(args: argparse.Namespace) -> int:
+    from bench.compare import find_runs
+    from bench.io import write_text_atomic
+    from bench.report import leaderboard, load_run
+
+    run_dirs = find_runs(args.runs)
+    data = [load_run(d) for d in run_dirs.values()]
+    rows = leaderboard.entries([(r.metrics, r.manifest) for r in data], args.sort)
+    if not args.no_tiers:
+        rows = leaderboard.assign_tiers(rows, run_dirs, args.sort, args.alpha)
+    render = {
+        "text": leaderboard.render_text,
+        "markdown": leaderboard.render_markdown,
+        "csv": leaderboard.render_csv,
+        "html": leaderboard.render_html,
+    }[args.format]
+    text = render(rows)
+    if args.out:
+        write_text_atomic(args.out, text)
+        print(f"wrote {args.out}")
+    else:
+        print(text, end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stance-bench",
@@ -111,6 +240,57 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="re-render report.md and report.html of run folders")
     p.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR")
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser(
+        "compare",
+        help="compare two runs (or folders of runs) with paired "
+        "significance tests; exit 1 on regression",
+    )
+    p.add_argument("base", type=Path, metavar="BASE")
+    p.add_argument("candidate", type=Path, metavar="CANDIDATE")
+    _add_gate_options(p)
+    p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser(
+        "check",
+        help="re-run configs and compare with the committed reference "
+        "results; exit 1 when not reproduced or regressed",
+    )
+    p.add_argument(
+        "configs",
+        nargs="*",
+        type=Path,
+        metavar="CONFIG_OR_DIR",
+        help="config files or folders (default: configs/)",
+    )
+    p.add_argument(
+        "--reference",
+        type=Path,
+        default=Path("results/reference"),
+        help="reference results folder (default: results/reference)",
+    )
+    p.add_argument(
+        "--update",
+        action="store_true",
+        help="rewrite the reference from this run (after an intended change)",
+    )
+    p.add_argument("--n-jobs", type=int, default=1, metavar="N")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_gate_options(p)
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("leaderboard", help="one table per task with CIs and significance tiers")
+    p.add_argument(
+        "runs", nargs="+", type=Path, metavar="RUNS", help="run folders or folders of runs"
+    )
+    p.add_argument(
+        "--sort", default="macro_f1", choices=("macro_f1", "accuracy", "f_avg", "kappa", "log_loss")
+    )
+    p.add_argument("--format", choices=("text", "markdown", "csv", "html"), default="text")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level for tiers")
+    p.add_argument("--no-tiers", action="store_true", help="skip the significance tiers")
+    p.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    p.set_defaults(func=_cmd_leaderboard)
     return parser
 
 

@@ -205,6 +205,7 @@ def collect(prep: Prepared, results) -> tuple[Predictions, list[dict], list[floa
     for i in range(len(rows)):
         rec = {
             "id": str(preds.ids[i]),
+            "group": str(preds.groups[i]),
             "repeat": int(preds.repeat[i]),
             "fold": int(preds.fold[i]),
             "gold": labels[preds.gold[i]],
