@@ -343,10 +343,7 @@ def compare_pair(
     for name in metrics:
         vb = float(scores(confusion(base.gold, base.pred, L), f_idx)[name])
         vc = float(scores(confusion(cand.gold, cand.pred, L), f_idx)[name])
-        if np.isnan(vb) or np.isnan(vc):
-            delta = None
-        else:
-            delta = vc - vb
+        delta = None if np.isnan(vb) or np.isnan(vc) else vc - vb
         d = boot[name][~np.isnan(boot[name])]
         lo, hi = (
             np.quantile(d, [alpha / 2, 1 - alpha / 2]).tolist()
