@@ -76,7 +76,7 @@ def test_run_writes_complete_run_folders_and_a_leaderboard(configs, tmp_path, ca
     logreg = json.loads((out / "tfidf_logreg" / "metrics.json").read_text())
     assert "log_loss" in logreg["pooled"] and "log_loss" not in fact["pooled"]
     board = (out / "leaderboard.csv").read_text().splitlines()
-    assert board[0].startswith("task,config,model,macro_f1") and len(board) == 6
+    assert board[0].startswith("task,tier,config,model,macro_f1") and len(board) == 6
     assert (out / "leaderboard.md").read_text().count("\n") == 7
 
 

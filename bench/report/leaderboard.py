@@ -9,6 +9,7 @@ from bench.report.format import METRIC_NAMES, ci, num
 
 COLUMNS = (
     "task",
+    "tier",
     "config",
     "model",
     "macro_f1",
@@ -17,6 +18,7 @@ COLUMNS = (
     "accuracy",
     "f_avg",
     "kappa",
+    "log_loss",
     "fit_seconds",
 )
 
