@@ -65,8 +65,10 @@ def check(
     update: bool = False,
     n_jobs: int = 1,
     progress: bool = True,
+    out: Path | None = None,
     **gate,
 ) -> CheckResult:
+    """Re-run ``targets`` (into ``out`` when given, else a temp folder) and compare."""
     from bench.config import load_configs
     from bench.report import leaderboard
     from bench.runner import run_configs
@@ -74,7 +76,7 @@ def check(
     configs = load_configs(targets)
     reference = Path(reference)
     with tempfile.TemporaryDirectory(prefix="stance-bench-check-") as tmp:
-        fresh = Path(tmp) / "runs"
+        fresh = Path(out) if out is not None else Path(tmp) / "runs"
         results = run_configs(configs, fresh, n_jobs=n_jobs, force=True, progress=progress)
         names = [r.config.name for r in results]
         if update:

@@ -150,6 +150,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         update=args.update,
         n_jobs=args.n_jobs,
         progress=not args.quiet,
+        out=args.out,
         **_gate_kwargs(args),
     )
     if args.update:
@@ -275,6 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="rewrite the reference from this run (after an intended change)",
     )
     p.add_argument("--n-jobs", type=int, default=1, metavar="N")
+    p.add_argument("--out", type=Path, default=None,
+                   help="keep the fresh runs in this folder (default: a temp folder)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_gate_options(p)
     p.set_defaults(func=_cmd_check)
