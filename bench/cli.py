@@ -276,8 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="rewrite the reference from this run (after an intended change)",
     )
     p.add_argument("--n-jobs", type=int, default=1, metavar="N")
-    p.add_argument("--out", type=Path, default=None,
-                   help="keep the fresh runs in this folder (default: a temp folder)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="keep the fresh runs in this folder (default: a temp folder)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_gate_options(p)
     p.set_defaults(func=_cmd_check)

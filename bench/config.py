@@ -1,9 +1,11 @@
 """TOML configs -> one frozen ``Config``. All validation lives here, at the edge.
 
 A config may ``extends = "other.toml"`` (resolved against its own folder); tables are
-merged key by key, the extending file winning. Relative paths resolve against the folder
-of the file that wrote them; ``${VAR}`` in a path is taken from the environment. Parsing
-is pure: nothing is written and nothing is imported beyond what a model reference needs.
+merged key by key, the extending file winning, except that a ``[model]`` table, or a
+``[dataset]``/``[test]`` table that sets ``source``, replaces the inherited one. Relative
+paths resolve against the folder of the file that wrote them; ``${VAR}`` in a path is
+taken from the environment. Parsing is pure: nothing is written and nothing is imported
+beyond what a model reference needs.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ _DATASET = {
     "source": ("choice", SOURCES),
     "seeds": ("path", None),
     "data_dir": ("path", None),
-    "path": ("path", None),
+    "path": ("paths", None),
     "format": ("choice", FORMATS),
     "name": ("str", None),
     "split": ("str", None),
@@ -94,7 +96,7 @@ class DatasetConfig:
     source: str
     seeds: Path | None = None
     data_dir: Path | None = None
-    path: Path | None = None
+    path: tuple[Path, ...] | None = None  # files, read in order and concatenated
     format: str | None = None
     name: str | None = None
     split: str = "train"
@@ -104,6 +106,13 @@ class DatasetConfig:
     encoding: str = "utf-8"
     delimiter: str | None = None
     quoting: str = "minimal"
+
+    def gold_labels(self) -> set[str] | None:
+        """Our labels this source can yield: the targets of its label mapping, or None
+        (all of them) for the seed dataset and sources whose labels are ours already."""
+        if self.source == "seed" or not self.labels:
+            return None
+        return {ours for _, ours in self.labels if ours != DROP}
 
     def column(self, role: str) -> str | None:
         """The source column that plays ``role`` (text, target, label, id, group).
@@ -154,7 +163,19 @@ class Config:
 
     @property
     def labels(self) -> tuple[str, ...]:
-        return TASKS[self.task].labels
+        """The task's labels that the data can hold: a file or hub dataset with a label
+        mapping holds only the labels it maps to (SemEval has no ``skeptical``), so that
+        macro averages do not count a label no split can contain."""
+        task = TASKS[self.task]
+        held: set[str] = set()
+        for ds in (self.dataset, self.test):
+            if ds is None:
+                continue
+            own = ds.gold_labels()
+            if own is None:
+                return task.labels
+            held |= {task.mapping[lab] for lab in own if lab in task.mapping}
+        return tuple(lab for lab in task.labels if lab in held)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -188,6 +209,11 @@ def _check_value(key: str, value: Any, kind: str, allowed, where: str, base: Pat
             raise bad("a path (string)")
         p = Path(_expand(value, where)).expanduser()
         return Path(os.path.normpath(p if p.is_absolute() else base / p))
+    if kind == "paths":  # one file, or a list read one after the other
+        values = value if isinstance(value, list) else [value]
+        if not values:
+            raise bad("a path or a list of paths")
+        return tuple(_check_value(key, v, "path", None, where, base) for v in values)
     if kind == "int":
         if not isinstance(value, int) or isinstance(value, bool):
             raise bad("an integer")
@@ -246,10 +272,16 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError(f"{path}: not UTF-8; save the config as UTF-8") from None
 
 
+def _replaces(key: str, value: dict) -> bool:
+    """A [model] table, or a dataset table that names its ``source``, replaces the one it
+    extends instead of merging into it (another model or source shares no keys)."""
+    return key == "model" or (key in ("dataset", "test") and "source" in value)
+
+
 def _merge(base: dict, over: dict) -> dict:
     out = dict(base)
     for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "model":
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and not _replaces(key, value):
             out[key] = _merge(out[key], value)
         else:
             out[key] = value
@@ -286,7 +318,7 @@ def _dataset(raw: dict, section: str, path: Path) -> DatasetConfig:
     if source == "file":
         if "path" not in merged:
             raise ConfigError(f"{where}: source 'file' needs path = \"data.csv\"")
-        fmt = merged.get("format") or _infer_format(merged["path"], where)
+        fmt = merged.get("format") or _infer_format(merged["path"][0], where)
         merged["format"] = fmt
     if source == "hub" and "name" not in merged:
         raise ConfigError(f"{where}: source 'hub' needs name = \"owner/dataset\"")
@@ -345,7 +377,7 @@ def _infer_format(p: Path, where: str) -> str:
 
 
 def _model(raw: dict, path: Path) -> ModelConfig:
-    from bench.models import resolve
+    from bench.models import PER_TARGET, resolve
 
     raw = dict(raw)
     name = raw.pop("name", None)
@@ -359,10 +391,16 @@ def _model(raw: dict, path: Path) -> ModelConfig:
         if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "random_state"
     }
     for key, value in raw.items():
+        if key == PER_TARGET:
+            if not isinstance(value, bool):
+                raise ConfigError(
+                    f"'{PER_TARGET}' in [model] of {path} must be true or false; got {value!r}"
+                )
+            continue
         if key not in accepted:
             raise ConfigError(
                 f"No such key {key!r} in [model] of {path}{did_you_mean(key, accepted)} "
-                f"(parameters of {name}: {', '.join(accepted) or 'none'})"
+                f"(parameters of {name}: {', '.join([*accepted, PER_TARGET])})"
             )
         default = accepted[key].default
         if default is not inspect.Parameter.empty and default is not None:
@@ -447,15 +485,16 @@ def load_config(path: Path | str) -> Config:
 
 
 def discover(targets: list[Path]) -> list[Path]:
-    """Config files named by ``targets`` (files, or folders searched recursively).
+    """Config files named by ``targets``: files, or the ``*.toml`` directly in a folder.
 
-    Files whose name starts with ``_`` are shared bases, not experiments.
+    Subfolders are not searched (``configs/semeval2016/`` needs its data; name it to run
+    it). Files whose name starts with ``_`` are shared bases, not experiments.
     """
     found: list[Path] = []
     for target in targets:
         target = Path(target)
         if target.is_dir():
-            found += sorted(p for p in target.rglob("*.toml") if not p.name.startswith("_"))
+            found += sorted(p for p in target.glob("*.toml") if not p.name.startswith("_"))
         elif target.is_file():
             found.append(target)
         else:

@@ -68,42 +68,60 @@ def load_dataset(
 ROLES = ("id", "text", "target", "label", "group")
 
 
-def _show_rows(frame, mask, limit: int = 3) -> str:
-    rows = frame.index[mask][:limit].tolist()
-    return ", ".join(str(r + 2) for r in rows)  # +2: 1-based and the header line
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _read_file(ds) -> object:
+def _read_one(path: Path, ds):
+    """One local file as a frame of strings, with a ``_where`` column ("file:line")."""
+    import csv
+
     import pandas as pd
 
-    path = ds.path
-    if not Path(path).is_file():
+    if not path.is_file():
         raise DataError(f"{path}: dataset file not found; check 'path' in the config")
     try:
         if ds.format in ("csv", "tsv"):
-            import csv
-
             sep = ds.delimiter or ("\t" if ds.format == "tsv" else ",")
             quoting = csv.QUOTE_NONE if ds.quoting == "none" else csv.QUOTE_MINIMAL
-            return pd.read_csv(
+            frame = pd.read_csv(
                 path,
                 sep=sep,
                 encoding=ds.encoding,
                 quoting=quoting,
                 dtype=str,
                 keep_default_na=False,
+                engine="c",
             )
-        if ds.format == "json":
-            return pd.read_json(path, lines=True, dtype=False, encoding=ds.encoding)
-        return pd.read_parquet(path)
+            first_line = 2  # after the header
+        elif ds.format == "json":
+            frame = pd.read_json(path, lines=True, dtype=False, encoding=ds.encoding)
+            first_line = 1
+        else:
+            frame = pd.read_parquet(path)
+            first_line = 0
     except UnicodeDecodeError as exc:
+        line = _line_of_byte(path, exc)
         raise DataError(
-            f"{path}: cannot decode as {ds.encoding} (byte {exc.start}); set encoding = "
-            '"..." in the config (e.g. cp1252)'
+            f"{path}:{line}: cannot decode as {ds.encoding} (byte 0x{exc.object[exc.start]:02x}); "
+            'set encoding = "..." in the config (e.g. "cp1252")'
         ) from None
-    except (ValueError, pd.errors.ParserError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{path}: cannot read as {ds.format}: {first}") from None
+    except (ValueError, pd.errors.ParserError, OSError) as exc:
+        raise DataError(f"{path}: cannot read as {ds.format}: {_first_line(exc)}") from None
+    label = "row " if first_line == 0 else ""
+    frame["_where"] = [f"{path.name}:{label}{i + first_line}" for i in range(len(frame))]
+    return frame
+
+
+def _line_of_byte(path: Path, exc: UnicodeDecodeError) -> int | str:
+    """The line holding the undecodable byte: pandas decodes in chunks, so search the file."""
+    data = path.read_bytes()
+    try:
+        data.decode(exc.encoding)
+    except UnicodeDecodeError as full:
+        return data.count(b"\n", 0, full.start) + 1
+    return "?"
 
 
 def _read_hub(ds):
@@ -112,17 +130,28 @@ def _read_hub(ds):
     try:
         loaded = datasets.load_dataset(ds.name, split=ds.split)
     except Exception as exc:  # the hub raises many types: network, missing, auth
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(
-            f"hub dataset {ds.name!r} (split {ds.split!r}) could not be loaded: {first}"
+            f"hub dataset {ds.name!r} (split {ds.split!r}) could not be loaded: {_first_line(exc)}"
         ) from None
-    return loaded.to_pandas()
+    frame = loaded.to_pandas()
+    for name, feature in loaded.features.items():  # ClassLabel ints -> their names
+        if isinstance(feature, datasets.ClassLabel):
+            frame[name] = frame[name].map(lambda i, f=feature: f.int2str(int(i)) if i >= 0 else "")
+    frame["_where"] = [f"{ds.name}[{ds.split}]:row {i}" for i in range(len(frame))]
+    return frame
+
+
+def _examples(frame, mask, limit: int = 3) -> str:
+    return ", ".join(frame.loc[mask, "_where"].head(limit).tolist())
 
 
 def source_frame(ds, task: str, where: str = "dataset"):
     """Any configured dataset as a frame with the columns id, text, target, label, group
-    (labels mapped to ours and restricted to ``task``)."""
+    (labels mapped to ours and restricted to ``task``), plus extra columns for reports."""
     import pandas as pd
+
+    from bench.config import DROP
+    from bench.labels import LABELS
 
     if ds.source == "seed":
         parquet = ensure_derived(ds.seeds, ds.data_dir)
@@ -136,46 +165,67 @@ def source_frame(ds, task: str, where: str = "dataset"):
                 "group": frame["group"],
             }
         )
-        return out, {r: frame[r] for r in ("evidence",) if r in frame}
-    raw = _read_file(ds) if ds.source == "file" else _read_hub(ds)
-    origin = ds.path if ds.source == "file" else ds.name
+        return out, {"evidence": frame["evidence"]}
+    if ds.source == "file":
+        parts = [_read_one(p, ds) for p in ds.path]
+        raw = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        origin = ", ".join(str(p) for p in ds.path)
+    else:
+        raw = _read_hub(ds)
+        origin = ds.name
     columns = {role: ds.column(role) for role in ROLES}
     for role in ("text", "label"):
         if columns[role] not in raw.columns:
+            present = ", ".join(str(c) for c in raw.columns if c != "_where")
             raise DataError(
-                f"{origin}: no column {columns[role]!r} for the {role} (columns: "
-                f"{', '.join(map(str, raw.columns))}); map it in [{where}.columns]"
+                f"{origin}: no column {columns[role]!r} for the {role} (columns: {present}); "
+                f'map it in [{where}.columns], e.g. {role} = "..."'
             )
-    raw = raw.reset_index(drop=True)
     text = raw[columns["text"]].astype(str)
     empty = text.str.strip() == ""
     if empty.any():
         raise DataError(
-            f"{origin}: {int(empty.sum())} row(s) with empty text (rows "
-            f"{_show_rows(raw, empty)}); remove them or fix the text column"
+            f"{origin}: {int(empty.sum())} row(s) with empty text (first: "
+            f"{_examples(raw, empty)}); remove them or fix the text column"
         )
-    mapping = dict(ds.labels)
-    from bench.config import DROP
-    from bench.labels import LABELS
-
     gold = raw[columns["label"]].astype(str)
-    mapped = gold.map(lambda v: mapping.get(v, v if v in LABELS else None))
+    mapping = dict(ds.labels)
+    # with a mapping, it is the whole inventory; without one, labels must be ours already
+    known = {v: mapping.get(v) if mapping else (v if v in LABELS else None) for v in gold.unique()}
+    mapped = gold.map(known)
     unmapped = mapped.isna()
     if unmapped.any():
-        values = sorted(set(gold[unmapped]))
+        values = sorted(v for v, m in known.items() if m is None)
         raise DataError(
             f"{origin}: {int(unmapped.sum())} row(s) have labels with no mapping "
-            f"({', '.join(map(repr, values[:5]))}; first rows {_show_rows(raw, unmapped)}); "
-            f'add them to [{where}.labels] as "X" = one of {", ".join(LABELS)} or "drop"'
+            f"({', '.join(map(repr, values[:5]))}; first: {_examples(raw, unmapped)}); add them "
+            f'to [{where}.labels] as "X" = one of {", ".join(LABELS)} or "drop"'
         )
-    stem = Path(str(origin)).stem
-    ids = (
-        raw[columns["id"]].astype(str)
-        if columns["id"] in raw.columns
-        else pd.Series([f"{stem}-{i}" for i in range(len(raw))])
+    if columns["id"] in raw.columns:
+        ids = raw[columns["id"]].astype(str)
+        dup = ids.duplicated(keep=False)
+        if dup.any():
+            raise DataError(
+                f"{origin}: {int(dup.sum())} rows share an id (first: "
+                f"{_examples(raw, dup)}); ids must be unique, or unmap 'id'"
+            )
+    else:
+        stem = Path(str(ds.path[0] if ds.source == "file" else ds.name)).stem
+        ids = pd.Series([f"{stem}-{i}" for i in range(len(raw))])
+    target = (
+        raw[columns["target"]].astype(str)
+        if columns["target"] in raw.columns
+        else pd.Series([""] * len(raw))
     )
-    target = raw[columns["target"]].astype(str) if columns["target"] in raw.columns else ""
-    frame = pd.DataFrame({"id": ids, "text": text, "target": target, "label": mapped})
-    frame["group"] = raw[columns["group"]].astype(str) if columns["group"] in raw.columns else ids
+    group = raw[columns["group"]].astype(str) if columns["group"] in raw.columns else ids
+    frame = pd.DataFrame(
+        {
+            "id": ids.values,
+            "text": text.values,
+            "target": target.values,
+            "label": mapped.values,
+            "group": group.values,
+        }
+    )
     frame = frame[frame["label"] != DROP]
     return task_view(frame, task), {}

@@ -86,6 +86,7 @@ class Predictions:
     gold: np.ndarray  # label indices
     pred: np.ndarray
     proba: np.ndarray | None  # (rows, labels) or None when the model gives no probabilities
+    targets: np.ndarray | None = None  # per row, for the per-target breakdown
 
 
 def _clean(x):
@@ -145,6 +146,22 @@ def bootstrap(
     if ll is not None:
         out["log_loss"] = interval(lls)
     return out
+
+
+def per_target(p: Predictions, L: int, f_idx) -> dict:
+    """Every confusion-based score per target (pooled over folds and repeats); empty when
+    the data has a single target. The official SemEval F_avg is the pooled one, not a mean
+    of these."""
+    names, t = np.unique(p.targets.astype(str), return_inverse=True)
+    if len(names) < 2:
+        return {}
+    codes = t * L * L + p.gold * L + p.pred
+    cms = np.bincount(codes, minlength=len(names) * L * L).reshape(len(names), L, L)
+    s = scores(cms, f_idx)
+    return {
+        str(name): {"n_predictions": int(cms[i].sum()), **{m: s[m][i] for m in NAMED}}
+        for i, name in enumerate(names)
+    }
 
 
 def evaluate(
@@ -211,5 +228,7 @@ def evaluate(
     }
     result["n_repeats"] = len(repeats)
     result["ci_level"] = level
+    if p.targets is not None:
+        result["per_target"] = per_target(p, L, f_idx)
     result["ci"] = bootstrap(p, labels, f_idx, n_boot, level, random_state)
     return _clean(result)

@@ -25,17 +25,26 @@ class ModelSpec:
     description: str
 
     def build(self, params: dict, random_state: int | None = None):
+        """The estimator for ``params``. ``per_target = true``, accepted by every model,
+        fits one copy of it per target (see ``bench.per_target``)."""
         kwargs = dict(params)
+        per_target = kwargs.pop(PER_TARGET, False)
         if "random_state" in inspect.signature(self.factory).parameters:
             kwargs["random_state"] = random_state
         try:
-            return self.factory(**kwargs)
+            est = self.factory(**kwargs)
         except (TypeError, ValueError) as exc:
             raise ModelError(
                 f"model {self.name!r} could not be built from {params}: {exc}"
             ) from None
+        if per_target:
+            from bench.per_target import PerTargetClassifier
+
+            est = PerTargetClassifier(est)
+        return est
 
 
+PER_TARGET = "per_target"  # a parameter every model takes; see ModelSpec.build
 REGISTRY: dict[str, ModelSpec] = {}
 
 

@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -198,6 +199,7 @@ def collect(prep: Prepared, results) -> tuple[Predictions, list[dict], list[floa
         gold=gold_all[rows],
         pred=np.concatenate(parts["pred"]),
         proba=np.concatenate(parts["proba"]) if has_proba else None,
+        targets=frame["target"].to_numpy()[rows],
     )
     has_scores = all(s is not None for s in parts["scores"])
     scores = np.concatenate(parts["scores"]) if has_scores else None
@@ -250,6 +252,14 @@ def misclassified(prep: Prepared, preds: Predictions, labels) -> list[dict]:
         )
     rows.sort(key=lambda r: (-r["wrong"] / r["of"], r["id"]))
     return rows[:MAX_MISCLASSIFIED]
+
+
+@lru_cache(maxsize=1)
+def code_hash() -> str:
+    """Hash of the package's own files: a run is reused only by the code that made it."""
+    root = Path(__file__).parent
+    files = sorted(p for p in root.rglob("*") if p.suffix in (".py", ".toml") and p.is_file())
+    return sha256_bytes(*(str(p.relative_to(root)).encode() + p.read_bytes() for p in files))
 
 
 def _versions() -> dict:
@@ -324,12 +334,8 @@ def reusable(prep: Prepared, run_dir: Path) -> dict | None:
         manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     except ValueError:
         return None
-    same = (
-        manifest.get("config_hash"),
-        manifest.get("data_hash"),
-        manifest.get("versions", {}).get("stance-bench"),
-    )
-    want = (prep.config_hash, prep.data_hash, _versions()["stance-bench"])
+    same = (manifest.get("config_hash"), manifest.get("data_hash"), manifest.get("code_hash"))
+    want = (prep.config_hash, prep.data_hash, code_hash())
     return manifest if same == want else None
 
 
@@ -356,6 +362,7 @@ def write_run(
         "data_hash": prep.data_hash,
         "config_hash": prep.config_hash,
         "folds_hash": prep.folds_hash,
+        "code_hash": code_hash(),
     }
     wrong = misclassified(prep, preds, list(cfg.labels))
     stage = staging_dir(run_dir)

@@ -118,7 +118,7 @@ def test_env_vars_in_paths(tmp_path, monkeypatch):
         load_config(p)
     monkeypatch.setenv("STANCE_DIR", str(tmp_path))
     cfg = load_config(p)
-    assert cfg.dataset.path == tmp_path / "d.csv" and cfg.dataset.format == "csv"
+    assert cfg.dataset.path == (tmp_path / "d.csv",) and cfg.dataset.format == "csv"
     assert cfg.dataset.source == "file"
 
 
@@ -153,7 +153,10 @@ def test_duplicate_names_and_empty_folder(tmp_path):
     write(tmp_path / "a" / "x.toml", '[model]\nname = "majority"\n')
     write(tmp_path / "b" / "x.toml", '[model]\nname = "majority"\n')
     with pytest.raises(ConfigError, match="config name 'x' is also used"):
-        load_configs([tmp_path])
+        load_configs([tmp_path / "a", tmp_path / "b"])
+    assert discover([tmp_path / "a"]) == [tmp_path / "a" / "x.toml"]
+    with pytest.raises(ConfigError, match="no configs"):
+        discover([tmp_path])  # subfolders are not searched
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match="no configs"):
         discover([tmp_path / "empty"])

@@ -136,6 +136,24 @@ def render(data) -> str:
                 ]
             )
     out.append(_table(["metric", "pooled", f"{level}% CI", "mean ± std"], rows, numeric={1, 3}))
+    if m.get("per_target"):
+        out.append("<h2>Per target</h2>")
+        out.append(
+            _table(
+                ["target", "predictions", "macro-F1", "F_avg", "accuracy"],
+                [
+                    [
+                        escape(t),
+                        v["n_predictions"],
+                        num(v["macro_f1"]),
+                        num(v["f_avg"]),
+                        num(v["accuracy"]),
+                    ]
+                    for t, v in m["per_target"].items()
+                ],
+                numeric={1, 2, 3, 4},
+            )
+        )
     out.append("<h2>Confusion matrix</h2>")
     out.append(heatmap(m["labels"], m["confusion_matrix"]))
     out.append(f"<h2>Per-class F1 with {level}% CI</h2>")

@@ -72,6 +72,26 @@ def render(data) -> str:
     ]
     for lab, row in zip(labels, m["confusion_matrix"], strict=True):
         lines.append(_row([lab, *row]))
+    if m.get("per_target"):
+        lines += [
+            "",
+            "## Per target (pooled over folds and repeats)",
+            "",
+            _row(["target", "predictions", "macro-F1", "F_avg", "accuracy"]),
+            _row(["---", "---:", "---:", "---:", "---:"]),
+        ]
+        for target, t in m["per_target"].items():
+            lines.append(
+                _row(
+                    [
+                        target,
+                        t["n_predictions"],
+                        num(t["macro_f1"]),
+                        num(t["f_avg"]),
+                        num(t["accuracy"]),
+                    ]
+                )
+            )
     if data.misclassified:
         lines += [
             "",

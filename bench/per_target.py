@@ -1,0 +1,56 @@
+"""One model per target: the SemEval-2016 Task 6 baselines train a classifier per target."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+
+class PerTargetClassifier(ClassifierMixin, BaseEstimator):
+    """Fits a clone of ``estimator`` on the rows of each target; routes predictions by the
+    ``target`` column. A target seen with one label only predicts that label; a target not
+    seen in training falls back to a copy fitted on all rows."""
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def fit(self, X, y):
+        y = np.asarray(y)
+        targets = X["target"].to_numpy()
+        self.classes_ = np.unique(y)
+        self.fallback_ = clone(self.estimator).fit(X, y)
+        self.models_ = {}
+        for target in np.unique(targets):
+            rows = np.flatnonzero(targets == target)
+            labels = np.unique(y[rows])
+            self.models_[target] = (
+                labels[0] if len(labels) == 1 else clone(self.estimator).fit(X.iloc[rows], y[rows])
+            )
+        return self
+
+    def _route(self, X):
+        check_is_fitted(self, "models_")
+        targets = X["target"].to_numpy()
+        for target in np.unique(targets):
+            rows = np.flatnonzero(targets == target)
+            yield rows, self.models_.get(target, self.fallback_)
+
+    def predict(self, X):
+        out = np.empty(len(X), dtype=object)
+        for rows, model in self._route(X):
+            out[rows] = model if isinstance(model, str) else model.predict(X.iloc[rows])
+        return out
+
+    @available_if(lambda self: hasattr(self.estimator, "predict_proba"))
+    def predict_proba(self, X):
+        out = np.zeros((len(X), len(self.classes_)))
+        index = {c: i for i, c in enumerate(self.classes_)}
+        for rows, model in self._route(X):
+            if isinstance(model, str):
+                out[rows, index[model]] = 1.0
+            else:
+                cols = [index[c] for c in model.classes_]
+                out[np.ix_(rows, cols)] = model.predict_proba(X.iloc[rows])
+        return out

@@ -1,0 +1,198 @@
+"""Datasets by config: local files in every format, the hub code path on a local folder,
+bad input, SemEval-2016 in its original layout, and cross-dataset runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sklearn.metrics import f1_score
+
+from bench.cli import main
+from bench.config import load_config
+from bench.data import source_frame
+from bench.errors import DataError
+from tests.conftest import REPO
+
+SEMEVAL = REPO / "tests" / "data" / "semeval2016"
+ROWS = pd.DataFrame(
+    {
+        "tid": ["a1", "a2", "a3", "a4", "a5"],
+        "body": [
+            "They condemned the strikes.",
+            "He backs the truce.",
+            "Talks were held.",
+            "Critics doubt the envoy.",
+            "Off-topic chatter.",
+        ],
+        "about": ["strikes", "truce", "talks", "envoy", "misc"],
+        "y": ["AGAINST", "FAVOR", "NONE", "DOUBT", "OTHER"],
+    }
+)
+MAPPING = (
+    'columns = { id = "tid", text = "body", target = "about", label = "y" }\n'
+    'labels = { AGAINST = "condemn", FAVOR = "support", NONE = "fact", '
+    'DOUBT = "skeptical", OTHER = "drop" }\n'
+)
+
+
+def _write(path: Path, frame: pd.DataFrame) -> Path:
+    if path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif path.suffix == ".tsv":
+        frame.to_csv(path, index=False, sep="\t")
+    elif path.suffix == ".jsonl":
+        frame.to_json(path, orient="records", lines=True, force_ascii=False)
+    else:
+        frame.to_parquet(path, index=False)
+    return path
+
+
+def _config(tmp_path: Path, body: str, name: str = "c.toml") -> Path:
+    p = tmp_path / name
+    p.write_text('[model]\nname = "majority"\n' + body, encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".parquet"])
+def test_every_file_format_with_column_and_label_mapping(tmp_path, suffix):
+    _write(tmp_path / f"d{suffix}", ROWS)
+    cfg = load_config(_config(tmp_path, f'[dataset]\npath = "d{suffix}"\n{MAPPING}'))
+    frame, _ = source_frame(cfg.dataset, "joint")
+    assert frame["id"].tolist() == ["a1", "a2", "a3", "a4"]  # OTHER dropped
+    assert frame["label"].tolist() == ["condemn", "support", "fact", "skeptical"]
+    assert frame["target"].tolist() == ["strikes", "truce", "talks", "envoy"]
+    assert frame["group"].tolist() == frame["id"].tolist()
+    stance, _ = source_frame(cfg.dataset, "stance")
+    assert stance["label"].tolist() == ["condemn", "support", "skeptical"]
+
+
+def test_several_files_are_read_in_order(tmp_path):
+    _write(tmp_path / "a.csv", ROWS.iloc[:2])
+    _write(tmp_path / "b.csv", ROWS.iloc[2:4])
+    cfg = load_config(_config(tmp_path, f'[dataset]\npath = ["a.csv", "b.csv"]\n{MAPPING}'))
+    assert source_frame(cfg.dataset, "joint")[0]["id"].tolist() == ["a1", "a2", "a3", "a4"]
+
+
+def test_hub_code_path_on_a_local_folder(tmp_path, derived_dir):
+    cfg = load_config(
+        _config(
+            tmp_path,
+            f'[dataset]\nsource = "hub"\nname = "{derived_dir}"\n'
+            'split = "train"\ncolumns = { text = "sentence" }\n',
+        )
+    )
+    frame, _ = source_frame(cfg.dataset, "joint")
+    assert len(frame) == 25 and set(frame["label"]) == {"support", "condemn", "skeptical", "fact"}
+
+
+def test_hub_failure_is_one_clear_line(tmp_path):
+    cfg = load_config(
+        _config(tmp_path, f'[dataset]\nsource = "hub"\nname = "{tmp_path / "missing"}"\n')
+    )
+    with pytest.raises(DataError, match="could not be loaded"):
+        source_frame(cfg.dataset, "joint")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda f: f.rename(columns={"body": "text2"}),
+            "no column 'body' for the text (columns: tid, text2, about, y); map it in "
+            "[dataset.columns]",
+        ),
+        (
+            lambda f: f.assign(y=["AGAINST", "favour", "NONE", "favour", "OTHER"]),
+            "2 row(s) have labels with no mapping ('favour'; first: d.csv:3, d.csv:5)",
+        ),
+        (
+            lambda f: f.assign(body=["x", " ", "y", "", "z"]),
+            "2 row(s) with empty text (first: d.csv:3, d.csv:5)",
+        ),
+        (
+            lambda f: f.assign(tid=["a1", "a1", "a3", "a4", "a5"]),
+            "2 rows share an id (first: d.csv:2, d.csv:3)",
+        ),
+    ],
+)
+def test_bad_input_says_how_many_and_where(tmp_path, change, message):
+    _write(tmp_path / "d.csv", change(ROWS.copy()))
+    cfg = load_config(_config(tmp_path, f'[dataset]\npath = "d.csv"\n{MAPPING}'))
+    with pytest.raises(DataError) as err:
+        source_frame(cfg.dataset, "joint")
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_undecodable_bytes_name_the_line_and_the_fix(tmp_path):
+    (tmp_path / "d.csv").write_bytes("body,y\nfine,NONE\ncaf\xe9 talks,NONE\n".encode("cp1252"))
+    cfg = load_config(
+        _config(
+            tmp_path,
+            '[dataset]\npath = "d.csv"\n'
+            'columns = { text = "body", label = "y" }\n'
+            'labels = { NONE = "fact" }\n',
+        )
+    )
+    with pytest.raises(
+        DataError,
+        match=r"d.csv:3: cannot decode as utf-8 \(byte 0xe9\); "
+        r'set encoding = "..."',
+    ):
+        source_frame(cfg.dataset, "joint")
+
+
+def test_missing_file(tmp_path):
+    cfg = load_config(_config(tmp_path, '[dataset]\npath = "nope.csv"\n'))
+    with pytest.raises(DataError, match="nope.csv: dataset file not found"):
+        source_frame(cfg.dataset, "joint")
+
+
+# --- SemEval-2016 Task 6A in its original layout -----------------------------------------
+
+
+def test_semeval_configs_need_the_data_folder(monkeypatch, capsys):
+    monkeypatch.delenv("SEMEVAL2016_DIR", raising=False)
+    code = main(["run", "-q", str(REPO / "configs" / "semeval2016")])
+    err = capsys.readouterr().err
+    assert code == 2 and "uses ${SEMEVAL2016_DIR}, which is not set" in err
+
+
+def test_semeval_reference_baselines_end_to_end(monkeypatch, tmp_path):
+    monkeypatch.setenv("SEMEVAL2016_DIR", str(SEMEVAL))
+    out = tmp_path / "runs"
+    assert main(["run", "-q", str(REPO / "configs" / "semeval2016"), "--out", str(out)]) == 0
+    svm = json.loads((out / "semeval2016_svm_ngrams_per_target" / "metrics.json").read_text())
+    assert svm["labels"] == ["support", "condemn", "fact"]  # SemEval has no skeptical
+    assert svm["primary"] == "f_avg" and svm["n_examples"] == 6
+    assert set(svm["per_target"]) == {
+        "Atheism",
+        "Climate Change is a Real Concern",
+        "Hillary Clinton",
+    }
+    preds = [
+        json.loads(x)
+        for x in (out / "semeval2016_svm_ngrams_per_target" / "predictions.jsonl")
+        .read_text()
+        .splitlines()
+    ]
+    assert [p["id"] for p in preds] == [str(i) for i in range(10001, 10007)]
+    official = f1_score(
+        [p["gold"] for p in preds],
+        [p["predicted"] for p in preds],
+        labels=["support", "condemn"],
+        average="macro",
+        zero_division=0,
+    )
+    assert svm["pooled"]["f_avg"] == pytest.approx(official)
+    majority = json.loads((out / "semeval2016_majority_per_target" / "metrics.json").read_text())
+    # per target, training majorities: climate FAVOR 3 of 6 -> support; Atheism AGAINST
+    # 3 of 4 -> condemn; Hillary FAVOR 2 = AGAINST 2 -> the first in sorted order, condemn.
+    # Test rows: C/FAVOR ok, C/AGAINST -> support, H/AGAINST ok, H/FAVOR -> condemn,
+    # A/AGAINST ok, C/NONE -> support.
+    assert majority["confusion_matrix"] == [[1, 1, 0], [1, 2, 0], [1, 0, 0]]
+    cross = json.loads((out / "semeval2016_seed_to_semeval_svm" / "metrics.json").read_text())
+    assert cross["labels"] == ["support", "condemn", "skeptical", "fact"]
+    assert cross["n_examples"] == 6 and "f_avg" in cross["pooled"]
