@@ -30,15 +30,28 @@ def main(path: str) -> None:
     X, y = frame[["text", "target"]], frame["label"].to_numpy()
     split = GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=seed(SEED, 0))
     train, test = next(split.split(X, y, frame["id"]))
-    features = ColumnTransformer([
-        ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32),
-         "text"),
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
-                                 dtype=np.float32), "text"),
-    ])
-    model = Pipeline([("features", features),
-                      ("clf", LinearSVC(C=1.0, class_weight="balanced",
-                                        random_state=seed(SEED, 0, 0)))])
+    features = ColumnTransformer(
+        [
+            (
+                "word",
+                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32),
+                "text",
+            ),
+            (
+                "char",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float32
+                ),
+                "text",
+            ),
+        ]
+    )
+    model = Pipeline(
+        [
+            ("features", features),
+            ("clf", LinearSVC(C=1.0, class_weight="balanced", random_state=seed(SEED, 0, 0))),
+        ]
+    )
     model.fit(X.iloc[train], y[train])
     pred = model.predict(X.iloc[test])
     print(f"macro-F1 {f1_score(y[test], pred, average='macro'):.4f} on {len(test)} rows")

@@ -62,18 +62,33 @@ def main() -> None:
         (tmp / "scale.toml").write_text(CONFIG, encoding="utf-8")
         for n in args.sizes:
             make(n, seed=n).to_parquet(tmp / "data.parquet", index=False)
-            harness = [sys.executable, "-m", "bench", "run", str(tmp / "scale.toml"), "--force",
-                       "-q", "--out", str(tmp / "runs")]
-            plain = [sys.executable, str(ROOT / "perf" / "plain_scale.py"),
-                     str(tmp / "data.parquet")]
+            harness = [
+                sys.executable,
+                "-m",
+                "bench",
+                "run",
+                str(tmp / "scale.toml"),
+                "--force",
+                "-q",
+                "--out",
+                str(tmp / "runs"),
+            ]
+            plain = [
+                sys.executable,
+                str(ROOT / "perf" / "plain_scale.py"),
+                str(tmp / "data.parquet"),
+            ]
             pairs = [(measure(harness), measure(plain)) for _ in range(args.runs)]
             h = statistics.median(p[0][0] for p in pairs)
             p = statistics.median(p[1][0] for p in pairs)
             ratio = statistics.median(a[0] / b[0] for a, b in pairs)
             hm = max(p[0][1] for p in pairs)
             pm = max(p[1][1] for p in pairs)
-            print(f"| {n:,} | {h:.2f} | {p:.2f} | {ratio:.2f} | {hm:.0f} | {pm:.0f} | "
-                  f"{1000 * h / n:.3f} |", flush=True)
+            print(
+                f"| {n:,} | {h:.2f} | {p:.2f} | {ratio:.2f} | {hm:.0f} | {pm:.0f} | "
+                f"{1000 * h / n:.3f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

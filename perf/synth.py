@@ -15,21 +15,66 @@ import numpy as np
 import pandas as pd
 
 LABELS = np.array(["support", "condemn", "skeptical", "fact"])
-HOLDERS = np.array(["The president", "Officials", "The minister", "Critics", "Analysts",
-                    "Lawmakers", "The spokesperson", "Diplomats", "Protesters", "The council"])
-TARGETS = np.array(["the ceasefire", "the sanctions", "the peace plan", "the new tax",
-                    "the trade deal", "the mediation offer", "the air strikes", "the election",
-                    "the climate bill", "the border wall", "the vaccine mandate", "the merger"])
+HOLDERS = np.array(
+    [
+        "The president",
+        "Officials",
+        "The minister",
+        "Critics",
+        "Analysts",
+        "Lawmakers",
+        "The spokesperson",
+        "Diplomats",
+        "Protesters",
+        "The council",
+    ]
+)
+TARGETS = np.array(
+    [
+        "the ceasefire",
+        "the sanctions",
+        "the peace plan",
+        "the new tax",
+        "the trade deal",
+        "the mediation offer",
+        "the air strikes",
+        "the election",
+        "the climate bill",
+        "the border wall",
+        "the vaccine mandate",
+        "the merger",
+    ]
+)
 PHRASES = {
     "support": ["called for", "welcomed", "strongly backed", "praised", "urged support for"],
     "condemn": ["condemned", "denounced", "sharply criticized", "rejected", "blamed"],
-    "skeptical": ["cast doubt on", "questioned", "were skeptical of", "doubted",
-                  "remained unconvinced by"],
-    "fact": ["met to discuss", "issued a statement on", "reported on", "held talks about",
-             "announced a vote on"],
+    "skeptical": [
+        "cast doubt on",
+        "questioned",
+        "were skeptical of",
+        "doubted",
+        "remained unconvinced by",
+    ],
+    "fact": [
+        "met to discuss",
+        "issued a statement on",
+        "reported on",
+        "held talks about",
+        "announced a vote on",
+    ],
 }
-FILLER = np.array(["on Monday.", "on Thursday.", "after the meeting.", "in a statement.",
-                   "late on Friday.", "during the visit.", "at the summit.", "this week."])
+FILLER = np.array(
+    [
+        "on Monday.",
+        "on Thursday.",
+        "after the meeting.",
+        "in a statement.",
+        "late on Friday.",
+        "during the visit.",
+        "at the summit.",
+        "this week.",
+    ]
+)
 
 
 def make(n: int, seed: int = 0) -> pd.DataFrame:
@@ -42,12 +87,24 @@ def make(n: int, seed: int = 0) -> pd.DataFrame:
         phrase[rows] = rng.choice(PHRASES[lab], size=int(rows.sum()))
     holder = rng.choice(HOLDERS, n)
     target = rng.choice(TARGETS, n)
-    text = (pd.Series(holder) + " " + pd.Series(phrase) + " " + pd.Series(target) + " "
-            + pd.Series(rng.choice(FILLER, n)))
+    text = (
+        pd.Series(holder)
+        + " "
+        + pd.Series(phrase)
+        + " "
+        + pd.Series(target)
+        + " "
+        + pd.Series(rng.choice(FILLER, n))
+    )
     ids = pd.Series(np.arange(n)).map("s{:07d}".format)
-    return pd.DataFrame({"id": ids, "text": text,
-                         "target": pd.Series(target).str.removeprefix("the "),
-                         "label": LABELS[label_idx]})
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "text": text,
+            "target": pd.Series(target).str.removeprefix("the "),
+            "label": LABELS[label_idx],
+        }
+    )
 
 
 def main() -> None:

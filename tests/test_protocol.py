@@ -68,3 +68,14 @@ def test_fixed_test_rows():
 def test_single_label_is_an_error():
     with pytest.raises(ProtocolError, match="only one label"):
         make_folds(proto(), np.array(["a"] * 6), np.arange(6), seed=0)
+
+
+def test_ungrouped_rows_use_plain_stratified_folds():
+    from sklearn.model_selection import StratifiedKFold
+
+    from bench.protocol import derived_seed
+
+    y = np.array(["a", "b", "c"] * 20)
+    folds = make_folds(proto(n_repeats=1), y, np.arange(60), seed=4)
+    expected = StratifiedKFold(3, shuffle=True, random_state=derived_seed(4, 0)).split(y, y)
+    assert [list(f.test) for f in folds] == [list(te) for _, te in expected]
