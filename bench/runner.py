@@ -76,34 +76,35 @@ def config_hash(cfg: Config) -> str:
     return sha256_json(data)
 
 
-def prepare(cfg: Config) -> Prepared:
+def prepare(cfg: Config, cache: dict | None = None) -> Prepared:
+    """Load the config's data (shared through ``cache`` by configs that read the same
+    dataset for the same task) and draw its folds."""
     import pandas as pd
 
     from bench.data import source_frame
 
-    frame, extras = source_frame(cfg.dataset, cfg.task, "dataset")
-    for name, col in extras.items():
-        frame[name] = col.values
+    def load(ds, where):
+        key = (ds, cfg.task)
+        if cache is None or key not in cache:
+            frame, extras = source_frame(ds, cfg.task, where)
+            for name, col in extras.items():
+                frame[name] = col.values
+            if cache is None:
+                return frame
+            cache[key] = frame
+        return cache[key]
+
+    frame = load(cfg.dataset, "dataset")
     is_test = None
     if cfg.test is not None:
-        test, test_extras = source_frame(cfg.test, cfg.task, "test")
-        for name, col in test_extras.items():
-            test[name] = col.values
-        frame = pd.concat(
-            [frame.assign(is_test=False), test.assign(is_test=True)], ignore_index=True
-        )
+        test = load(cfg.test, "test")
+        frame = pd.concat([frame.assign(is_test=False), test.assign(is_test=True)],
+                          ignore_index=True)
         is_test = frame["is_test"].to_numpy()
-    folds = make_folds(
-        cfg.protocol, frame["label"].to_numpy(), frame["group"].to_numpy(), cfg.seed, is_test
-    )
-    return Prepared(
-        cfg,
-        frame,
-        folds,
-        frame_hash(frame),
-        config_hash(cfg),
-        folds_hash(folds, frame["id"].to_numpy()),
-    )
+    folds = make_folds(cfg.protocol, frame["label"].to_numpy(), frame["group"].to_numpy(),
+                       cfg.seed, is_test)
+    return Prepared(cfg, frame, folds, frame_hash(frame), config_hash(cfg),
+                    folds_hash(folds, frame["id"].to_numpy()))
 
 
 def _fit_predict(
@@ -444,7 +445,9 @@ def run_configs(
 
     from tqdm.auto import tqdm
 
-    prepared = [prepare(cfg) for cfg in configs]
+    cache: dict = {}
+    prepared = [prepare(cfg, cache) for cfg in tqdm(configs, desc="loading", unit="config",
+                                                    disable=not progress, leave=False)]
     todo = []
     results: dict[str, RunResult] = {}
     for prep in prepared:
@@ -464,6 +467,7 @@ def run_configs(
             started = datetime.now(timezone.utc)
             t0 = time.perf_counter()
             fitted = fit_folds(prep, n_jobs=n_jobs, on_fold=lambda: bar.update(1))
+            bar.set_postfix_str(f"{prep.config.name}: metrics and reports")
             results[prep.config.name] = write_run(
                 prep,
                 fitted,
