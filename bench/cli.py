@@ -190,11 +190,33 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_run_options(p: argparse.ArgumentParser, out: Path | None, out_help: str) -> None:
+    """Options shared by the commands that run configs (run, check)."""
+    p.add_argument(
+        "configs",
+        nargs="*",
+        type=Path,
+        metavar="CONFIG_OR_DIR",
+        help="config files, or folders of them (default: configs/)",
+    )
+    p.add_argument(
+        "--n-jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="folds fitted in parallel (results are identical for any N)",
+    )
+    p.add_argument("--out", type=Path, default=out, help=out_help)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stance-bench",
         description="Fact-and-stance classification benchmark: derive the dataset, run "
         "baselines from configs, report and compare results.",
+        epilog="Exit codes: 0 success, 1 regression or result not reproduced, 2 usage or "
+        "input error, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"stance-bench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -215,27 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_derive)
 
     p = sub.add_parser("run", help="run experiments from configs and print a leaderboard")
-    p.add_argument(
-        "configs",
-        nargs="*",
-        type=Path,
-        metavar="CONFIG_OR_DIR",
-        help="config files or folders of them (default: configs/)",
-    )
-    p.add_argument(
-        "--n-jobs",
-        type=int,
-        default=1,
-        metavar="N",
-        help="folds fitted in parallel (results are identical for any N)",
-    )
-    p.add_argument("--out", type=Path, default=Path("runs"), help="runs folder (default: runs)")
+    _add_run_options(p, Path("runs"), "runs folder (default: runs)")
     p.add_argument(
         "--force",
         action="store_true",
         help="re-run even when a complete run of the same config and data exists",
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("report", help="re-render report.md and report.html of run folders")
@@ -257,13 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="re-run configs and compare with the committed reference "
         "results; exit 1 when not reproduced or regressed",
     )
-    p.add_argument(
-        "configs",
-        nargs="*",
-        type=Path,
-        metavar="CONFIG_OR_DIR",
-        help="config files or folders (default: configs/)",
-    )
+    _add_run_options(p, None, "keep the fresh runs in this folder (default: a temp folder)")
     p.add_argument(
         "--reference",
         type=Path,
@@ -275,14 +276,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="rewrite the reference from this run (after an intended change)",
     )
-    p.add_argument("--n-jobs", type=int, default=1, metavar="N")
-    p.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="keep the fresh runs in this folder (default: a temp folder)",
-    )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_gate_options(p)
     p.set_defaults(func=_cmd_check)
 

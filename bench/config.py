@@ -422,8 +422,9 @@ def _check_param_type(key: str, value: Any, default: Any, path: Path) -> None:
         else isinstance(value, kind)
     )
     if not ok:
+        expected = "a list" if kind in (list, tuple) else kind.__name__
         raise ConfigError(
-            f"{key!r} in [model] of {path} must be {kind.__name__} like the default "
+            f"{key!r} in [model] of {path} must be {expected} like the default "
             f"{default!r}; got {value!r}"
         )
 

@@ -98,125 +98,95 @@ def stratified(*, random_state: int | None = None):
     return DummyClassifier(strategy="stratified", random_state=random_state)
 
 
+FEATURES = {  # the TF-IDF feature parameters every text_model takes, with their defaults
+    "word_ngrams": (1, 2),
+    "char_ngrams": (2, 5),
+    "target_aware": False,
+    "min_df": 1,
+    "max_features": 0,
+}
+
+
 def _features(word_ngrams, char_ngrams, target_aware: bool, min_df: int, max_features: int):
+    """TF-IDF word n-grams + char n-grams of the text; with ``target_aware``, the target
+    too (one-hot and its words). ``char_ngrams = []`` drops the char features."""
     import numpy as np
     from sklearn.compose import ColumnTransformer
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.preprocessing import OneHotEncoder
 
-    limit = max_features or None
-    parts = [
-        (
-            "word",
-            TfidfVectorizer(
-                ngram_range=tuple(word_ngrams),
-                sublinear_tf=True,
-                min_df=min_df,
-                max_features=limit,
-                dtype=np.float32,
-            ),
-            "text",
-        ),
-    ]
-    if char_ngrams:
-        parts.append(
-            (
-                "char",
-                TfidfVectorizer(
-                    analyzer="char_wb",
-                    ngram_range=tuple(char_ngrams),
-                    sublinear_tf=True,
-                    min_df=min_df,
-                    max_features=limit,
-                    dtype=np.float32,
-                ),
-                "text",
-            )
+    def tfidf(**kw):
+        return TfidfVectorizer(
+            sublinear_tf=True,
+            min_df=min_df,
+            dtype=np.float32,
+            max_features=max_features or None,
+            **kw,
         )
+
+    parts = [("word", tfidf(ngram_range=tuple(word_ngrams)), "text")]
+    if char_ngrams:
+        parts.append(("char", tfidf(analyzer="char_wb", ngram_range=tuple(char_ngrams)), "text"))
     if target_aware:
         parts.append(("target", OneHotEncoder(handle_unknown="ignore"), ["target"]))
         parts.append(("target_words", TfidfVectorizer(dtype=np.float32), "target"))
     return ColumnTransformer(parts)
 
 
-def _pipeline(classifier, **feature_args):
-    from sklearn.pipeline import Pipeline
+def text_model(name: str, description: str) -> Callable[[Callable], Callable]:
+    """Register a classifier factory as a model on TF-IDF features (``FEATURES``).
 
-    return Pipeline([("features", _features(**feature_args)), ("clf", classifier)])
+    The registered factory takes the classifier's keyword arguments and the feature
+    parameters; its signature lists both, so configs are validated against both.
+    """
+
+    def deco(make_classifier: Callable) -> Callable:
+        own = list(inspect.signature(make_classifier).parameters.values())
+        shared = [
+            inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v)
+            for k, v in FEATURES.items()
+        ]
+
+        def factory(**kwargs):
+            from sklearn.pipeline import Pipeline
+
+            features = {k: kwargs.pop(k, v) for k, v in FEATURES.items()}
+            return Pipeline(
+                [("features", _features(**features)), ("clf", make_classifier(**kwargs))]
+            )
+
+        factory.__signature__ = inspect.Signature(own + shared)
+        factory.__name__ = make_classifier.__name__
+        factory.__doc__ = f"{description} (classifier: {make_classifier.__name__})"
+        register(name, description)(factory)
+        return factory
+
+    return deco
 
 
-@register("tfidf_logreg", "TF-IDF word + char n-grams, logistic regression")
+@text_model("tfidf_logreg", "TF-IDF word + char n-grams, logistic regression")
 def tfidf_logreg(
-    *,
-    C: float = 10.0,
-    class_weight: str = "balanced",
-    word_ngrams: list = (1, 2),
-    char_ngrams: list = (2, 5),
-    target_aware: bool = False,
-    min_df: int = 1,
-    max_features: int = 0,
-    random_state: int | None = None,
+    *, C: float = 10.0, class_weight: str = "balanced", random_state: int | None = None
 ):
     from sklearn.linear_model import LogisticRegression
 
-    clf = LogisticRegression(
+    return LogisticRegression(
         C=C, class_weight=class_weight or None, max_iter=2000, random_state=random_state
     )
-    return _pipeline(
-        clf,
-        word_ngrams=word_ngrams,
-        char_ngrams=char_ngrams,
-        target_aware=target_aware,
-        min_df=min_df,
-        max_features=max_features,
-    )
 
 
-@register("tfidf_svm", "TF-IDF word + char n-grams, linear SVM")
-def tfidf_svm(
-    *,
-    C: float = 1.0,
-    class_weight: str = "balanced",
-    word_ngrams: list = (1, 2),
-    char_ngrams: list = (2, 5),
-    target_aware: bool = False,
-    min_df: int = 1,
-    max_features: int = 0,
-    random_state: int | None = None,
-):
+@text_model("tfidf_svm", "TF-IDF word + char n-grams, linear SVM")
+def tfidf_svm(*, C: float = 1.0, class_weight: str = "balanced", random_state: int | None = None):
     from sklearn.svm import LinearSVC
 
-    clf = LinearSVC(C=C, class_weight=class_weight or None, random_state=random_state)
-    return _pipeline(
-        clf,
-        word_ngrams=word_ngrams,
-        char_ngrams=char_ngrams,
-        target_aware=target_aware,
-        min_df=min_df,
-        max_features=max_features,
-    )
+    return LinearSVC(C=C, class_weight=class_weight or None, random_state=random_state)
 
 
-@register("tfidf_cnb", "TF-IDF word + char n-grams, complement naive Bayes")
-def tfidf_cnb(
-    *,
-    alpha: float = 0.3,
-    word_ngrams: list = (1, 2),
-    char_ngrams: list = (2, 5),
-    target_aware: bool = False,
-    min_df: int = 1,
-    max_features: int = 0,
-):
+@text_model("tfidf_cnb", "TF-IDF word + char n-grams, complement naive Bayes")
+def tfidf_cnb(*, alpha: float = 0.3):
     from sklearn.naive_bayes import ComplementNB
 
-    return _pipeline(
-        ComplementNB(alpha=alpha),
-        word_ngrams=word_ngrams,
-        char_ngrams=char_ngrams,
-        target_aware=target_aware,
-        min_df=min_df,
-        max_features=max_features,
-    )
+    return ComplementNB(alpha=alpha)
 
 
 @register("cue_lexicon", "transparent rules: cue words per stance, negation, fact when no cue")

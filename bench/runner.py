@@ -98,13 +98,21 @@ def prepare(cfg: Config, cache: dict | None = None) -> Prepared:
     is_test = None
     if cfg.test is not None:
         test = load(cfg.test, "test")
-        frame = pd.concat([frame.assign(is_test=False), test.assign(is_test=True)],
-                          ignore_index=True)
+        frame = pd.concat(
+            [frame.assign(is_test=False), test.assign(is_test=True)], ignore_index=True
+        )
         is_test = frame["is_test"].to_numpy()
-    folds = make_folds(cfg.protocol, frame["label"].to_numpy(), frame["group"].to_numpy(),
-                       cfg.seed, is_test)
-    return Prepared(cfg, frame, folds, frame_hash(frame), config_hash(cfg),
-                    folds_hash(folds, frame["id"].to_numpy()))
+    folds = make_folds(
+        cfg.protocol, frame["label"].to_numpy(), frame["group"].to_numpy(), cfg.seed, is_test
+    )
+    return Prepared(
+        cfg,
+        frame,
+        folds,
+        frame_hash(frame),
+        config_hash(cfg),
+        folds_hash(folds, frame["id"].to_numpy()),
+    )
 
 
 def _fit_predict(
@@ -446,8 +454,10 @@ def run_configs(
     from tqdm.auto import tqdm
 
     cache: dict = {}
-    prepared = [prepare(cfg, cache) for cfg in tqdm(configs, desc="loading", unit="config",
-                                                    disable=not progress, leave=False)]
+    prepared = [
+        prepare(cfg, cache)
+        for cfg in tqdm(configs, desc="loading", unit="config", disable=not progress, leave=False)
+    ]
     todo = []
     results: dict[str, RunResult] = {}
     for prep in prepared:

@@ -26,3 +26,14 @@ def derived_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("derived") / "data"
     derive.write(derive.derive(SEEDS), out)
     return out
+
+
+def write_base_config(path: Path, data_dir: Path, *, task: str = "joint", seed: int = 7) -> Path:
+    """A small, fast base config on the seed dataset: 3 folds x 2 repeats, 200 resamples."""
+    path.write_text(
+        f'seed = {seed}\ntask = "{task}"\n'
+        f'[dataset]\nseeds = "{SEEDS}"\ndata_dir = "{data_dir}"\n'
+        "[protocol]\nn_splits = 3\nn_repeats = 2\n[metrics]\nbootstrap = 200\n",
+        encoding="utf-8",
+    )
+    return path

@@ -3,25 +3,14 @@ from __future__ import annotations
 import numpy as np
 
 from bench.cli import main
-from tests.conftest import REPO
+from tests.conftest import REPO, write_base_config
 from tests.runs import noisy, write_run
-
-BASE = """seed = 11
-[dataset]
-seeds = "{seeds}"
-data_dir = "{data}"
-[protocol]
-n_splits = 3
-n_repeats = 2
-[metrics]
-bootstrap = 200
-"""
 
 
 def _configs(tmp_path, derived_dir, C: str = "10.0"):
     folder = tmp_path / "configs"
     folder.mkdir(exist_ok=True)
-    (folder / "_base.toml").write_text(BASE.format(seeds=REPO / "seeds", data=derived_dir))
+    write_base_config(folder / "_base.toml", derived_dir, seed=11)
     (folder / "logreg_target.toml").write_text(
         f'extends = "_base.toml"\n[model]\nname = "tfidf_logreg"\nC = {C}\ntarget_aware = true\n'
     )

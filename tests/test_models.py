@@ -104,3 +104,33 @@ def test_module_factory_and_errors():
         resolve("bench.models:nope")
     with pytest.raises(ModelError, match="available: majority"):
         resolve("svm")
+
+
+def test_text_model_registers_features_and_classifier_params(tmp_path):
+    from bench.config import load_config
+    from bench.errors import ConfigError
+    from bench.models import text_model
+
+    @text_model("tfidf_ridge_test", "ridge, as in the README")
+    def tfidf_ridge(*, alpha: float = 1.0):
+        from sklearn.linear_model import RidgeClassifier
+
+        return RidgeClassifier(alpha=alpha)
+
+    try:
+        cfg_path = tmp_path / "r.toml"
+        cfg_path.write_text(
+            '[model]\nname = "tfidf_ridge_test"\nalpha = 0.5\n'
+            "word_ngrams = [1, 1]\nchar_ngrams = []\n",
+            encoding="utf-8",
+        )
+        cfg = load_config(cfg_path)
+        est = REGISTRY["tfidf_ridge_test"].build(dict(cfg.model.params)).fit(X, y)
+        assert est.named_steps["clf"].alpha == 0.5
+        assert [name for name, _, _ in est.named_steps["features"].transformers] == ["word"]
+        assert (est.predict(X) == y).mean() > 0.9
+        cfg_path.write_text('[model]\nname = "tfidf_ridge_test"\nalpah = 1.0\n')
+        with pytest.raises(ConfigError, match="did you mean 'alpha'"):
+            load_config(cfg_path)
+    finally:
+        REGISTRY.pop("tfidf_ridge_test")

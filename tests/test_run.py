@@ -11,20 +11,7 @@ import pytest
 
 from bench.cli import main
 from bench.runner import RUN_FILES
-from tests.conftest import REPO
-
-BASE = """
-seed = 7
-task = "{task}"
-[dataset]
-seeds = "{seeds}"
-data_dir = "{data}"
-[protocol]
-n_splits = 3
-n_repeats = 2
-[metrics]
-bootstrap = 200
-"""
+from tests.conftest import write_base_config
 
 
 @pytest.fixture
@@ -32,9 +19,7 @@ def configs(tmp_path, derived_dir) -> Path:
     folder = tmp_path / "configs"
     folder.mkdir()
     for task in ("joint", "fact"):
-        (folder / f"_base_{task}.toml").write_text(
-            BASE.format(task=task, seeds=REPO / "seeds", data=derived_dir), encoding="utf-8"
-        )
+        write_base_config(folder / f"_base_{task}.toml", derived_dir, task=task)
     models = {
         "majority": "",
         "cue_lexicon": "",
