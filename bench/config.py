@@ -117,7 +117,8 @@ class DatasetConfig:
     def column(self, role: str) -> str | None:
         """The source column that plays ``role`` (text, target, label, id, group).
 
-        Unmapped roles use the column of the same name; the seed dataset's text is ``text``.
+        Unmapped roles use the column of the same name; the seed dataset's text is the
+        column named by ``text`` (default ``sentence``).
         """
         mapped = dict(self.columns)
         if role in mapped:
