@@ -367,8 +367,8 @@ def compare_pair(
             {
                 "config": cand.name if cand.name == base.name else f"{base.name} → {cand.name}",
                 "metric": name,
-                "base": vb,
-                "candidate": vc,
+                "base": None if np.isnan(vb) else vb,
+                "candidate": None if np.isnan(vc) else vc,
                 "delta": delta,
                 "ci": (lo, hi),
                 "mde": (z + POWER_Z) * se,

@@ -178,3 +178,12 @@ def test_cli_compare_folders_of_runs_matched_by_name(tmp_path, capsys):
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
     out = capsys.readouterr().out
     assert "m1" in out and "only_a: only in" in out
+
+
+def test_undefined_kappa_compares_without_crashing(tmp_path, capsys):
+    gold = np.zeros(20, dtype=int)  # one label only: chance agreement is 1, kappa undefined
+    a = write_run(tmp_path / "a", "m", gold, gold)
+    b = write_run(tmp_path / "b", "m", gold, gold)
+    assert main(["compare", str(a), str(b), "--metric", "kappa", "--format", "json"]) == 0
+    row = json.loads(capsys.readouterr().out)["rows"][0]
+    assert row["base"] is None and row["delta"] is None and row["verdict"].startswith("no")
