@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from bench.errors import DataError
 from bench.labels import TASKS
 
@@ -38,7 +40,7 @@ def seed_frame(parquet: Path, task: str):
     from bench.labels import LABELS
 
     frame = pq.read_table(parquet).to_pandas()
-    frame["label"] = frame["label"].map(lambda i: LABELS[i])
+    frame["label"] = np.array(LABELS, dtype=object)[frame["label"].to_numpy()]
     return task_view(frame, task)
 
 
@@ -110,8 +112,15 @@ def _read_one(path: Path, ds):
     except (ValueError, pd.errors.ParserError, OSError) as exc:
         raise DataError(f"{path}: cannot read as {ds.format}: {_first_line(exc)}") from None
     label = "row " if first_line == 0 else ""
-    frame["_where"] = [f"{path.name}:{label}{i + first_line}" for i in range(len(frame))]
+    frame["_where"] = _numbered(f"{path.name}:{label}", len(frame), first_line)
     return frame
+
+
+def _numbered(prefix: str, n: int, start: int = 0):
+    """``prefix + str(i)`` for i in start..start+n-1, built column-wise."""
+    import pandas as pd
+
+    return prefix + pd.Series(np.arange(start, start + n)).astype(str)
 
 
 def _line_of_byte(path: Path, exc: UnicodeDecodeError) -> int | str:
@@ -136,8 +145,9 @@ def _read_hub(ds):
     frame = loaded.to_pandas()
     for name, feature in loaded.features.items():  # ClassLabel ints -> their names
         if isinstance(feature, datasets.ClassLabel):
-            frame[name] = frame[name].map(lambda i, f=feature: f.int2str(int(i)) if i >= 0 else "")
-    frame["_where"] = [f"{ds.name}[{ds.split}]:row {i}" for i in range(len(frame))]
+            names = np.array([*feature.names, ""], dtype=object)  # -1 (missing) -> ""
+            frame[name] = names[frame[name].to_numpy()]
+    frame["_where"] = _numbered(f"{ds.name}[{ds.split}]:row ", len(frame))
     return frame
 
 
@@ -211,7 +221,7 @@ def source_frame(ds, task: str, where: str = "dataset"):
             )
     else:
         stem = Path(str(ds.path[0] if ds.source == "file" else ds.name)).stem
-        ids = pd.Series([f"{stem}-{i}" for i in range(len(raw))])
+        ids = _numbered(f"{stem}-", len(raw))
     target = (
         raw[columns["target"]].astype(str)
         if columns["target"] in raw.columns
