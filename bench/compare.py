@@ -28,7 +28,15 @@ from pathlib import Path
 import numpy as np
 
 from bench.errors import RunError
-from bench.metrics import HIGHER_IS_BETTER, NAMED, confusion, scores
+from bench.metrics import (
+    HIGHER_IS_BETTER,
+    NAMED,
+    chunks,
+    confusion,
+    group_confusions,
+    resample_weights,
+    scores,
+)
 
 TESTS = ("bootstrap", "permutation", "mcnemar", "nadeau_bengio")
 FAIL_ON = ("regression", "any-change", "never")
@@ -127,19 +135,9 @@ def match_runs(base: Path, candidate: Path) -> tuple[list[tuple[Path, Path]], li
 
 
 # ------------------------------------------------------------------------------- tests
-def _per_group(groups_idx: np.ndarray, gold, pred, n_groups: int, L: int) -> np.ndarray:
-    codes = groups_idx * L * L + gold * L + pred
-    return np.bincount(codes, minlength=n_groups * L * L).reshape(n_groups, L * L).astype(float)
-
-
 def _metric_values(cms: np.ndarray, L: int, f_idx, names) -> dict[str, np.ndarray]:
     s = scores(cms.reshape(-1, L, L), f_idx)
     return {n: s[n] for n in names}
-
-
-def _weights(rng, n_groups: int, n: int) -> np.ndarray:
-    draws = rng.integers(0, n_groups, size=(n, n_groups))
-    return np.stack([np.bincount(d, minlength=n_groups) for d in draws]).astype(float)
 
 
 def bootstrap_deltas(
@@ -148,16 +146,12 @@ def bootstrap_deltas(
     """Resampled deltas (candidate - base) of every metric in ``names``."""
     L = len(base.labels)
     out = {n: np.empty(n_boot) for n in names}
-    _, gb = np.unique(base.groups, return_inverse=True)
-    _, gc = np.unique(cand.groups, return_inverse=True)
-    Gb, Gc = gb.max() + 1, gc.max() + 1
-    pb = _per_group(gb, base.gold, base.pred, Gb, L)
-    pc = _per_group(gc, cand.gold, cand.pred, Gc, L)
-    chunk = max(1, min(n_boot, 2_000_000 // max(Gb, Gc)))
-    for start in range(0, n_boot, chunk):
-        n = min(n_boot, start + chunk) - start
-        wb = _weights(rng, Gb, n)
-        wc = wb if paired else _weights(rng, Gc, n)
+    pb, _ = group_confusions(base.groups, base.gold, base.pred, L)
+    pc, _ = group_confusions(cand.groups, cand.gold, cand.pred, L)
+    Gb, Gc = len(pb), len(pc)
+    for start, n in chunks(n_boot, max(Gb, Gc)):
+        wb = resample_weights(rng, Gb, n)
+        wc = wb if paired else resample_weights(rng, Gc, n)
         vb = _metric_values(wb @ pb, L, f_idx, names)
         vc = _metric_values(wc @ pc, L, f_idx, names)
         for name in names:
@@ -382,11 +376,10 @@ def compare_pair(
 def _self_se(run: RunPredictions, name: str, f_idx, n_boot: int, random_state: int) -> float:
     """Bootstrap standard error of one run's metric (for the MDE when deltas are all 0)."""
     L = len(run.labels)
-    _, g = np.unique(run.groups, return_inverse=True)
-    G = g.max() + 1
-    per = _per_group(g, run.gold, run.pred, G, L)
+    per, _ = group_confusions(run.groups, run.gold, run.pred, L)
     rng = np.random.default_rng(random_state)
-    vals = _metric_values(_weights(rng, G, max(n_boot, 2)) @ per, L, f_idx, [name])[name]
+    weights = resample_weights(rng, len(per), max(n_boot, 2))
+    vals = _metric_values(weights @ per, L, f_idx, [name])[name]
     vals = vals[~np.isnan(vals)]
     return float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
 

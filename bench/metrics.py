@@ -104,6 +104,28 @@ def _clean(x):
     return x
 
 
+def group_confusions(groups, gold, pred, L: int) -> tuple[np.ndarray, np.ndarray]:
+    """Confusion counts per group, shape (G, L*L), and each row's group index."""
+    _, g = np.unique(groups, return_inverse=True)
+    G = int(g.max()) + 1
+    codes = g * L * L + gold * L + pred
+    per_group = np.bincount(codes, minlength=G * L * L).reshape(G, L * L).astype(np.float64)
+    return per_group, g
+
+
+def resample_weights(rng, n_groups: int, n: int) -> np.ndarray:
+    """``n`` bootstrap draws of ``n_groups`` groups, as counts per group: (n, n_groups)."""
+    draws = rng.integers(0, n_groups, size=(n, n_groups))
+    return np.stack([np.bincount(d, minlength=n_groups) for d in draws]).astype(np.float64)
+
+
+def chunks(n_boot: int, n_groups: int):
+    """(start, size) blocks of resamples that keep a block's weights near 2M numbers."""
+    step = max(1, min(n_boot, 2_000_000 // max(n_groups, 1)))
+    for start in range(0, n_boot, step):
+        yield start, min(n_boot, start + step) - start
+
+
 def bootstrap(
     p: Predictions, labels, f_avg_idx, n_boot: int, level: float, random_state: int
 ) -> dict:
@@ -113,10 +135,8 @@ def bootstrap(
     if n_boot == 0:
         return {}
     L = len(labels)
-    _, g = np.unique(p.groups, return_inverse=True)
-    G = g.max() + 1
-    codes = g * L * L + p.gold * L + p.pred
-    per_group = np.bincount(codes, minlength=G * L * L).reshape(G, L * L).astype(np.float64)
+    per_group, g = group_confusions(p.groups, p.gold, p.pred, L)
+    G = len(per_group)
     ll = None
     if p.proba is not None:
         nll = _nll(p.proba, p.gold)
@@ -124,14 +144,11 @@ def bootstrap(
     rng = np.random.default_rng(random_state)
     cms = np.empty((n_boot, L * L))
     lls = np.empty(n_boot)
-    chunk = max(1, min(n_boot, 2_000_000 // max(G, 1)))
-    for start in range(0, n_boot, chunk):
-        stop = min(n_boot, start + chunk)
-        draws = rng.integers(0, G, size=(stop - start, G))
-        weights = np.stack([np.bincount(d, minlength=G) for d in draws]).astype(np.float64)
-        cms[start:stop] = weights @ per_group
+    for start, n in chunks(n_boot, G):
+        weights = resample_weights(rng, G, n)
+        cms[start : start + n] = weights @ per_group
         if ll is not None:
-            lls[start:stop] = (weights @ ll[0]) / (weights @ ll[1])
+            lls[start : start + n] = (weights @ ll[0]) / (weights @ ll[1])
     s = scores(cms.reshape(n_boot, L, L), f_avg_idx)
     alpha = (1 - level) / 2
 
