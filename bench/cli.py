@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench import __version__
 from bench.errors import BenchError
+from bench.report.format import REPORTED
 
 
 def _cmd_derive(args: argparse.Namespace) -> int:
@@ -283,9 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "runs", nargs="+", type=Path, metavar="RUNS", help="run folders or folders of runs"
     )
-    p.add_argument(
-        "--sort", default="macro_f1", choices=("macro_f1", "accuracy", "f_avg", "kappa", "log_loss")
-    )
+    p.add_argument("--sort", default="macro_f1", choices=REPORTED)
     p.add_argument("--format", choices=("text", "markdown", "csv", "html"), default="text")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level for tiers")
     p.add_argument("--no-tiers", action="store_true", help="skip the significance tiers")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# Reported metrics, in display order, with their display names.
 METRIC_NAMES = {
     "macro_f1": "macro-F1",
     "accuracy": "accuracy",
@@ -9,6 +10,9 @@ METRIC_NAMES = {
     "kappa": "Cohen's kappa",
     "log_loss": "log-loss",
 }
+
+
+REPORTED = tuple(METRIC_NAMES)
 
 
 def num(x, digits: int = 3) -> str:

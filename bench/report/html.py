@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from bench.report.format import METRIC_NAMES, ci, num, per_class
+from bench.report.format import METRIC_NAMES, REPORTED, ci, num, per_class
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
@@ -124,7 +124,7 @@ def render(data) -> str:
         f"<h2>Scores (pooled; {level}% bootstrap CI; mean ± std over repeats)</h2>",
     ]
     rows = []
-    for name in ("macro_f1", "accuracy", "f_avg", "kappa", "log_loss"):
+    for name in REPORTED:
         if name in m["pooled"]:
             rep = m["repeats"].get(name, {})
             rows.append(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.report.format import METRIC_NAMES, ci, num, per_class, with_ci
+from bench.report.format import METRIC_NAMES, REPORTED, ci, num, per_class, with_ci
 
 
 def _row(cells) -> str:
@@ -25,7 +25,7 @@ def render(data) -> str:
         _row(["metric", "pooled", f"{level}% CI", "mean ± std"]),
         _row(["---", "---:", "---", "---:"]),
     ]
-    for name in ("macro_f1", "accuracy", "f_avg", "kappa", "log_loss"):
+    for name in REPORTED:
         if name not in m["pooled"]:
             continue
         rep = m["repeats"].get(name, {})
