@@ -152,29 +152,27 @@ def assign_tiers(
     return out
 
 
-def render_html(rows: list[dict], metric: str = "macro_f1") -> str:
+def render_html(rows: list[dict]) -> str:
+    """One page: per task, a bar plot of macro-F1 with its 95% CI, then the table."""
     from html import escape
 
     from bench.report.html import _table, bars, page
 
-    parts = [
-        "<h1>stance-bench leaderboard</h1>",
-        "<p>Tier: runs not significantly different from the best of their tier "
-        "(paired bootstrap, alpha as given) share it. Bars: "
-        f"{escape(METRIC_NAMES.get(metric, metric))} with its 95% CI.</p>",
-    ]
+    tiers = (
+        "Tier: runs not significantly different from the best of their tier (paired "
+        "bootstrap) share it. "
+        if rows and "tier" in rows[0]
+        else ""
+    )
+    parts = ["<h1>stance-bench leaderboard</h1>", f"<p>{tiers}Bars: macro-F1 with its 95% CI.</p>"]
     for task in sorted({r["task"] for r in rows}):
         task_rows = [r for r in rows if r["task"] == task]
         parts.append(f"<h2>Task {escape(task)}</h2>")
         items = [
-            (
-                r["config"],
-                max(0.0, r[metric] or 0.0),
-                (r["ci_low"], r["ci_high"]) if metric == "macro_f1" else None,
-            )
+            (r["config"], max(0.0, r["macro_f1"] or 0.0), (r["ci_low"], r["ci_high"]))
             for r in task_rows
         ]
-        parts.append(bars(items, width=640, label_width=200, title=f"{metric} by config"))
+        parts.append(bars(items, width=640, label_width=200, title="macro-F1 by config"))
         header = _header(task_rows)
         parts.append(
             _table(
