@@ -1,61 +1,202 @@
-"""The reproducibility gate: re-run configs, compare with committed reference results.
+"""The reproducibility gate: re-run configs and compare with committed reference results.
 
 ``results/reference/<config>/`` holds the ``metrics.json``, ``predictions.jsonl`` and
-``config.toml`` of every config. A check passes when every result is reproduced byte for
-byte; otherwise it fails and the comparison table says what changed and whether the change
-is significant. ``update`` rewrites the reference (all of it, atomically).
+``config.toml`` of every config, and ``environment.json`` the package versions that made
+them. A check passes when every result is reproduced byte for byte; otherwise it fails and
+the comparison says what changed and whether the change is significant. With ``base``
+(a git revision), the fresh results are also compared with the reference of that
+revision, and a significant regression against it fails the check even when the change
+updated its own reference. ``update`` merges the fresh results into the reference.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.compare import Comparison, compare
-from bench.io import replace_dir_atomic, staging_dir, write_text_atomic
+from bench.config import Config, discover, load_config, load_configs
+from bench.errors import BenchError, RunError
+from bench.io import dumps_json, replace_dir_atomic, staging_dir, write_text_atomic
+from bench.provenance import NUMERIC_PACKAGES, versions
+from bench.runs import REFERENCE_FILES, is_run_dir, load_run
 
-REFERENCE_FILES = ("metrics.json", "predictions.jsonl", "config.toml")
 COMPARED_FILES = ("metrics.json", "predictions.jsonl")
+ENVIRONMENT = "environment.json"
+REFERENCE_PATH = "results/reference"
+
+
+@dataclass(frozen=True)
+class Against:
+    """Fresh results against one reference: what was reproduced, what changed."""
+
+    label: str  # "the reference" or "base origin/main"
+    reproduced: list[str]
+    changed: list[str]
+    added: list[str]  # configs with no entry in that reference
+    removed: list[str]  # entries of that reference whose config is gone
+    comparison: Comparison | None
+    environment: list[str]  # packages whose versions differ from the reference's
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    reproduced: list[str]
-    changed: list[str]
-    missing: list[str]  # configs with no reference
-    stale: list[str]  # references with no config
-    comparison: Comparison | None = None
-    notes: list[str] = field(default_factory=list)
+    own: Against
+    base: Against | None = None
+    updated: list[str] = field(default_factory=list)
 
     @property
-    def exit_code(self) -> int:
-        if self.changed or self.missing:
-            return 1
-        return self.comparison.exit_code if self.comparison is not None else 0
-
-    def lines(self) -> list[str]:
-        total = len(self.reproduced) + len(self.changed) + len(self.missing)
-        out = [f"reproduced exactly: {len(self.reproduced)} of {total}"]
-        out += [
-            f"NOT reproduced: {name} (metrics or predictions differ from the reference)"
-            for name in self.changed
-        ]
-        out += [
-            f"NO reference: {name} (run `stance-bench check --update` after review)"
-            for name in self.missing
-        ]
-        out += [f"note: reference {name} has no config any more" for name in self.stale]
-        return out
-
-    def verdict(self) -> str:
-        if self.exit_code == 0:
-            return "check passed: every result reproduced exactly"
-        return (
-            "check FAILED: results differ from the reference; if the change is intended, "
-            "review the table and run `stance-bench check --update`"
+    def failed(self) -> bool:
+        if self.updated:
+            return False
+        own_failed = bool(self.own.changed or self.own.added)
+        base_failed = (
+            self.base is not None
+            and self.base.comparison is not None
+            and self.base.comparison.failed
         )
+        return own_failed or base_failed
+
+
+# ------------------------------------------------------------------------------ helpers
+def _same(a: Path, b: Path) -> bool:
+    return all(
+        (a / f).is_file() and (a / f).read_bytes() == (b / f).read_bytes() for f in COMPARED_FILES
+    )
+
+
+def _known_names(targets: list[Path]) -> set[str]:
+    """Names of every config in the folders of ``targets``: a reference entry whose name
+    is not here belongs to a config that was really deleted (not just not checked)."""
+    folders = {Path(t) if Path(t).is_dir() else Path(t).parent for t in targets}
+    names: set[str] = set()
+    for folder in folders:
+        for path in discover([folder]) if any(folder.glob("*.toml")) else []:
+            try:
+                names.add(load_config(path).name)
+            except BenchError:
+                names.add(path.stem)
+    return names
+
+
+def _entries(reference: Path) -> list[str]:
+    if not reference.is_dir():
+        return []
+    return sorted(d.name for d in reference.iterdir() if is_run_dir(d))
+
+
+def _environment_diff(reference: Path) -> list[str]:
+    path = reference / ENVIRONMENT
+    if not path.is_file():
+        return []
+    try:
+        ref = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return [f"{path} is not valid JSON"]
+    here = versions()
+    return [
+        f"{pkg} {here.get(pkg)} here, {ref.get(pkg)} in the reference"
+        for pkg in ("python", *NUMERIC_PACKAGES)
+        if pkg in ref and ref.get(pkg) != here.get(pkg)
+    ]
+
+
+def _against(
+    label: str,
+    reference: Path,
+    fresh: Path,
+    names: list[str],
+    known: set[str],
+    tmp: Path,
+    gate: dict,
+) -> Against:
+    reproduced, changed, added = [], [], []
+    for name in names:
+        ref = reference / name
+        if not (ref / "metrics.json").is_file():
+            added.append(name)
+        elif _same(ref, fresh / name):
+            reproduced.append(name)
+        else:
+            changed.append(name)
+    removed = [n for n in _entries(reference) if n not in names and n not in known]
+    comparison = None
+    if changed:  # reproduced runs are identical by definition: only changes are tested
+        slug = label.replace(" ", "_").replace("/", "_")
+        base, cand = tmp / f"{slug}-reference", tmp / f"{slug}-fresh"
+        for name in changed:
+            load_run(reference / name)  # a corrupt reference names its real path
+            shutil.copytree(reference / name, base / name)
+            shutil.copytree(fresh / name, cand / name)
+        comparison = compare(base, cand, **gate)
+    return Against(
+        label, reproduced, changed, added, removed, comparison, _environment_diff(reference)
+    )
+
+
+def reference_at(revision: str, repo: Path, dest: Path, path: str = REFERENCE_PATH) -> Path:
+    """The reference folder as committed at ``revision``, extracted into ``dest`` with
+    ``git archive`` (the work tree is not touched)."""
+
+    def git(*args: str) -> subprocess.CompletedProcess:
+        try:
+            return subprocess.run(
+                ["git", *args], cwd=repo, capture_output=True, check=False, timeout=120
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise RunError(f"--base {revision}: cannot run git ({exc})") from None
+
+    top = git("rev-parse", "--show-toplevel")
+    if top.returncode != 0:
+        raise RunError(f"--base {revision}: {repo} is not in a git repository")
+    root = Path(top.stdout.decode().strip())
+    rel = (repo.resolve() / path).relative_to(root) if not Path(path).is_absolute() else None
+    if git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}").returncode != 0:
+        raise RunError(
+            f"--base {revision}: no such git revision; fetch it first "
+            "(e.g. git fetch origin main) or name another"
+        )
+    target = rel.as_posix() if rel is not None else path
+    archive = git("-C", str(root), "archive", "--format=tar", revision, target)
+    if archive.returncode != 0:
+        raise RunError(f"--base {revision}: the revision has no {target}/ (no reference there)")
+    import io
+    import tarfile
+
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(dest, filter="data")
+    return dest / target
+
+
+def _update(reference: Path, fresh: Path, names: list[str], known: set[str]) -> list[str]:
+    """Merge the fresh results of ``names`` into ``reference`` (entries of other configs
+    are kept; entries of deleted configs go), atomically: a failure leaves it untouched."""
+    from bench.ranking import rank
+    from bench.report.leaderboard import render_markdown
+
+    stage = staging_dir(reference)
+    try:
+        for name in _entries(reference):
+            if name not in names and name in known:
+                shutil.copytree(reference / name, stage / name)
+        for name in names:
+            (stage / name).mkdir()
+            for f in REFERENCE_FILES:
+                shutil.copy2(fresh / name / f, stage / name / f)
+        here = versions()
+        env = {k: here.get(k) for k in ("python", *NUMERIC_PACKAGES)}
+        write_text_atomic(stage / ENVIRONMENT, dumps_json(env))
+        runs = [load_run(stage / n) for n in _entries(stage)]
+        write_text_atomic(stage / "leaderboard.md", render_markdown(rank(runs)))
+        replace_dir_atomic(stage, reference)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return names
 
 
 def check(
@@ -63,53 +204,38 @@ def check(
     reference: Path,
     *,
     update: bool = False,
+    base: str | None = None,
     n_jobs: int = 1,
     progress: bool = True,
     out: Path | None = None,
     **gate,
 ) -> CheckResult:
     """Re-run ``targets`` (into ``out`` when given, else a temp folder) and compare."""
-    from bench.config import load_configs
-    from bench.report import leaderboard
     from bench.runner import run_configs
 
-    configs = load_configs(targets)
     reference = Path(reference)
-    with tempfile.TemporaryDirectory(prefix="stance-bench-check-") as tmp:
-        fresh = Path(out) if out is not None else Path(tmp) / "runs"
+    if not update and not reference.is_dir():
+        raise RunError(
+            f"{reference}: no reference folder; create it with `stance-bench check --update`"
+        )
+    if reference.exists() and not reference.is_dir():
+        raise RunError(f"{reference}: is a file, not a reference folder")
+    configs: list[Config] = load_configs(targets)
+    known = _known_names(targets)
+    with tempfile.TemporaryDirectory(prefix="stance-bench-check-") as tmp_name:
+        tmp = Path(tmp_name)
+        base_ref = None
+        if base is not None:
+            base_ref = reference_at(base, Path.cwd(), tmp / "base")
+        fresh = Path(out) if out is not None else tmp / "runs"
         results = run_configs(configs, fresh, n_jobs=n_jobs, force=True, progress=progress)
         names = [r.config.name for r in results]
         if update:
-            stage = staging_dir(reference)
-            for name in names:
-                (stage / name).mkdir()
-                for f in REFERENCE_FILES:
-                    shutil.copy2(fresh / name / f, stage / name / f)
-            rows = leaderboard.entries([(r.metrics, None) for r in results])
-            write_text_atomic(stage / "leaderboard.md", leaderboard.render_markdown(rows))
-            replace_dir_atomic(stage, reference)
-            return CheckResult(reproduced=names, changed=[], missing=[], stale=[])
-        reproduced, changed, missing = [], [], []
-        for name in names:
-            ref = reference / name
-            if not (ref / "metrics.json").is_file():
-                missing.append(name)
-            elif all(
-                (ref / f).read_bytes() == (fresh / name / f).read_bytes() for f in COMPARED_FILES
-            ):
-                reproduced.append(name)
-            else:
-                changed.append(name)
-        stale = (
-            sorted(d.name for d in reference.iterdir() if d.is_dir() and d.name not in names)
-            if reference.is_dir()
-            else []
-        )
-        comparison = None
-        if changed:  # reproduced runs are identical by definition: only changes are tested
-            base, cand = Path(tmp) / "reference", Path(tmp) / "changed"
-            for name in changed:
-                shutil.copytree(reference / name, base / name)
-                shutil.copytree(fresh / name, cand / name)
-            comparison = compare(base, cand, **gate)
-        return CheckResult(reproduced, changed, missing, stale, comparison)
+            updated = _update(reference, fresh, names, known)
+            empty = Against("the reference", names, [], [], [], None, [])
+            return CheckResult(empty, None, updated)
+        own = _against("the reference", reference, fresh, names, known, tmp, gate)
+        against_base = None
+        if base_ref is not None:
+            against_base = _against(f"base {base}", base_ref, fresh, names, known, tmp, gate)
+        return CheckResult(own, against_base)

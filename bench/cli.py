@@ -1,20 +1,56 @@
 """The command line: the only place that parses argv, prints, and picks exit codes.
 
-Exit codes: 0 success, 1 a comparison found a regression, 2 usage or input error,
-130 interrupted.
+Exit codes: 0 success, 1 a comparison found a regression or a result was not reproduced,
+2 usage or input error, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from bench import __version__
 from bench.errors import BenchError
-from bench.report.format import REPORTED
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEFAULT_CONFIGS = Path("configs")
+DEFAULT_RUNS = Path("runs")
+DEFAULT_SEEDS = Path("seeds")
+DEFAULT_DATA = Path("data/derived")
+DEFAULT_REFERENCE = Path("results/reference")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _level(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1), got {value}")
+    return value
+
+
+def _summary(markdown: str) -> None:
+    """Append to the GitHub job summary when running in a workflow."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(markdown + "\n")
+
+
+# ---------------------------------------------------------------------------- commands
 def _cmd_derive(args: argparse.Namespace) -> int:
     from bench.corpus import derive
 
@@ -27,29 +63,36 @@ def _cmd_derive(args: argparse.Namespace) -> int:
         f"{state} {args.out} ({c['items']} items, {c['groups']} groups; {labels}; "
         f"hash {derived.content_hash[:12]})"
     )
-    return 0
+    return EXIT_OK
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from bench.config import load_configs
     from bench.io import write_text_atomic
+    from bench.ranking import rank
     from bench.report import leaderboard
     from bench.runner import run_configs
+    from bench.runs import load_run
 
-    configs = load_configs(args.configs or [Path("configs")])
-    results = run_configs(
-        configs, args.out, n_jobs=args.n_jobs, force=args.force, progress=not args.quiet
+    configs = load_configs(args.configs or [DEFAULT_CONFIGS])
+    records = run_configs(
+        configs,
+        args.out,
+        n_jobs=args.n_jobs,
+        threads=args.threads,
+        force=args.force,
+        progress=not args.quiet,
     )
-    rows = leaderboard.entries([(r.metrics, r.manifest) for r in results])
-    reused = sum(r.reused for r in results)
-    write_text_atomic(args.out / "leaderboard.md", leaderboard.render_markdown(rows))
-    write_text_atomic(args.out / "leaderboard.csv", leaderboard.render_csv(rows))
-    print(leaderboard.render_text(rows), end="")
+    entries = rank([load_run(r.run_dir, verify=False) for r in records])
+    write_text_atomic(args.out / "leaderboard.md", leaderboard.render_markdown(entries))
+    write_text_atomic(args.out / "leaderboard.csv", leaderboard.render_csv(entries))
+    print(leaderboard.render_text(entries), end="")
+    reused = sum(r.reused for r in records)
     print(
-        f"\n{len(results)} run(s) in {args.out}/ ({reused} unchanged, reused); "
+        f"\n{len(records)} run(s) in {args.out}/ ({reused} unchanged, reused); "
         f"leaderboard: {args.out / 'leaderboard.md'}"
     )
-    return 0
+    return EXIT_OK
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -58,72 +101,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     for run_dir in args.runs:
         for path in write_reports(run_dir):
             print(f"wrote {path}")
-    return 0
+    return EXIT_OK
 
 
-def _add_gate_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("gate")
-    g.add_argument(
-        "--metric",
-        action="append",
-        dest="metrics",
-        metavar="NAME",
-        choices=("macro_f1", "accuracy", "f_avg", "kappa"),
-        help="metric to compare (repeatable; default: each run's primary)",
-    )
-    g.add_argument("--alpha", type=float, default=0.05, help="significance level (0.05)")
-    g.add_argument(
-        "--max-drop",
-        type=float,
-        default=None,
-        metavar="X",
-        help="also fail when a point estimate drops by more than X, significant "
-        "or not (default: off)",
-    )
-    g.add_argument(
-        "--fail-on",
-        choices=("regression", "any-change", "never"),
-        default="regression",
-        help="what fails the gate (default: regression)",
-    )
-    g.add_argument(
-        "--test",
-        choices=("bootstrap", "permutation", "mcnemar", "nadeau_bengio"),
-        default="bootstrap",
-        help="the test whose p-value decides (default: paired bootstrap; others are reported)",
-    )
-    g.add_argument(
-        "--n-boot",
-        type=int,
-        default=2000,
-        metavar="B",
-        help="bootstrap and permutation rounds (2000)",
-    )
-    g.add_argument("--format", choices=("text", "markdown", "json"), default="text")
-
-
-def _emit_comparison(cmp, fmt: str) -> None:
-    import os
-
-    from bench.report import comparison
-
-    render = {
-        "text": comparison.render_text,
-        "markdown": comparison.render_markdown,
-        "json": comparison.render_json,
-    }[fmt]
-    print(render(cmp), end="")
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        with open(summary, "a", encoding="utf-8") as fh:
-            fh.write(comparison.render_markdown(cmp) + "\n")
-
-
-def _gate_kwargs(args: argparse.Namespace) -> dict:
-    if not 0 < args.alpha < 1:
-        raise BenchError(f"--alpha must be in (0, 1), got {args.alpha}")
-    if args.n_boot < 100:
-        raise BenchError(f"--n-boot must be at least 100, got {args.n_boot}")
+def _gate(args: argparse.Namespace) -> dict:
     return {
         "metrics": args.metrics,
         "test": args.test,
@@ -136,59 +117,99 @@ def _gate_kwargs(args: argparse.Namespace) -> dict:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from bench.compare import compare
+    from bench.report import comparison
 
-    cmp = compare(args.base, args.candidate, **_gate_kwargs(args))
-    _emit_comparison(cmp, args.format)
-    return cmp.exit_code
+    cmp = compare(args.base, args.candidate, **_gate(args))
+    render = {
+        "text": comparison.render_text,
+        "markdown": comparison.render_markdown,
+        "json": comparison.render_json,
+    }[args.format]
+    print(render(cmp), end="")
+    _summary(comparison.render_markdown(cmp))
+    return EXIT_FAILED if cmp.failed else EXIT_OK
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from bench.check import check
+    from bench.report import check as render
 
     result = check(
-        args.configs or [Path("configs")],
+        args.configs or [DEFAULT_CONFIGS],
         args.reference,
         update=args.update,
+        base=args.base,
         n_jobs=args.n_jobs,
         progress=not args.quiet,
         out=args.out,
-        **_gate_kwargs(args),
+        **_gate(args),
     )
-    if args.update:
-        print(f"reference updated: {len(result.reproduced)} run(s) in {args.reference}/")
-        return 0
-    for line in result.lines():
-        print(line)
-    if result.comparison is not None:
-        print()
-        _emit_comparison(result.comparison, args.format)
-    print(result.verdict())
-    return result.exit_code
+    text = render.render_markdown(result) if args.format == "markdown" else None
+    print(text if text is not None else render.render_text(result), end="")
+    if not args.update:
+        _summary(render.render_markdown(result))
+    return EXIT_FAILED if result.failed else EXIT_OK
 
 
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
-    from bench.compare import find_runs
     from bench.io import write_text_atomic
-    from bench.report import leaderboard, load_run
+    from bench.ranking import rank, with_tiers
+    from bench.report import leaderboard
+    from bench.runs import find_runs, load_run
 
-    run_dirs = find_runs(args.runs)
-    data = [load_run(d) for d in run_dirs.values()]
-    rows = leaderboard.entries([(r.metrics, r.manifest) for r in data], args.sort)
+    if args.out is not None and args.out.is_dir():
+        raise BenchError(f"--out {args.out} is a folder; name a file, e.g. {args.out}/board.md")
+    runs = [load_run(d) for d in find_runs(args.runs)]
+    entries = rank(runs, args.sort)
     if not args.no_tiers:
-        rows = leaderboard.assign_tiers(rows, run_dirs, args.sort, args.alpha)
+        entries = with_tiers(entries, runs, args.alpha)
     render = {
         "text": leaderboard.render_text,
         "markdown": leaderboard.render_markdown,
         "csv": leaderboard.render_csv,
         "html": leaderboard.render_html,
     }[args.format]
-    text = render(rows)
+    text = render(entries)
     if args.out:
         write_text_atomic(args.out, text)
         print(f"wrote {args.out}")
     else:
         print(text, end="")
-    return 0
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------ parser
+def _add_gate_options(p: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+    from bench.specs import FAIL_ON, NAMED, TESTS
+
+    g = p.add_argument_group("gate")
+    g.add_argument(
+        "--metric",
+        action="append",
+        dest="metrics",
+        metavar="NAME",
+        choices=NAMED,
+        help=f"metric to compare, repeatable: {', '.join(NAMED)} (default: each run's primary)",
+    )
+    g.add_argument("--alpha", type=_level, default=0.05, help="significance level (0.05)")
+    g.add_argument(
+        "--max-drop",
+        type=float,
+        default=None,
+        metavar="X",
+        help="also fail when a point estimate drops by more than X, significant or not",
+    )
+    g.add_argument("--fail-on", choices=FAIL_ON, default="regression", help="what fails the gate")
+    g.add_argument(
+        "--test",
+        choices=TESTS,
+        default="bootstrap",
+        help="the test whose p-value decides (default: paired bootstrap; others are reported)",
+    )
+    g.add_argument(
+        "--n-boot", type=_positive_int, default=2000, metavar="B", help="resampling rounds (2000)"
+    )
+    g.add_argument("--format", choices=formats, default="text")
 
 
 def _add_run_options(p: argparse.ArgumentParser, out: Path | None, out_help: str) -> None:
@@ -202,10 +223,17 @@ def _add_run_options(p: argparse.ArgumentParser, out: Path | None, out_help: str
     )
     p.add_argument(
         "--n-jobs",
-        type=int,
+        type=_positive_int,
         default=1,
         metavar="N",
         help="folds fitted in parallel (results are identical for any N)",
+    )
+    p.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        metavar="T",
+        help="native (BLAS/OpenMP) threads per job (default: cores / n-jobs)",
     )
     p.add_argument("--out", type=Path, default=out, help=out_help)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -223,26 +251,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("derive", help="derive the labeled dataset from seeds/")
-    p.add_argument(
-        "--seeds",
-        type=Path,
-        default=Path("seeds"),
-        help="folder of articles and annotations (default: seeds)",
-    )
-    p.add_argument(
-        "--out",
-        type=Path,
-        default=Path("data/derived"),
-        help="output folder (default: data/derived)",
-    )
+    p.add_argument("--seeds", type=Path, default=DEFAULT_SEEDS, help="articles and annotations")
+    p.add_argument("--out", type=Path, default=DEFAULT_DATA, help="output folder")
     p.set_defaults(func=_cmd_derive)
 
     p = sub.add_parser("run", help="run experiments from configs and print a leaderboard")
-    _add_run_options(p, Path("runs"), "runs folder (default: runs)")
+    _add_run_options(p, DEFAULT_RUNS, "runs folder (default: runs)")
     p.add_argument(
-        "--force",
-        action="store_true",
-        help="re-run even when a complete run of the same config and data exists",
+        "--force", action="store_true", help="re-run even when an unchanged complete run exists"
     )
     p.set_defaults(func=_cmd_run)
 
@@ -252,41 +268,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "compare",
-        help="compare two runs (or folders of runs) with paired "
-        "significance tests; exit 1 on regression",
+        help="compare two runs (or folders of runs) with paired significance tests; "
+        "exit 1 on regression",
     )
     p.add_argument("base", type=Path, metavar="BASE")
     p.add_argument("candidate", type=Path, metavar="CANDIDATE")
-    _add_gate_options(p)
+    _add_gate_options(p, ("text", "markdown", "json"))
     p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser(
         "check",
-        help="re-run configs and compare with the committed reference "
-        "results; exit 1 when not reproduced or regressed",
+        help="re-run configs and compare with the committed reference results (and, with "
+        "--base, with another revision's); exit 1 when not reproduced or regressed",
     )
     _add_run_options(p, None, "keep the fresh runs in this folder (default: a temp folder)")
+    p.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE, help="reference folder")
     p.add_argument(
-        "--reference",
-        type=Path,
-        default=Path("results/reference"),
-        help="reference results folder (default: results/reference)",
+        "--base",
+        metavar="REF",
+        help="also compare with the reference committed at this git revision (e.g. "
+        "origin/main); a significant regression against it fails the check",
     )
     p.add_argument(
-        "--update",
-        action="store_true",
-        help="rewrite the reference from this run (after an intended change)",
+        "--update", action="store_true", help="merge this run into the reference (after review)"
     )
-    _add_gate_options(p)
+    _add_gate_options(p, ("text", "markdown"))
     p.set_defaults(func=_cmd_check)
 
+    from bench.specs import METRICS
+
     p = sub.add_parser("leaderboard", help="one table per task with CIs and significance tiers")
-    p.add_argument(
-        "runs", nargs="+", type=Path, metavar="RUNS", help="run folders or folders of runs"
-    )
-    p.add_argument("--sort", default="macro_f1", choices=REPORTED)
+    p.add_argument("runs", nargs="+", type=Path, metavar="RUNS", help="run folders or folders")
+    p.add_argument("--sort", default="macro_f1", choices=tuple(METRICS))
     p.add_argument("--format", choices=("text", "markdown", "csv", "html"), default="text")
-    p.add_argument("--alpha", type=float, default=0.05, help="significance level for tiers")
+    p.add_argument("--alpha", type=_level, default=0.05, help="significance level for tiers")
     p.add_argument("--no-tiers", action="store_true", help="skip the significance tiers")
     p.add_argument("--out", type=Path, help="write to this file instead of stdout")
     p.set_defaults(func=_cmd_leaderboard)
@@ -295,18 +310,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a usage error (argparse exits 2)
+        return done.code if isinstance(done.code, int) else EXIT_USAGE
     if not getattr(args, "func", None):
         parser.print_help()
-        return 2
+        return EXIT_USAGE
     try:
         return args.func(args)
     except BenchError as err:
         print(f"stance-bench: error: {err}", file=sys.stderr)
-        return err.exit_code
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print(
             "stance-bench: interrupted; completed outputs were kept, partial ones removed",
             file=sys.stderr,
         )
-        return 130
+        return EXIT_INTERRUPTED
+    except OSError as err:  # a file system refusal the checks up front could not foresee
+        where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+        print(f"stance-bench: error: {err.strerror or err}{where}", file=sys.stderr)
+        return EXIT_USAGE

@@ -155,9 +155,10 @@ def _examples(frame, mask, limit: int = 3) -> str:
     return ", ".join(frame.loc[mask, "_where"].head(limit).tolist())
 
 
-def source_frame(ds, task: str, where: str = "dataset"):
+def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
     """Any configured dataset as a frame with the columns id, text, target, label, group
-    (labels mapped to ours and restricted to ``task``), plus extra columns for reports."""
+    (labels mapped to ours and restricted to ``task``), plus extra columns for reports.
+    ``split`` is ``train`` (the items) or, for the seed dataset, ``contrast``."""
     import pandas as pd
 
     from bench.config import DROP
@@ -165,6 +166,8 @@ def source_frame(ds, task: str, where: str = "dataset"):
 
     if ds.source == "seed":
         parquet = ensure_derived(ds.seeds, ds.data_dir)
+        if split != "train":
+            parquet = parquet.parent / f"{split}.parquet"
         frame = seed_frame(parquet, task)
         out = pd.DataFrame(
             {
@@ -175,7 +178,12 @@ def source_frame(ds, task: str, where: str = "dataset"):
                 "group": frame["group"],
             }
         )
-        return out, {"evidence": frame["evidence"]}
+        extras = {
+            name: frame[name]
+            for name in ("evidence", "capability", "test_type", "source_id")
+            if name in frame
+        }
+        return out, extras
     if ds.source == "file":
         parts = [_read_one(p, ds) for p in ds.path]
         raw = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
@@ -184,14 +192,17 @@ def source_frame(ds, task: str, where: str = "dataset"):
         raw = _read_hub(ds)
         origin = ds.name
     columns = {role: ds.column(role) for role in ROLES}
-    for role in ("text", "label"):
+    mapped_roles = dict(ds.columns)
+    required = ("text", "label", *(r for r in ROLES if r in mapped_roles))
+    for role in dict.fromkeys(required):
         if columns[role] not in raw.columns:
             present = ", ".join(str(c) for c in raw.columns if c != "_where")
             raise DataError(
                 f"{origin}: no column {columns[role]!r} for the {role} (columns: {present}); "
                 f'map it in [{where}.columns], e.g. {role} = "..."'
             )
-    text = raw[columns["text"]].astype(str)
+    null_text = raw[columns["text"]].isna()
+    text = raw[columns["text"]].astype(str).where(~null_text, "")
     empty = text.str.strip() == ""
     if empty.any():
         raise DataError(

@@ -16,6 +16,7 @@ class Task:
     labels: tuple[str, ...]
     mapping: dict[str, str]  # gold label -> task label; gold labels absent here are dropped
     description: str
+    f_avg_labels: tuple[str, ...]  # F_avg's default labels (SemEval: FAVOR and AGAINST)
 
 
 TASKS: dict[str, Task] = {
@@ -24,17 +25,20 @@ TASKS: dict[str, Task] = {
         LABELS,
         {lab: lab for lab in LABELS},
         "four labels: support, condemn, skeptical, fact",
+        ("support", "condemn"),
     ),
     "stance": Task(
         "stance",
         STANCE_LABELS,
         {lab: lab for lab in STANCE_LABELS},
         "stance items only: support, condemn, skeptical",
+        ("support", "condemn"),
     ),
     "fact": Task(
         "fact",
         ("stance", "fact"),
         {**{lab: "stance" for lab in STANCE_LABELS}, "fact": "fact"},
         "fact vs. stance (any of support, condemn, skeptical)",
+        ("stance",),
     ),
 }

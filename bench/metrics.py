@@ -13,22 +13,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-NAMED = ("accuracy", "macro_f1", "f_avg", "kappa")  # computed from confusion counts
-HIGHER_IS_BETTER = {
-    "accuracy": True,
-    "macro_f1": True,
-    "f_avg": True,
-    "kappa": True,
-    "log_loss": False,
-}
+from bench.specs import METRICS, NAMED, MetricSpec  # noqa: F401  (the registry)
+
 DECIMALS = 10
 _EPS = np.finfo(np.float64).eps
 
 
-def confusion(gold: np.ndarray, pred: np.ndarray, n_labels: int) -> np.ndarray:
-    """Confusion counts for label indices; rows gold, columns predicted."""
-    codes = np.asarray(gold, dtype=np.int64) * n_labels + np.asarray(pred, dtype=np.int64)
-    return np.bincount(codes, minlength=n_labels * n_labels).reshape(n_labels, n_labels)
+def confusions(gold, pred, n_labels: int, index=None, n: int = 1) -> np.ndarray:
+    """Confusion counts (rows gold, columns predicted) of label indices: one matrix
+    (n, L, L) per value of ``index`` (group, target, fold...) in 0..n-1, or (1, L, L)."""
+    L = n_labels
+    codes = np.asarray(gold, dtype=np.int64) * L + np.asarray(pred, dtype=np.int64)
+    if index is not None:
+        codes = codes + np.asarray(index, dtype=np.int64) * L * L
+    return np.bincount(codes, minlength=n * L * L).reshape(n, L, L)
+
+
+def confusion(gold, pred, n_labels: int) -> np.ndarray:
+    """One confusion matrix (L, L)."""
+    return confusions(gold, pred, n_labels)[0]
 
 
 def _div(num, den):
@@ -61,6 +64,20 @@ def scores(cm: np.ndarray, f_avg_idx) -> dict[str, np.ndarray]:
         "f1": f1,
         "support": support,
     }
+
+
+def proportion_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for ``k`` successes in ``n`` trials (0, 1 when n is 0)."""
+    if n == 0:
+        return 0.0, 1.0
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + level / 2))
+    p = k / n
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return round(max(0.0, mid - half), DECIMALS), round(min(1.0, mid + half), DECIMALS)
 
 
 def _nll(proba: np.ndarray, gold: np.ndarray) -> np.ndarray:
@@ -108,9 +125,7 @@ def group_confusions(groups, gold, pred, L: int) -> tuple[np.ndarray, np.ndarray
     """Confusion counts per group, shape (G, L*L), and each row's group index."""
     _, g = np.unique(groups, return_inverse=True)
     G = int(g.max()) + 1
-    codes = g * L * L + gold * L + pred
-    per_group = np.bincount(codes, minlength=G * L * L).reshape(G, L * L).astype(np.float64)
-    return per_group, g
+    return confusions(gold, pred, L, g, G).reshape(G, L * L).astype(np.float64), g
 
 
 def resample_weights(rng, n_groups: int, n: int) -> np.ndarray:
@@ -165,16 +180,31 @@ def bootstrap(
     return out
 
 
+def present_scores(cms: np.ndarray, f_idx) -> dict[str, np.ndarray]:
+    """Macro-F1 and F_avg over the labels present in each matrix (gold or predicted), as
+    SemEval scores a target: a label a target never has nor gets is not a zero F1.
+    F_avg is NaN when none of its labels is present."""
+    s = scores(cms, f_idx)
+    present = (s["support"] > 0) | (cms.sum(axis=-2) > 0)
+    f1 = s["f1"]
+    sub = present[..., list(f_idx)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        macro = np.where(present.any(-1), (f1 * present).sum(-1) / present.sum(-1), np.nan)
+        f_avg = np.where(sub.any(-1), (f1[..., list(f_idx)] * sub).sum(-1) / sub.sum(-1), np.nan)
+    return {**s, "macro_f1": macro, "f_avg": f_avg}
+
+
 def per_target(p: Predictions, L: int, f_idx) -> dict:
-    """Every confusion-based score per target (pooled over folds and repeats); empty when
-    the data has a single target. The official SemEval F_avg is the pooled one, not a mean
-    of these."""
+    """Every confusion-based score per target (pooled over folds and repeats), macro-F1 and
+    F_avg over the labels present in that target; empty when the data has a single target.
+    The official SemEval F_avg is the pooled one, not a mean of these."""
+    if p.targets is None:
+        return {}
     names, t = np.unique(p.targets.astype(str), return_inverse=True)
     if len(names) < 2:
         return {}
-    codes = t * L * L + p.gold * L + p.pred
-    cms = np.bincount(codes, minlength=len(names) * L * L).reshape(len(names), L, L)
-    s = scores(cms, f_idx)
+    cms = confusions(p.gold, p.pred, L, t, len(names))
+    s = present_scores(cms, f_idx)
     return {
         str(name): {"n_predictions": int(cms[i].sum()), **{m: s[m][i] for m in NAMED}}
         for i, name in enumerate(names)
@@ -217,14 +247,19 @@ def evaluate(
     if p.proba is not None:
         result["pooled"]["log_loss"] = log_loss(p.proba, p.gold)
 
-    per_fold = []
-    for r, f in sorted(set(zip(p.repeat.tolist(), p.fold.tolist(), strict=True))):
-        mask = (p.repeat == r) & (p.fold == f)
-        s = scores(confusion(p.gold[mask], p.pred[mask], L), f_idx)
-        per_fold.append(
-            {"repeat": r, "fold": f, "n_test": int(mask.sum()), **{name: s[name] for name in NAMED}}
-        )
-    result["per_fold"] = per_fold
+    keys, k = np.unique(np.stack([p.repeat, p.fold], axis=1), axis=0, return_inverse=True)
+    fold_cms = confusions(p.gold, p.pred, L, k.reshape(-1), len(keys))
+    fs = scores(fold_cms, f_idx)
+    result["per_fold"] = [
+        {
+            "repeat": int(r),
+            "fold": int(f),
+            "n_test": int(fold_cms[i].sum()),
+            "test_support": fold_cms[i].sum(axis=1).tolist(),
+            **{name: fs[name][i] for name in NAMED},
+        }
+        for i, (r, f) in enumerate(keys.tolist())
+    ]
 
     repeats = sorted(set(p.repeat.tolist()))
     per_repeat = []

@@ -24,7 +24,7 @@ class ModelSpec:
     factory: Callable
     description: str
 
-    def build(self, params: dict, random_state: int | None = None):
+    def build(self, params: dict, random_state: int | None = None, labels=None):
         """The estimator for ``params``. ``per_target = true``, accepted by every model,
         fits one copy of it per target (see ``bench.per_target``)."""
         kwargs = dict(params)
@@ -42,6 +42,51 @@ class ModelSpec:
 
             est = PerTargetClassifier(est)
         return est
+
+    def check_params(self, params, where: str) -> dict:
+        """The config's parameters for this model, checked against the factory's keyword
+        arguments and their defaults' types."""
+        from bench.errors import ConfigError
+
+        accepted = {
+            p.name: p
+            for p in inspect.signature(self.factory).parameters.values()
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "random_state"
+        }
+        for key, value in params.items():
+            if key == PER_TARGET:
+                if not isinstance(value, bool):
+                    raise ConfigError(f"'{PER_TARGET}' in {where} must be true or false; got {value!r}")
+                continue
+            if key not in accepted:
+                raise ConfigError(
+                    f"No such key {key!r} in {where}{did_you_mean(key, accepted)} "
+                    f"(parameters of {self.name}: {', '.join([*accepted, PER_TARGET])})"
+                )
+            default = accepted[key].default
+            if default is not inspect.Parameter.empty and default is not None:
+                kind = type(default)
+                ok = (
+                    isinstance(value, bool)
+                    if kind is bool
+                    else isinstance(value, (int, float)) and not isinstance(value, bool)
+                    if kind is float
+                    else isinstance(value, int) and not isinstance(value, bool)
+                    if kind is int
+                    else isinstance(value, (list, tuple))
+                    if kind in (list, tuple)
+                    else isinstance(value, kind)
+                )
+                if not ok:
+                    expected = "a list" if kind in (list, tuple) else kind.__name__
+                    raise ConfigError(
+                        f"{key!r} in {where} must be {expected} like the default "
+                        f"{default!r}; got {value!r}"
+                    )
+        return dict(params)
+
+    def source_files(self, params) -> tuple:
+        return ()
 
 
 PER_TARGET = "per_target"  # a parameter every model takes; see ModelSpec.build
@@ -62,7 +107,7 @@ def register(name: str, description: str) -> Callable[[Callable], Callable]:
     return deco
 
 
-def resolve(name: str, where: str = "model") -> ModelSpec:
+def resolve(name: str, where: str = "model", search_path=None) -> ModelSpec:
     """A registered name, or ``module:factory`` importable from the current environment."""
     if name in REGISTRY:
         return REGISTRY[name]

@@ -40,7 +40,12 @@ def max_stratified_splits(y: np.ndarray, groups: np.ndarray) -> tuple[int, str]:
 
 
 def make_folds(
-    protocol: ProtocolConfig, y, groups, seed: int, is_test: np.ndarray | None = None
+    protocol: ProtocolConfig,
+    y,
+    groups,
+    seed: int,
+    is_test: np.ndarray | None = None,
+    require_stratified: bool = True,
 ) -> list[Fold]:
     y = np.asarray(y)
     groups = np.asarray(groups)
@@ -69,17 +74,17 @@ def make_folds(
         )
         train, test = next(splitter.split(np.zeros(n), y, groups))
         return [Fold(0, 0, np.sort(train), np.sort(test))]
-    return _group_kfold(protocol, y, groups, seed)
+    return _group_kfold(protocol, y, groups, seed, require_stratified)
 
 
-def _group_kfold(protocol: ProtocolConfig, y, groups, seed: int) -> list[Fold]:
+def _group_kfold(protocol: ProtocolConfig, y, groups, seed: int, strict: bool) -> list[Fold]:
     import warnings
 
     from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
     k = protocol.n_splits
     largest, label = max_stratified_splits(y, groups)
-    if k > largest:
+    if k > largest and strict:
         fix = (
             f"set n_splits = {largest} in [protocol]"
             if largest >= 2

@@ -1,152 +1,267 @@
-"""Config -> data -> folds -> fit/predict (in parallel) -> metrics -> a complete run folder.
+"""Config -> data -> folds -> fit/predict -> metrics, for every view of a run.
 
-A run folder is written in a staging folder next to its final place and renamed into
-place only when every file is there, so an interrupted run never looks complete.
+Views: ``cv`` is the config's protocol (in-article grouped CV for the seed dataset);
+``cross_target`` holds each target out in turn, so no test item's target is seen in
+training; ``contrast`` trains on every item and tests on the derived contrast suite.
+This module computes; ``bench.runs`` owns the folder it is written to.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.config import Config, as_dict, to_toml
-from bench.io import (
-    dumps_json,
-    replace_dir_atomic,
-    sha256_bytes,
-    sha256_json,
-    staging_dir,
-    write_json_atomic,
-    write_jsonl_atomic,
-    write_text_atomic,
-)
+from bench.config import Config, DatasetConfig, ProtocolConfig, as_dict, to_toml
+from bench.errors import ModelError, ProtocolError
+from bench.io import dumps_json
 from bench.metrics import Predictions, evaluate
 from bench.models import resolve
 from bench.protocol import Fold, derived_seed, folds_hash, make_folds
+from bench.provenance import code_hash, config_hash, files_hash, frame_hash
 
-RUN_FILES = (
-    "config.toml",
-    "predictions.jsonl",
-    "folds.json",
-    "metrics.json",
-    "manifest.json",
-    "misclassified.jsonl",
-    "report.md",
-    "report.html",
-)
-MAX_MISCLASSIFIED = 200
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Seeds: folds of repeat r use derived_seed(seed, r); the model of (repeat r, fold f) gets
+# derived_seed(seed, r, f); the bootstrap of view v uses derived_seed(seed, BOOTSTRAP, v).
+# BOOTSTRAP exceeds any repeat index the schema allows, so the streams never coincide.
+BOOTSTRAP = 7919
+VIEWS = ("cv", "cross_target", "contrast")
+DataCache = dict[tuple[DatasetConfig, str, str], "pd.DataFrame"]
+
+
+@dataclass(frozen=True)
+class ViewPlan:
+    """One view ready to fit: the rows it trains and tests on, and its folds."""
+
+    name: str
+    frame: pd.DataFrame  # id, text, target, label, group (+ evidence for seed data)
+    folds: list[Fold]
+    protocol: dict[str, Any]  # what metrics.json records about how folds were drawn
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """A config with its data loaded and its folds drawn: ready to fit."""
+    """A config with its data loaded and its folds drawn, view by view."""
 
     config: Config
-    frame: object  # pandas DataFrame: id, text, target, label, group (+ extras)
-    folds: list[Fold]
-    data_hash: str
-    config_hash: str
-    folds_hash: str
+    views: list[ViewPlan]
+    hashes: dict[str, str]  # config, data, folds, code, files: what reuse depends on
 
 
 @dataclass(frozen=True)
-class RunResult:
+class FoldResult:
+    pred: np.ndarray  # label strings
+    proba: np.ndarray | None
+    scores: np.ndarray | None
+    fit_seconds: float
+
+
+@dataclass(frozen=True)
+class ViewResult:
+    name: str
+    plan: ViewPlan
+    predictions: Predictions
+    scores: np.ndarray | None  # per prediction and label: probabilities or decision values
+    rows: np.ndarray  # the plan.frame row of each prediction
+    fit_seconds: list[float]
+    metrics: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    """Everything a run folder holds, computed; ``bench.runs.write_run`` writes it."""
+
+    config: Config
+    metrics: dict[str, Any]
+    manifest: dict[str, Any]
+    views: list[ViewResult]
+    predictions_text: str  # predictions.jsonl
+    misclassified: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A run as the CLI reports it: where it is and whether it was reused."""
+
     config: Config
     run_dir: Path
-    metrics: dict
-    manifest: dict
+    metrics: dict[str, Any]
+    manifest: dict[str, Any]
     reused: bool = False
 
 
-def frame_hash(frame) -> str:
-    cols = [c for c in ("id", "text", "target", "label", "group", "is_test") if c in frame]
-    return sha256_bytes(*("\x1f".join(map(str, frame[c].tolist())).encode("utf-8") for c in cols))
-
-
-def config_hash(cfg: Config) -> str:
-    """Hash of what the experiment is: the resolved config less its description and file
-    locations (the data hash covers the data), so equal across clones and run folders."""
-    data = as_dict(cfg, relative_to=None)
-    data.pop("description")
-    return sha256_json(data)
-
-
-def prepare(cfg: Config, cache: dict | None = None) -> Prepared:
-    """Load the config's data (shared through ``cache`` by configs that read the same
-    dataset for the same task) and draw its folds."""
-    import pandas as pd
-
+# ------------------------------------------------------------------------------ data
+def _load(ds: DatasetConfig, task: str, split: str, where: str, cache: DataCache | None):
     from bench.data import source_frame
 
-    def load(ds, where):
-        key = (ds, cfg.task)
-        if cache is None or key not in cache:
-            frame, extras = source_frame(ds, cfg.task, where)
-            for name, col in extras.items():
-                frame[name] = col.values
-            if cache is None:
-                return frame
-            cache[key] = frame
+    key = (ds, task, split)
+    if cache is not None and key in cache:
         return cache[key]
+    frame, extras = source_frame(ds, task, where, split=split)
+    for name, col in extras.items():
+        frame[name] = col.values
+    if cache is not None:
+        cache[key] = frame
+    return frame
 
-    frame = load(cfg.dataset, "dataset")
+
+def _cv_plan(cfg: Config, cache: DataCache | None) -> ViewPlan:
+    import pandas as pd
+
+    frame = _load(cfg.dataset, cfg.task, "train", "dataset", cache)
     is_test = None
     if cfg.test is not None:
-        test = load(cfg.test, "test")
+        test = _load(cfg.test, cfg.task, "train", "test", cache)
         frame = pd.concat(
             [frame.assign(is_test=False), test.assign(is_test=True)], ignore_index=True
         )
         is_test = frame["is_test"].to_numpy()
-    folds = make_folds(
-        cfg.protocol, frame["label"].to_numpy(), frame["group"].to_numpy(), cfg.seed, is_test
-    )
-    return Prepared(
-        cfg,
-        frame,
-        folds,
-        frame_hash(frame),
-        config_hash(cfg),
-        folds_hash(folds, frame["id"].to_numpy()),
-    )
+    p = cfg.protocol
+    folds = _folds(cfg, p, frame, is_test, where="[protocol]")
+    return ViewPlan("cv", frame, folds, _protocol_doc(p, folds))
 
 
+def _folds(cfg: Config, p: ProtocolConfig, frame, is_test, where: str) -> list[Fold]:
+    groups = frame["target" if p.group_by == "target" else "group"].to_numpy()
+    try:
+        return make_folds(
+            p,
+            frame["label"].to_numpy(),
+            groups,
+            cfg.seed,
+            is_test,
+            require_stratified=p.group_by == "group",
+        )
+    except ProtocolError as err:
+        raise ProtocolError(f"{cfg.path} {where}: {err}") from None
+
+
+def _protocol_doc(p: ProtocolConfig, folds: list[Fold]) -> dict[str, Any]:
+    return {
+        "kind": p.kind,
+        "group_by": p.group_by,
+        "n_splits": p.n_splits,
+        "n_repeats": len({f.repeat for f in folds}),
+        "n_folds": len(folds),
+    }
+
+
+def _cross_target_plan(cfg: Config, cv: ViewPlan) -> ViewPlan:
+    frame = cv.frame
+    n_targets = frame["target"].nunique()
+    if n_targets < 2:
+        raise ProtocolError(
+            f"{cfg.path} [views]: cross_target needs at least two targets; the data has "
+            f"{n_targets}; set cross_target = false"
+        )
+    p = ProtocolConfig(kind="leave_one_group_out", n_repeats=1, group_by="target")
+    folds = _folds(cfg, p, frame, None, where="[views] cross_target")
+    return ViewPlan("cross_target", frame, folds, _protocol_doc(p, folds))
+
+
+def _contrast_plan(cfg: Config, cv: ViewPlan, cache: DataCache | None) -> ViewPlan:
+    import pandas as pd
+
+    train = cv.frame
+    test = _load(cfg.dataset, cfg.task, "contrast", "dataset", cache)
+    frame = pd.concat([train.assign(is_test=False), test.assign(is_test=True)], ignore_index=True)
+    is_test = frame["is_test"].to_numpy()
+    folds = [Fold(0, 0, np.flatnonzero(~is_test), np.flatnonzero(is_test))]
+    doc = {"kind": "contrast", "group_by": "group", "n_splits": 1, "n_repeats": 1, "n_folds": 1}
+    return ViewPlan("contrast", frame, folds, doc)
+
+
+def prepare(cfg: Config, cache: DataCache | None = None) -> Prepared:
+    """Load the config's data (shared through ``cache`` by configs that read the same
+    dataset for the same task) and draw the folds of every view."""
+    cv = _cv_plan(cfg, cache)
+    views = [cv]
+    if cfg.views.cross_target:
+        views.append(_cross_target_plan(cfg, cv))
+    if cfg.views.contrast:
+        views.append(_contrast_plan(cfg, cv, cache))
+    data = [frame_hash(v.frame) for v in views]
+    hashes = {
+        "config_hash": config_hash(as_dict(cfg, relative_to=None)),
+        "data_hash": data[0] if len(data) == 1 else _combine(data),
+        "folds_hash": _combine([folds_hash(v.folds, v.frame["id"].to_numpy()) for v in views]),
+        "code_hash": code_hash(),
+        "files_hash": files_hash(cfg.depends_on),
+    }
+    return Prepared(cfg, views, hashes)
+
+
+def _combine(hashes: list[str]) -> str:
+    from bench.io import sha256_json
+
+    return sha256_json(hashes)
+
+
+# ------------------------------------------------------------------------------ fitting
 def _fit_predict(
-    model_name: str, params: dict, X_train, y_train, X_test, labels: tuple, random_state: int
-):
+    model_name: str,
+    params: dict,
+    X_train,
+    y_train,
+    X_test,
+    labels: tuple[str, ...],
+    random_state: int,
+    threads: int | None,
+) -> FoldResult:
     """One fold: fit, predict, and the scores per label (probabilities when the model has
-    them, else decision values)."""
-    est = resolve(model_name).build(params, random_state)
-    t0 = time.perf_counter()
-    est.fit(X_train, y_train)
-    fit_seconds = time.perf_counter() - t0
-    pred = est.predict(X_test)
-    proba = scores = None
-    classes = [str(c) for c in getattr(est, "classes_", [])]
-    cols = [labels.index(c) for c in classes]
-    if hasattr(est, "predict_proba"):
-        proba = np.zeros((len(pred), len(labels)))
-        proba[:, cols] = est.predict_proba(X_test)
-        scores = proba
-    elif hasattr(est, "decision_function"):
-        dec = np.asarray(est.decision_function(X_test), dtype=np.float64)
-        if dec.ndim == 1:  # binary: the score of classes_[1]
-            dec = np.stack([-dec, dec], axis=1)
-        scores = np.full((len(pred), len(labels)), np.nan)
-        scores[:, cols] = dec
-    return np.asarray(pred).astype(str), proba, scores, fit_seconds
+    them, else decision values), with native thread pools limited to ``threads``."""
+    from threadpoolctl import threadpool_limits
+
+    spec = resolve(model_name)
+    with threadpool_limits(limits=threads):
+        est = spec.build(params, random_state, labels)
+        t0 = time.perf_counter()
+        try:
+            est.fit(X_train, y_train)
+            fit_seconds = time.perf_counter() - t0
+            pred = est.predict(X_test)
+            proba = scores = None
+            classes = [str(c) for c in getattr(est, "classes_", [])]
+            cols = [labels.index(c) for c in classes if c in labels]
+            if hasattr(est, "predict_proba") and len(cols) == len(classes):
+                proba = np.zeros((len(pred), len(labels)))
+                proba[:, cols] = est.predict_proba(X_test)
+                scores = proba
+            elif hasattr(est, "decision_function") and len(cols) == len(classes):
+                dec = np.asarray(est.decision_function(X_test), dtype=np.float64)
+                if dec.ndim == 1:  # binary: the score of classes_[1]
+                    dec = np.stack([-dec, dec], axis=1)
+                scores = np.full((len(pred), len(labels)), np.nan)
+                scores[:, cols] = dec
+        except ModelError:
+            raise
+        except Exception as exc:  # a model's own failure: name it, without a traceback
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelError(f"model {model_name!r} failed in fit/predict: {text}") from None
+    return FoldResult(np.asarray(pred).astype(str), proba, scores, fit_seconds)
 
 
-def fit_folds(prep: Prepared, n_jobs: int = 1, on_fold=None):
-    """Fit and predict every fold, in parallel when ``n_jobs`` > 1; results in fold order."""
+def fit_view(
+    cfg: Config,
+    plan: ViewPlan,
+    n_jobs: int = 1,
+    threads: int | None = None,
+    on_fold: Callable[[], None] | None = None,
+) -> list[FoldResult]:
+    """Fit and predict every fold of a view, in parallel when ``n_jobs`` > 1; results in
+    fold order, identical for any ``n_jobs``."""
     from joblib import Parallel, delayed
 
-    cfg = prep.config
-    frame = prep.frame
+    frame = plan.frame
     X = frame[["text", "target"]]
     y = frame["label"].to_numpy()
     params = dict(cfg.model.params)
@@ -159,331 +274,252 @@ def fit_folds(prep: Prepared, n_jobs: int = 1, on_fold=None):
             X.iloc[f.test],
             cfg.labels,
             derived_seed(cfg.seed, f.repeat, f.fold),
+            threads,
         )
-        for f in prep.folds
+        for f in plan.folds
     )
     results = []
-    parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-    for out in parallel(jobs):
+    for out in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
         results.append(out)
         if on_fold is not None:
             on_fold()
     return results
 
 
-def collect(prep: Prepared, results) -> tuple[Predictions, np.ndarray, str, list[float]]:
-    """Pool the folds' predictions: the Predictions, the frame rows they are of, the
-    predictions.jsonl text, and the fit times."""
-    cfg = prep.config
+def collect(cfg: Config, plan: ViewPlan, results: list[FoldResult], view_index: int) -> ViewResult:
+    """Pool a view's folds into Predictions and score them."""
     labels = list(cfg.labels)
     index = {lab: i for i, lab in enumerate(labels)}
-    frame = prep.frame
-    ids = frame["id"].to_numpy()
-    groups = frame["group"].to_numpy()
-    gold_all = frame["label"].map(index).to_numpy()
-    parts = {k: [] for k in ("rows", "repeat", "fold", "pred", "proba", "scores")}
-    fit_seconds = []
-    for fold, (pred, proba, scores, seconds) in zip(prep.folds, results, strict=True):
-        unknown = set(pred) - set(labels)
-        if unknown:
-            from bench.errors import ModelError
-
-            raise ModelError(
-                f"model {cfg.model.name!r} predicted labels outside the task "
-                f"{cfg.task!r}: {sorted(unknown)}"
-            )
-        parts["rows"].append(fold.test)
-        parts["repeat"].append(np.full(len(fold.test), fold.repeat))
-        parts["fold"].append(np.full(len(fold.test), fold.fold))
-        parts["pred"].append(np.array([index[p] for p in pred], dtype=np.int64))
-        parts["proba"].append(proba)
-        parts["scores"].append(scores)
-        fit_seconds.append(seconds)
-    rows = np.concatenate(parts["rows"])
-    has_proba = all(p is not None for p in parts["proba"])
+    frame = plan.frame
+    n = sum(len(f.test) for f in plan.folds)
+    rows = np.concatenate([f.test for f in plan.folds]) if n else np.zeros(0, dtype=np.int64)
+    pred_str = np.concatenate([r.pred for r in results]) if n else np.zeros(0, dtype=str)
+    unknown = sorted(set(pred_str.tolist()) - set(labels))
+    if unknown:
+        raise ModelError(
+            f"{cfg.path}: model {cfg.model.name!r} predicted labels outside the task "
+            f"{cfg.task!r}: {', '.join(map(repr, unknown))} (its labels: {', '.join(labels)})"
+        )
+    pred = np.array([index[p] for p in pred_str], dtype=np.int64)
+    has_proba = all(r.proba is not None for r in results)
+    has_scores = all(r.scores is not None for r in results)
     preds = Predictions(
-        ids=ids[rows],
-        groups=groups[rows],
-        repeat=np.concatenate(parts["repeat"]),
-        fold=np.concatenate(parts["fold"]),
-        gold=gold_all[rows],
-        pred=np.concatenate(parts["pred"]),
-        proba=np.concatenate(parts["proba"]) if has_proba else None,
+        ids=frame["id"].to_numpy()[rows],
+        groups=frame["group"].to_numpy()[rows],
+        repeat=np.concatenate([np.full(len(f.test), f.repeat) for f in plan.folds]),
+        fold=np.concatenate([np.full(len(f.test), f.fold) for f in plan.folds]),
+        gold=frame["label"].map(index).to_numpy()[rows],
+        pred=pred,
+        proba=np.concatenate([r.proba for r in results]) if has_proba else None,  # type: ignore[misc]
         targets=frame["target"].to_numpy()[rows],
     )
-    has_scores = all(s is not None for s in parts["scores"])
-    scores = np.concatenate(parts["scores"]) if has_scores else None
-    return preds, rows, predictions_jsonl(preds, scores, labels), fit_seconds
-
-
-def predictions_jsonl(preds: Predictions, scores: np.ndarray | None, labels: list[str]) -> str:
-    """One JSON object per prediction, built column-wise (no per-row Python work)."""
-    import pandas as pd
-
-    names = np.array(labels, dtype=object)
-    flat = pd.DataFrame(
-        {
-            "id": preds.ids.astype(str),
-            "group": preds.groups.astype(str),
-            "repeat": preds.repeat.astype(np.int64),
-            "fold": preds.fold.astype(np.int64),
-            "gold": names[preds.gold],
-            "predicted": names[preds.pred],
-        }
+    scores = np.concatenate([r.scores for r in results]) if has_scores else None  # type: ignore[misc]
+    m = evaluate(
+        preds,
+        labels,
+        cfg.f_avg_labels,
+        n_boot=cfg.metrics.bootstrap,
+        level=cfg.metrics.ci,
+        random_state=derived_seed(cfg.seed, BOOTSTRAP, view_index),
     )
-    if len(flat) == 0:
-        return ""
-    lines = pd.Series(flat.to_json(orient="records", lines=True).splitlines())
-    if scores is None:
-        tail = pd.Series(',"scores":null}', index=lines.index)
-    else:
-        table = pd.DataFrame(np.round(scores, 6), columns=labels)
-        tail = (
-            ',"scores":'
-            + pd.Series(
-                table.to_json(orient="records", lines=True, double_precision=6).splitlines()
-            )
-            + "}"
-        )
-    return "\n".join(lines.str[:-1] + tail) + "\n"
+    y = frame["label"].map(index).to_numpy()
+    for entry, f in zip(m["per_fold"], plan.folds, strict=True):
+        entry["train_support"] = np.bincount(y[f.train], minlength=len(labels)).tolist()
+    if "capability" in frame:
+        m["capabilities"] = _capabilities(frame, preds, rows, labels)
+    return ViewResult(plan.name, plan, preds, scores, rows, [r.fit_seconds for r in results], m)
 
 
-def misclassified(prep: Prepared, preds: Predictions, rows: np.ndarray, labels) -> list[dict]:
-    """Examples predicted wrongly in any repeat, most often wrong first (at most 200), each
-    with its most frequent wrong label (ties: the label listed first)."""
-    import pandas as pd
+def _capabilities(frame, preds: Predictions, rows: np.ndarray, labels: list[str]) -> list[dict]:
+    """Failure rate per capability of the contrast suite, with two failing examples."""
+    from bench.metrics import proportion_interval
 
-    df = pd.DataFrame({"row": rows, "pred": preds.pred, "wrong": preds.pred != preds.gold})
-    bad = df[df["wrong"]]
-    if bad.empty:
-        return []
-    total = df.groupby("row").size()
-    n_wrong = bad.groupby("row").size()
-    top = (
-        bad.groupby(["row", "pred"])
-        .size()
-        .reset_index(name="n")
-        .sort_values(["row", "n", "pred"], ascending=[True, False, True])
-        .drop_duplicates("row")
-        .set_index("row")["pred"]
-    )
-    table = pd.DataFrame(
-        {"wrong": n_wrong, "of": total.reindex(n_wrong.index), "pred": top.reindex(n_wrong.index)}
-    )
-    table["share"] = table["wrong"] / table["of"]
-    frame = prep.frame
-    table["id"] = frame["id"].to_numpy()[table.index.to_numpy()]
-    table = table.sort_values(["share", "id"], ascending=[False, True]).head(MAX_MISCLASSIFIED)
+    cap = frame["capability"].to_numpy()[rows]
+    kind = frame["test_type"].to_numpy()[rows]
+    wrong = preds.pred != preds.gold
     out = []
-    for row, r in table.iterrows():  # at most MAX_MISCLASSIFIED rows
-        src = frame.iloc[row]
+    for name in sorted(set(cap.tolist())):
+        mask = cap == name
+        n, k = int(mask.sum()), int(wrong[mask].sum())
+        lo, hi = proportion_interval(k, n)
+        failing = np.flatnonzero(mask & wrong)[:2]
         out.append(
             {
-                "id": str(src["id"]),
-                "text": str(src["text"]),
-                "target": str(src["target"]),
-                "evidence": str(src["evidence"]) if "evidence" in frame else None,
-                "gold": str(src["label"]),
-                "predicted": labels[int(r["pred"])],
-                "wrong": int(r["wrong"]),
-                "of": int(r["of"]),
+                "capability": str(name),
+                "kind": str(kind[mask][0]),
+                "n": n,
+                "failures": k,
+                "failure_rate": k / n,
+                "ci": [lo, hi],
+                "examples": [
+                    {
+                        "id": str(frame["id"].iloc[rows[i]]),
+                        "text": str(frame["text"].iloc[rows[i]]),
+                        "expected": labels[int(preds.gold[i])],
+                        "predicted": labels[int(preds.pred[i])],
+                    }
+                    for i in failing
+                ],
             }
         )
     return out
 
 
-@lru_cache(maxsize=1)
-def code_hash() -> str:
-    """Hash of the package's own files: a run is reused only by the code that made it."""
-    root = Path(__file__).parent
-    files = sorted(p for p in root.rglob("*") if p.suffix in (".py", ".toml") and p.is_file())
-    return sha256_bytes(*(str(p.relative_to(root)).encode() + p.read_bytes() for p in files))
-
-
-def _versions() -> dict:
-    import platform
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version()}
-    for pkg in ("stance-bench", "scikit-learn", "numpy", "pandas", "pyarrow", "datasets"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = None
-    return out
-
-
-def _git_commit(where: Path) -> str | None:
-    import subprocess
-
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=where,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() or None
-
-
-def metrics_document(prep: Prepared, preds: Predictions) -> dict:
+# ------------------------------------------------------------------------------ a run
+def metrics_document(prep: Prepared, views: list[ViewResult], predictions_sha256: str) -> dict:
+    """metrics.json: the main view's metrics at the top, the other views under ``views``."""
     cfg = prep.config
-    m = evaluate(
-        preds,
-        cfg.labels,
-        cfg.metrics.f_avg_labels,
-        n_boot=cfg.metrics.bootstrap,
-        level=cfg.metrics.ci,
-        random_state=derived_seed(cfg.seed, 7919),
-    )
-    return {
+    main, *others = views
+    doc: dict[str, Any] = {
         "config": cfg.name,
         "model": cfg.model.name,
         "task": cfg.task,
         "primary": cfg.metrics.primary,
-        "protocol": {
-            "kind": cfg.protocol.kind,
-            "n_splits": cfg.protocol.n_splits,
-            "n_repeats": cfg.protocol.n_repeats,
-            "n_folds": len(prep.folds),
-        },
-        "data_hash": prep.data_hash,
-        "config_hash": prep.config_hash,
-        "folds_hash": prep.folds_hash,
-        **m,
+        "protocol": main.plan.protocol,
+        "data_hash": prep.hashes["data_hash"],
+        "config_hash": prep.hashes["config_hash"],
+        "folds_hash": prep.hashes["folds_hash"],
+        "predictions_sha256": predictions_sha256,
+        **main.metrics,
     }
+    if others:
+        doc["views"] = {v.name: {"protocol": v.plan.protocol, **v.metrics} for v in others}
+    return doc
 
 
-def is_complete(run_dir: Path) -> bool:
-    return all((run_dir / name).is_file() for name in RUN_FILES)
-
-
-def reusable(prep: Prepared, run_dir: Path) -> dict | None:
-    """The manifest of a complete earlier run of the same config on the same data, if any."""
-    import json
-
-    if not is_complete(run_dir):
-        return None
-    try:
-        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    except ValueError:
-        return None
-    same = (manifest.get("config_hash"), manifest.get("data_hash"), manifest.get("code_hash"))
-    want = (prep.config_hash, prep.data_hash, code_hash())
-    return manifest if same == want else None
-
-
-def write_run(
-    prep: Prepared, results, run_dir: Path, started: datetime, n_jobs: int, wall: float
-) -> RunResult:
-    from bench.report import RunData, render_html, render_markdown
+def execute(
+    prep: Prepared,
+    n_jobs: int = 1,
+    threads: int | None = None,
+    on_fold: Callable[[], None] | None = None,
+) -> RunOutput:
+    """Fit every view of a prepared config and build what its run folder holds."""
+    from bench.analysis import misclassified
+    from bench.provenance import git_commit, machine, versions
+    from bench.runs import predictions_digest, predictions_jsonl
 
     cfg = prep.config
-    preds, rows, jsonl, fit_seconds = collect(prep, results)
-    metrics = metrics_document(prep, preds)
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    results = []
+    for i, plan in enumerate(prep.views):
+        fitted = fit_view(cfg, plan, n_jobs=n_jobs, threads=threads, on_fold=on_fold)
+        results.append(collect(cfg, plan, fitted, i))
+    labels = list(cfg.labels)
+    jsonl = "".join(
+        predictions_jsonl(
+            v.name,
+            v.predictions.ids,
+            v.predictions.groups,
+            v.predictions.repeat,
+            v.predictions.fold,
+            v.predictions.gold,
+            v.predictions.pred,
+            v.scores,
+            labels,
+        )
+        for v in results
+    )
+    metrics = metrics_document(prep, results, predictions_digest(jsonl))
+    main = results[0]
     manifest = {
         "config": cfg.name,
         "config_path": str(cfg.path),
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "wall_seconds": round(wall, 3),
-        "fit_seconds": round(sum(fit_seconds), 4),
-        "fit_seconds_per_fold": [round(s, 4) for s in fit_seconds],
+        "wall_seconds": round(time.perf_counter() - t0, 3),
+        "fit_seconds": round(sum(sum(v.fit_seconds) for v in results), 4),
+        "fit_seconds_per_fold": {v.name: [round(s, 4) for s in v.fit_seconds] for v in results},
         "n_jobs": n_jobs,
-        "versions": _versions(),
-        "machine": _machine(),
-        "git_commit": _git_commit(cfg.path.parent),
-        "data_hash": prep.data_hash,
-        "config_hash": prep.config_hash,
-        "folds_hash": prep.folds_hash,
-        "code_hash": code_hash(),
+        "threads_per_job": threads,
+        "versions": versions(),
+        "machine": machine(),
+        "git_commit": git_commit(cfg.path.parent),
+        **prep.hashes,
     }
-    wrong = misclassified(prep, preds, rows, list(cfg.labels))
-    stage = staging_dir(run_dir)
-    try:
-        write_text_atomic(stage / "config.toml", to_toml(cfg, relative_to=run_dir))
-        write_text_atomic(stage / "predictions.jsonl", jsonl)
-        write_json_atomic(
-            stage / "folds.json",
-            [
-                {
-                    "repeat": f.repeat,
-                    "fold": f.fold,
-                    "test_ids": prep.frame["id"].iloc[f.test].astype(str).tolist(),
-                }
-                for f in prep.folds
-            ],
-        )
-        write_text_atomic(stage / "metrics.json", dumps_json(metrics))
-        write_json_atomic(stage / "manifest.json", manifest)
-        write_jsonl_atomic(stage / "misclassified.jsonl", wrong)
-        data = RunData(metrics=metrics, manifest=manifest, misclassified=wrong)
-        write_text_atomic(stage / "report.md", render_markdown(data))
-        write_text_atomic(stage / "report.html", render_html(data))
-        replace_dir_atomic(stage, run_dir)
-    except BaseException:
-        import shutil
-
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    return RunResult(cfg, run_dir, metrics, manifest)
+    wrong = misclassified(main.plan.frame, main.predictions, main.rows, labels)
+    return RunOutput(cfg, metrics, manifest, results, jsonl, wrong)
 
 
-def _machine() -> dict:
-    import os
-    import platform
+def run_files(out: RunOutput, run_dir: Path) -> dict[str, str]:
+    """The text of every file of the run folder."""
+    from bench.report import RunData, render_html, render_markdown
 
+    folds = [
+        {
+            "view": v.name,
+            "repeat": f.repeat,
+            "fold": f.fold,
+            "test_ids": v.plan.frame["id"].iloc[f.test].astype(str).tolist(),
+        }
+        for v in out.views
+        for f in v.plan.folds
+    ]
+    data = RunData(metrics=out.metrics, manifest=out.manifest, misclassified=out.misclassified)
     return {
-        "platform": platform.platform(),
-        "processor": platform.machine(),
-        "cpus": os.cpu_count(),
-        "hostname": platform.node(),
+        "config.toml": to_toml(out.config, relative_to=run_dir),
+        "predictions.jsonl": out.predictions_text,
+        "folds.json": dumps_json(folds),
+        "metrics.json": dumps_json(out.metrics),
+        "manifest.json": dumps_json(out.manifest),
+        "misclassified.jsonl": "".join(
+            json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in out.misclassified
+        ),
+        "report.md": render_markdown(data),
+        "report.html": render_html(data),
     }
+
+
+def default_threads(n_jobs: int) -> int:
+    """Native threads per fitting job: the cores shared among the jobs, at least one."""
+    return max(1, (os.cpu_count() or 1) // max(1, n_jobs))
 
 
 def run_configs(
-    configs: list[Config], out: Path, *, n_jobs: int = 1, force: bool = False, progress: bool = True
-) -> list[RunResult]:
-    """Run every config into ``out/<name>/``; complete runs of unchanged configs are reused."""
-    import json
-
+    configs: list[Config],
+    out: Path,
+    *,
+    n_jobs: int = 1,
+    threads: int | None = None,
+    force: bool = False,
+    progress: bool = True,
+) -> list[RunRecord]:
+    """Run every config into ``out/<name>/``; complete runs of unchanged configs (same
+    config, data, folds, code and dependency files) are reused."""
     from tqdm.auto import tqdm
 
-    cache: dict = {}
+    from bench.runs import check_writable, reusable, write_run
+
+    check_writable(out)
+    Path(out).mkdir(parents=True, exist_ok=True)
+    threads = threads or default_threads(n_jobs)
+    cache: DataCache = {}
     prepared = [
         prepare(cfg, cache)
         for cfg in tqdm(configs, desc="loading", unit="config", disable=not progress, leave=False)
     ]
     todo = []
-    results: dict[str, RunResult] = {}
+    records: dict[str, RunRecord] = {}
     for prep in prepared:
         run_dir = Path(out) / prep.config.name
-        manifest = None if force else reusable(prep, run_dir)
-        if manifest is not None:
-            metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
-            results[prep.config.name] = RunResult(prep.config, run_dir, metrics, manifest, True)
+        old = None if force else reusable(run_dir, prep.hashes)
+        if old is not None:
+            records[prep.config.name] = RunRecord(
+                prep.config, run_dir, old.metrics, old.manifest, True
+            )
         else:
             todo.append(prep)
-    total = sum(len(p.folds) for p in todo)
+    total = sum(len(v.folds) for p in todo for v in p.views)
     with tqdm(
         total=total, desc="folds", unit="fold", disable=not progress or not total, leave=False
     ) as bar:
         for prep in todo:
             bar.set_postfix_str(prep.config.name)
-            started = datetime.now(timezone.utc)
-            t0 = time.perf_counter()
-            fitted = fit_folds(prep, n_jobs=n_jobs, on_fold=lambda: bar.update(1))
-            bar.set_postfix_str(f"{prep.config.name}: metrics and reports")
-            results[prep.config.name] = write_run(
-                prep,
-                fitted,
-                Path(out) / prep.config.name,
-                started,
-                n_jobs,
-                time.perf_counter() - t0,
+            run_dir = Path(out) / prep.config.name
+            output = execute(prep, n_jobs, threads, on_fold=lambda: bar.update(1))
+            bar.set_postfix_str(f"{prep.config.name}: reports")
+            write_run(run_dir, run_files(output, run_dir))
+            records[prep.config.name] = RunRecord(
+                prep.config, run_dir, output.metrics, output.manifest
             )
-    return [results[cfg.name] for cfg in configs]
+    return [records[cfg.name] for cfg in configs]

@@ -1,14 +1,15 @@
-"""Build run folders from known predictions, for compare/check/leaderboard tests."""
+"""Run folders from known predictions, for compare/check/leaderboard tests: written by
+the package's own serialisers and writer (``bench.runs``), only the fitting is skipped."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from bench.io import dumps_json
 from bench.metrics import Predictions, evaluate
+from bench.runs import predictions_digest, predictions_jsonl, write_run as write_folder
 
 LABELS = ["support", "condemn", "skeptical", "fact"]
 
@@ -21,16 +22,18 @@ def write_run(
     *,
     repeats: int = 1,
     n_folds: int = 4,
+    group_size: int = 2,
     data_hash: str = "d" * 64,
     folds_hash: str = "f" * 64,
+    task: str = "joint",
 ) -> Path:
-    """A run folder whose ``repeats`` repeats all predict ``pred`` for items 0..n-1; two
-    items per sentence group; folds assign items round-robin."""
+    """A run folder whose ``repeats`` repeats all predict ``pred`` for items 0..n-1;
+    ``group_size`` items per sentence group; folds assign groups round-robin."""
     gold, pred = np.asarray(gold), np.asarray(pred)
     n = len(gold)
     ids = np.array([f"x{i:04d}" for i in range(n)])
-    groups = np.array([f"g{i // 2:04d}" for i in range(n)])
-    fold = np.arange(n) % n_folds
+    groups = np.array([f"g{i // group_size:04d}" for i in range(n)])
+    fold = (np.arange(n) // group_size) % n_folds
     p = Predictions(
         ids=np.tile(ids, repeats),
         groups=np.tile(groups, repeats),
@@ -40,41 +43,41 @@ def write_run(
         pred=np.tile(pred, repeats),
         proba=None,
     )
+    jsonl = predictions_jsonl(
+        "cv", p.ids, p.groups, p.repeat, p.fold, p.gold, p.pred, None, LABELS
+    )
     m = evaluate(p, LABELS, ["support", "condemn"], n_boot=100, random_state=0)
     m.update(
         config=name,
         model="test",
-        task="joint",
+        task=task,
         primary="macro_f1",
         data_hash=data_hash,
         folds_hash=folds_hash,
         config_hash="c" * 64,
+        predictions_sha256=predictions_digest(jsonl),
         protocol={
             "kind": "group_kfold",
+            "group_by": "group",
             "n_splits": n_folds,
             "n_repeats": repeats,
             "n_folds": n_folds * repeats,
         },
     )
     run = folder / name
-    run.mkdir(parents=True)
-    (run / "metrics.json").write_text(dumps_json(m), encoding="utf-8")
-    rows = [
+    write_folder(
+        run,
         {
-            "id": str(p.ids[i]),
-            "group": str(p.groups[i]),
-            "repeat": int(p.repeat[i]),
-            "fold": int(p.fold[i]),
-            "gold": LABELS[p.gold[i]],
-            "predicted": LABELS[p.pred[i]],
-            "scores": None,
-        }
-        for i in range(len(p.ids))
-    ]
-    (run / "predictions.jsonl").write_text(
-        "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8"
+            "config.toml": f'name = "{name}"\n',
+            "predictions.jsonl": jsonl,
+            "folds.json": "[]\n",
+            "metrics.json": dumps_json(m),
+            "manifest.json": "{}\n",
+            "misclassified.jsonl": "",
+            "report.md": "",
+            "report.html": "",
+        },
     )
-    (run / "manifest.json").write_text("{}\n", encoding="utf-8")
     return run
 
 

@@ -1,6 +1,13 @@
+"""The reproducibility gate (bench.check), its --base mode, and the leaderboard command."""
+
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+
 import numpy as np
+import pytest
 
 from bench.cli import main
 from tests.conftest import REPO, write_base_config
@@ -18,59 +25,141 @@ def _configs(tmp_path, derived_dir, C: str = "10.0"):
     return folder
 
 
+def _snapshot(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.slow
 def test_check_update_pass_then_worsened_model_fails_then_update_passes(
-    tmp_path, derived_dir, capsys
+    tmp_path, derived_dir, capsys, monkeypatch
 ):
     configs = _configs(tmp_path, derived_dir)
     ref = tmp_path / "reference"
     args = ["check", str(configs), "--reference", str(ref), "-q", "--n-boot", "500"]
     assert main(["check", str(configs), "--reference", str(ref), "-q", "--update"]) == 0
-    assert sorted(p.name for p in ref.iterdir()) == ["leaderboard.md", "logreg_target", "majority"]
+    assert sorted(p.name for p in ref.iterdir()) == [
+        "environment.json",
+        "leaderboard.md",
+        "logreg_target",
+        "majority",
+    ]
     assert sorted(p.name for p in (ref / "majority").iterdir()) == [
         "config.toml",
         "metrics.json",
         "predictions.jsonl",
     ]
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     capsys.readouterr()
     assert main(args) == 0
     assert "reproduced exactly: 2 of 2" in capsys.readouterr().out
+    assert "✅" in summary.read_text() and "check passed" in summary.read_text()
 
     _configs(tmp_path, derived_dir, C="1e-6")  # deliberately worse
+    summary.unlink()
     assert main(args) == 1
     out = capsys.readouterr().out
     assert "NOT reproduced: logreg_target" in out and "▼ worse" in out
     assert "check FAILED" in out
-
-    assert (
-        main(
-            [
-                "compare",
-                str(ref / "logreg_target"),
-                str(_run(configs / "logreg_target.toml", tmp_path / "runs")),
-                "--n-boot",
-                "500",
-            ]
-        )
-        == 1
-    )
+    assert "❌" in summary.read_text() and "check FAILED" in summary.read_text()
 
     assert main(["check", str(configs), "--reference", str(ref), "-q", "--update"]) == 0
     capsys.readouterr()
     assert main(args) == 0
 
 
-def _run(config, out):
-    assert main(["run", "-q", str(config), "--out", str(out)]) == 0
-    return out / config.stem
-
-
-def test_check_without_reference_fails(tmp_path, derived_dir, capsys):
+def test_updating_a_subset_merges_into_the_reference(tmp_path, derived_dir, capsys):
     configs = _configs(tmp_path, derived_dir)
+    ref = tmp_path / "reference"
+    assert main(["check", str(configs), "--reference", str(ref), "-q", "--update"]) == 0
+    before = _snapshot(ref / "logreg_target")
     assert (
-        main(["check", str(configs / "majority.toml"), "--reference", str(tmp_path / "none"), "-q"])
-        == 1
+        main(["check", str(configs / "majority.toml"), "--reference", str(ref), "-q", "--update"])
+        == 0
     )
-    assert "NO reference: majority" in capsys.readouterr().out
+    assert (ref / "majority").is_dir() and _snapshot(ref / "logreg_target") == before
+    capsys.readouterr()
+    assert main(["check", str(configs / "majority.toml"), "--reference", str(ref), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "REMOVED" not in out  # logreg_target's config still exists: not checked, not gone
+    (configs / "logreg_target.toml").unlink()
+    assert main(["check", str(configs), "--reference", str(ref), "-q"]) == 0
+    assert "REMOVED: logreg_target" in capsys.readouterr().out
+
+
+def test_check_without_reference_entry_fails_and_missing_folder_is_usage(
+    tmp_path, derived_dir, capsys
+):
+    configs = _configs(tmp_path, derived_dir)
+    ref = tmp_path / "reference"
+    ref.mkdir()
+    assert main(["check", str(configs / "majority.toml"), "--reference", str(ref), "-q"]) == 1
+    assert "NEW: majority" in capsys.readouterr().out
+    assert main(["check", str(configs), "--reference", str(tmp_path / "none"), "-q"]) == 2
+    assert "no reference folder" in capsys.readouterr().err
+
+
+def test_environment_difference_is_named(tmp_path, derived_dir, capsys):
+    configs = _configs(tmp_path, derived_dir)
+    ref = tmp_path / "reference"
+    assert (
+        main(["check", str(configs / "majority.toml"), "--reference", str(ref), "-q", "--update"])
+        == 0
+    )
+    env = json.loads((ref / "environment.json").read_text())
+    env["scikit-learn"] = "0.0.1"
+    (ref / "environment.json").write_text(json.dumps(env))
+    capsys.readouterr()
+    assert main(["check", str(configs / "majority.toml"), "--reference", str(ref), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "scikit-learn" in out and "0.0.1 in the reference" in out
+
+
+def _git(repo, *args):
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.mark.slow
+def test_check_base_catches_a_regression_hidden_by_an_updated_reference(
+    tmp_path, derived_dir, capsys, monkeypatch
+):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    configs = _configs(repo, derived_dir)
+    ref = repo / "results" / "reference"
+    monkeypatch.chdir(repo)
+    assert main(["check", "configs", "-q", "--update"]) == 0
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "base")
+    # the change: a worse model, with its own reference updated so that `check` alone passes
+    _configs(repo, derived_dir, C="1e-6")
+    assert main(["check", "configs", "-q", "--update"]) == 0
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "worse, reference updated")
+    capsys.readouterr()
+    assert main(["check", "configs", "-q", "--n-boot", "500"]) == 0  # fooled without --base
+    capsys.readouterr()
+    assert main(["check", "configs", "-q", "--n-boot", "500", "--base", "HEAD~1"]) == 1
+    out = capsys.readouterr().out
+    assert "against base HEAD~1" in out and "logreg_target" in out and "▼ worse" in out
+    # an unchanged tree passes against its own base
+    assert main(["check", "configs", "-q", "--n-boot", "500", "--base", "HEAD"]) == 0
+    # a revision that does not exist, or has no reference, is a usage error
+    capsys.readouterr()
+    assert main(["check", "configs", "-q", "--base", "no-such-rev"]) == 2
+    assert "no such git revision" in capsys.readouterr().err
+    shutil.rmtree(ref)
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "no reference")
+    assert main(["check", "configs", "-q", "--update"]) == 0
+    assert main(["check", "configs", "-q", "--base", "HEAD"]) == 2
+    assert "no results/reference" in capsys.readouterr().err
 
 
 def test_shipped_reference_matches_configs():
@@ -86,7 +175,7 @@ def test_readme_sample_leaderboard_is_the_reference_leaderboard():
     table = [line for line in board.splitlines() if line.startswith("| ")][1:]
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for line in table:
-        fields = line.split(" | ")[:5]  # fit times vary; the scores may not
+        fields = line.split(" | ")[:-2]  # fit times vary; the scores may not
         assert " | ".join(fields) in readme, line
 
 
@@ -105,20 +194,21 @@ def test_leaderboard_tiers_and_formats(tmp_path, capsys):
     html = out.read_text()
     assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "poor" in html
     capsys.readouterr()
-    assert (
-        main(
-            [
-                "leaderboard",
-                str(tmp_path / "runs"),
-                "--sort",
-                "accuracy",
-                "--no-tiers",
-                "--format",
-                "markdown",
-            ]
-        )
-        == 0
-    )
+    args = ["leaderboard", str(tmp_path / "runs"), "--sort", "accuracy", "--no-tiers"]
+    assert main([*args, "--format", "markdown"]) == 0
     md = capsys.readouterr().out
     assert md.index("best") < md.index("poor") and "| tier |" not in md
     assert main(["leaderboard", str(tmp_path / "empty")]) == 2
+    # log-loss cannot be tiered: a clear message, not a crash
+    assert main(["leaderboard", str(tmp_path / "runs"), "--sort", "log_loss"]) == 2
+    assert "--no-tiers" in capsys.readouterr().err
+    assert main(["leaderboard", str(tmp_path / "runs"), "--out", str(tmp_path)]) == 2
+
+
+def test_leaderboard_shows_runs_of_one_name_from_two_folders(tmp_path, capsys):
+    gold = np.arange(100) % 4
+    write_run(tmp_path / "a", "svm", gold, noisy(gold, 0.8, 1))
+    write_run(tmp_path / "b", "svm", gold, noisy(gold, 0.6, 2))
+    assert main(["leaderboard", str(tmp_path / "a"), str(tmp_path / "b"), "--no-tiers"]) == 0
+    out = capsys.readouterr().out
+    assert "a/svm" in out and "b/svm" in out

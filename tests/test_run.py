@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.cli import main
-from bench.runner import RUN_FILES
+from bench.runs import RUN_FILES
 from tests.conftest import write_base_config
 
 
@@ -44,7 +44,7 @@ def test_run_writes_complete_run_folders_and_a_leaderboard(configs, tmp_path, ca
     out = tmp_path / "runs"
     assert _run(configs, "--out", out) == 0
     printed = capsys.readouterr().out
-    assert "macro-F1 [95% CI]" in printed and "tfidf_svm" in printed
+    assert "macro-F1 cv [95% CI]" in printed and "tfidf_svm" in printed
     for name in ("majority", "cue_lexicon", "tfidf_svm", "tfidf_logreg", "svm_fact"):
         run = out / name
         assert all((run / f).is_file() for f in RUN_FILES), name
@@ -52,7 +52,7 @@ def test_run_writes_complete_run_folders_and_a_leaderboard(configs, tmp_path, ca
         assert m["config"] == name and m["n_predictions"] == 2 * m["n_examples"]
         preds = [json.loads(line) for line in (run / "predictions.jsonl").read_text().splitlines()]
         assert len(preds) == m["n_predictions"]
-        assert {"id", "fold", "repeat", "gold", "predicted", "scores"} <= set(preds[0])
+        assert {"view", "id", "group", "fold", "repeat", "gold", "predicted"} <= set(preds[0])
         html = (run / "report.html").read_text()
         assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "<script" not in html
         assert "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
@@ -61,7 +61,7 @@ def test_run_writes_complete_run_folders_and_a_leaderboard(configs, tmp_path, ca
     logreg = json.loads((out / "tfidf_logreg" / "metrics.json").read_text())
     assert "log_loss" in logreg["pooled"] and "log_loss" not in fact["pooled"]
     board = (out / "leaderboard.csv").read_text().splitlines()
-    assert board[0].startswith("task,tier,config,model,macro_f1") and len(board) == 6
+    assert board[0].startswith("task,tier,config,model,metric,score") and len(board) == 6
     assert (out / "leaderboard.md").read_text().count("\n") == 7
 
 

@@ -1,17 +1,19 @@
-"""Render a Comparison as text, Markdown (a PR comment) or JSON."""
+"""Render a Comparison as text, Markdown (a PR comment) or JSON.
+
+Every interval is labelled with the level it was computed at (the Holm-adjusted level of
+its row), never a typed-in "95%".
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 from bench.io import dumps_json
-from bench.report.format import METRIC_NAMES
+from bench.report.format import label, level_pct, md, md_row, md_rule, num, signed, text_table
 
 ARROWS = {"better": "▲", "worse": "▼", "no significant change": "●"}
-
-
-def _n(x, digits: int = 3, sign: bool = False) -> str:
-    if x is None:
-        return "n/a"
-    return f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
+MARKER = "<!-- stance-bench comparison -->"
 
 
 def _p(p) -> str:
@@ -20,104 +22,154 @@ def _p(p) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def _ci(ci) -> str:
-    return "n/a" if ci[0] is None else f"[{ci[0]:+.3f}, {ci[1]:+.3f}]"
+def _interval(row) -> str:
+    iv = row.interval
+    if iv.low is None:
+        return "n/a"
+    return f"[{iv.low:+.3f}, {iv.high:+.3f}] ({level_pct(iv.level)})"
+
+
+def _mde(row) -> str:
+    return num(row.mde.value) if row.mde.value is not None else "n/a"
 
 
 def _verdict(row) -> str:
     text = f"{ARROWS[row.verdict]} {row.verdict}"
-    if row.regression and row.verdict != "worse":
+    if row.dropped and row.verdict != "worse":
         text += " (drop past --max-drop)"
     if not row.paired:
         text += " (unpaired)"
     return text
 
 
-def _summary(c) -> str:
+def outcome(c) -> str:
+    """The one-line outcome, stating what the exit code will say."""
     worse = sum(r.regression for r in c.rows)
     better = sum(r.verdict == "better" for r in c.rows)
-    state = "FAIL" if c.exit_code else "PASS"
+    state = "FAIL" if c.failed else "PASS"
     return (
         f"{state}: {worse} regression(s), {better} improvement(s), "
         f"{len(c.rows) - worse - better} without significant change "
         f"(alpha {c.alpha}, {c.test} test"
         + (", Holm-corrected over all rows" if c.holm else "")
         + (f", max drop {c.max_drop}" if c.max_drop is not None else "")
+        + (f", fail on {c.fail_on}" if c.fail_on != "regression" else "")
         + ")"
     )
 
 
 def _footnotes(c) -> list[str]:
-    lines = []
+    lines = [*c.warnings()]
     if c.holm:
-        lines.append(f"p-values are Holm-corrected for {len(c.rows)} comparisons.")
+        lines.append(
+            f"p-values are Holm-corrected for {len(c.rows)} comparisons; each interval is "
+            "at its row's adjusted level, so it excludes 0 exactly when the row is significant."
+        )
     lines.append(
-        "MDE: the smallest delta this data detects with 80% power at this alpha; "
+        "MDE: the smallest delta this data detects with 80% power at the row's level; "
         "'no significant change' with a delta below it is not evidence of no change."
     )
-    return lines + list(c.notes)
+    notes = sorted({r.mde.note for r in c.rows if r.mde.note})
+    return lines + notes + list(c.notes)
+
+
+def _cells(r) -> list[str]:
+    return [
+        r.config,
+        r.view,
+        label(r.metric),
+        num(r.base),
+        num(r.candidate),
+        signed(r.delta),
+        _interval(r),
+        _p(r.p_adjusted),
+        _verdict(r),
+    ]
+
+
+HEADER = ["config", "view", "metric", "base", "candidate", "Δ", "CI of Δ", "p (adj.)", "verdict"]
 
 
 def render_text(c) -> str:
-    header = ["config", "metric", "base", "cand", "delta", "95% CI", "p(adj)", "MDE", "verdict"]
-    body = [
-        [
-            r.config,
-            METRIC_NAMES.get(r.metric, r.metric),
-            _n(r.base),
-            _n(r.candidate),
-            _n(r.delta, sign=True),
-            _ci(r.ci),
-            _p(r.p_adjusted),
-            _n(r.mde),
-            _verdict(r),
-        ]
-        for r in c.rows
-    ]
-    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
-    lines = [
-        "  ".join(x.ljust(w) for x, w in zip(row, widths, strict=True)).rstrip()
-        for row in [header, *body]
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join([*lines, "", _summary(c), *_footnotes(c)]) + "\n"
+    body = [[*_cells(r)[:8], _mde(r), _cells(r)[8]] for r in c.rows]
+    table = text_table([*HEADER[:8], "MDE", HEADER[8]], body) if body else "no rows\n"
+    return table + "\n" + "\n".join([outcome(c), *_footnotes(c)]) + "\n"
 
 
-def render_markdown(c) -> str:
-    icon = "❌" if c.exit_code else "✅"
-    lines = [
-        f"### {icon} stance-bench comparison",
-        "",
-        _summary(c),
-        "",
-        "| config | metric | base | candidate | Δ | 95% CI of Δ | p (adj.) | verdict |",
-        "|---|---|---:|---:|---:|---|---:|---|",
+def render_markdown(c, title: str = "stance-bench comparison") -> str:
+    icon = "❌" if c.failed else "✅"
+    lines = [MARKER, f"### {icon} {md(title)}", "", md(outcome(c)), ""]
+    if c.rows:
+        lines += [md_row(HEADER), md_rule("lllrrrlrl")]
+        lines += [md_row(_cells(r)) for r in c.rows]
+    details = [
+        "config",
+        "view",
+        "metric",
+        "paired",
+        "bootstrap p",
+        "permutation p",
+        "McNemar p",
+        "Nadeau-Bengio p",
+        "p (raw)",
+        "MDE",
     ]
-    for r in c.rows:
-        lines.append(
-            f"| {r.config} | {METRIC_NAMES.get(r.metric, r.metric)} | {_n(r.base)} | "
-            f"{_n(r.candidate)} | {_n(r.delta, sign=True)} | {_ci(r.ci)} | "
-            f"{_p(r.p_adjusted)} | {_verdict(r)} |"
-        )
     lines += [
         "",
         "<details><summary>Details: every test, MDE, pairing</summary>",
         "",
-        "| config | metric | paired | bootstrap p | permutation p | McNemar p | "
-        "Nadeau-Bengio p | p (raw) | MDE |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+        md_row(details),
+        md_rule("lllrrrrrrr"),
     ]
     for r in c.rows:
         t = r.tests
         lines.append(
-            f"| {r.config} | {METRIC_NAMES.get(r.metric, r.metric)} | "
-            f"{'yes' if r.paired else 'no'} | {_p(t.get('bootstrap'))} | "
-            f"{_p(t.get('permutation'))} | {_p(t.get('mcnemar'))} | "
-            f"{_p(t.get('nadeau_bengio'))} | {_p(r.p_value)} | {_n(r.mde)} |"
+            md_row(
+                [
+                    r.config,
+                    r.view,
+                    label(r.metric),
+                    "yes" if r.paired else "no",
+                    _p(t.get("bootstrap")),
+                    _p(t.get("permutation")),
+                    _p(t.get("mcnemar")),
+                    _p(t.get("nadeau_bengio")),
+                    _p(r.p_value),
+                    _mde(r),
+                ]
+            )
         )
-    lines += [""] + [f"- {note}" for note in _footnotes(c)] + ["", "</details>", ""]
+    lines += [""] + [f"- {md(note)}" for note in _footnotes(c)] + ["", "</details>", ""]
     return "\n".join(lines)
 
 
+def _plain(x: Any) -> Any:
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return {f.name: _plain(getattr(x, f.name)) for f in dataclasses.fields(x)}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if hasattr(x, "tolist"):
+        return x.tolist()
+    return x
+
+
 def render_json(c) -> str:
-    return dumps_json(c.to_dict())
+    rows = []
+    for r in c.rows:
+        d = _plain(r)
+        d.pop("deltas", None)
+        rows.append(d)
+    return dumps_json(
+        {
+            "alpha": c.alpha,
+            "max_drop": c.max_drop,
+            "fail_on": c.fail_on,
+            "test": c.test,
+            "holm": c.holm,
+            "failed": c.failed,
+            "outcome": outcome(c),
+            "notes": c.notes,
+            "warnings": c.warnings(),
+            "rows": rows,
+        }
+    )

@@ -1,22 +1,50 @@
-"""Number formatting shared by the renderers."""
+"""Formatting shared by the renderers: numbers, intervals, levels, and escaping."""
 
 from __future__ import annotations
 
-# Reported metrics, in display order, with their display names.
-METRIC_NAMES = {
-    "macro_f1": "macro-F1",
-    "accuracy": "accuracy",
-    "f_avg": "F_avg",
-    "kappa": "Cohen's kappa",
-    "log_loss": "log-loss",
-}
+import re
+from html import escape as html_escape
+from typing import Any
+
+from bench.specs import METRICS
+
+REPORTED = tuple(METRICS)
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
-REPORTED = tuple(METRIC_NAMES)
+def label(metric: str) -> str:
+    spec = METRICS.get(metric)
+    return spec.label if spec else metric
+
+
+def md(text: Any) -> str:
+    """Any text made inert in Markdown (and in the HTML that Markdown allows): HTML
+    escaped, Markdown punctuation backslashed, line breaks turned into spaces."""
+    flat = " ".join(str(text).split())
+    return _MD_SPECIAL.sub(r"\\\1", html_escape(flat, quote=True))
+
+
+def md_row(cells) -> str:
+    """A Markdown table row; every cell escaped (numbers pass through unchanged)."""
+    return "| " + " | ".join(md(c) for c in cells) + " |"
+
+
+def md_rule(align: str) -> str:
+    """The row under a header: ``align`` has ``l`` or ``r`` per column."""
+    return "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|"
 
 
 def num(x, digits: int = 3) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def signed(x, digits: int = 3) -> str:
+    return "n/a" if x is None else f"{x:+.{digits}f}"
+
+
+def level_pct(level: float) -> str:
+    """0.95 -> "95%"; 0.9875 -> "98.75%" (as many digits as the level has)."""
+    return f"{level * 100:.6g}%"
 
 
 def ci(interval, digits: int = 3) -> str:
@@ -34,3 +62,12 @@ def with_ci(metrics: dict, name: str, digits: int = 3) -> str:
 def per_class(metrics: dict):
     """(label, scores) in the task's label order (JSON objects come back key-sorted)."""
     return [(lab, metrics["per_class"][lab]) for lab in metrics["labels"]]
+
+
+def text_table(header: list[str], rows: list[list[str]]) -> str:
+    """A plain aligned table for the terminal: columns padded to their widest cell."""
+    table = [header, *rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from bench.report.format import METRIC_NAMES, REPORTED, ci, num, per_class
+from bench.report.format import REPORTED, ci, label, level_pct, num, per_class
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
@@ -20,12 +20,21 @@ th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
 """
 
 
-def _table(header, rows, numeric=()) -> str:
+class Raw(str):
+    """HTML built here (marked-up text): the one kind of cell ``table`` does not escape."""
+
+
+def _cell(c) -> str:
+    return str(c) if isinstance(c, Raw) else escape(str(c))
+
+
+def table(header, rows, numeric=()) -> str:
+    """An HTML table; every cell is escaped unless it is ``Raw``."""
     head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
     body = []
     for row in rows:
         cells = "".join(
-            f'<td class="n">{escape(str(c))}</td>' if i in numeric else f"<td>{c}</td>"
+            f'<td class="n">{_cell(c)}</td>' if i in numeric else f"<td>{_cell(c)}</td>"
             for i, c in enumerate(row)
         )
         body.append(f"<tr>{cells}</tr>")
@@ -97,11 +106,11 @@ def bars(items, width: int = 520, label_width: int = 150, title: str = "") -> st
     return "".join(parts)
 
 
-def _highlight(text: str, evidence: str | None) -> str:
+def _highlight(text: str, evidence: str | None) -> Raw:
     if evidence and evidence in text:
         before, _, after = text.partition(evidence)
-        return f"{escape(before)}<mark>{escape(evidence)}</mark>{escape(after)}"
-    return escape(text)
+        return Raw(f"{escape(before)}<mark>{escape(evidence)}</mark>{escape(after)}")
+    return Raw(escape(text))
 
 
 def page(title: str, body: str) -> str:
@@ -112,80 +121,114 @@ def page(title: str, body: str) -> str:
     )
 
 
-def render(data) -> str:
-    m = data.metrics
-    level = int(round(m.get("ci_level", 0.95) * 100))
-    proto = m["protocol"]
+def render_view(name: str, doc: dict, primary: str) -> list[str]:
+    from bench.report.markdown import VIEW_TITLES, _protocol
+
+    level = level_pct(doc.get("ci_level", 0.95))
     out = [
-        f"<h1>{escape(m['config'])}</h1>",
-        f"<p>Model <code>{escape(m['model'])}</code> on task <code>{escape(m['task'])}</code>; "
-        f"{escape(proto['kind'])}, {proto['n_folds']} folds, {m['n_repeats']} repeat(s); "
-        f"{m['n_examples']} examples in {m['n_groups']} groups.</p>",
-        f"<h2>Scores (pooled; {level}% bootstrap CI; mean ± std over repeats)</h2>",
+        f"<h2>{escape(VIEW_TITLES.get(name, name))}</h2>",
+        f"<p>View <code>{escape(name)}</code>; {escape(_protocol(doc))}; "
+        f"{doc['n_examples']} examples in {doc['n_groups']} groups.</p>",
     ]
     rows = []
-    for name in REPORTED:
-        if name in m["pooled"]:
-            rep = m["repeats"].get(name, {})
+    for metric in REPORTED:
+        if metric in doc["pooled"]:
+            rep = doc.get("repeats", {}).get(metric, {})
             rows.append(
                 [
-                    escape(METRIC_NAMES[name] + (" (primary)" if name == m["primary"] else "")),
-                    num(m["pooled"][name]),
-                    ci(m["ci"].get(name)),
+                    label(metric) + (" (primary)" if metric == primary else ""),
+                    num(doc["pooled"][metric]),
+                    ci(doc.get("ci", {}).get(metric)),
                     f"{num(rep.get('mean'))} ± {num(rep.get('std'))}",
                 ]
             )
-    out.append(_table(["metric", "pooled", f"{level}% CI", "mean ± std"], rows, numeric={1, 3}))
-    if m.get("per_target"):
-        out.append("<h2>Per target</h2>")
+    out.append(table(["metric", "pooled", f"{level} CI", "mean ± std"], rows, numeric={1, 3}))
+    if doc.get("ci_note"):
+        out.append(f'<p class="small">{escape(doc["ci_note"])}</p>')
+    out.append(heatmap(doc["labels"], doc["confusion_matrix"]))
+    per_ci = doc.get("ci", {}).get("per_class_f1", {})
+    out.append(
+        bars(
+            [(lab, c["f1"], per_ci.get(lab)) for lab, c in per_class(doc)],
+            title=f"per-class F1 with {level} CI",
+        )
+    )
+    if doc.get("per_target"):
         out.append(
-            _table(
+            table(
                 ["target", "predictions", "macro-F1", "F_avg", "accuracy"],
                 [
-                    [
-                        escape(t),
-                        v["n_predictions"],
-                        num(v["macro_f1"]),
-                        num(v["f_avg"]),
-                        num(v["accuracy"]),
-                    ]
-                    for t, v in m["per_target"].items()
+                    [t, v["n_predictions"], num(v["macro_f1"]), num(v["f_avg"]), num(v["accuracy"])]
+                    for t, v in doc["per_target"].items()
                 ],
                 numeric={1, 2, 3, 4},
             )
         )
-    out.append("<h2>Confusion matrix</h2>")
-    out.append(heatmap(m["labels"], m["confusion_matrix"]))
-    out.append(f"<h2>Per-class F1 with {level}% CI</h2>")
-    per_ci = m["ci"].get("per_class_f1", {})
-    out.append(
-        bars(
-            [(lab, c["f1"], per_ci.get(lab)) for lab, c in per_class(m)],
-            title="per-class F1",
-        )
-    )
-    out.append(
-        _table(
-            ["label", "precision", "recall", "F1", "support"],
-            [
-                [escape(lab), num(c["precision"]), num(c["recall"]), num(c["f1"]), c["support"]]
-                for lab, c in per_class(m)
-            ],
-            numeric={1, 2, 3, 4},
-        )
-    )
-    if data.misclassified:
-        out.append(f"<h2>Misclassified examples ({len(data.misclassified)})</h2>")
+    folds = doc.get("per_fold", [])
+    if folds and "train_support" in folds[0]:
+        out.append("<p>Label support per fold (train / test):</p>")
         out.append(
-            _table(
+            table(
+                ["repeat", "fold", *doc["labels"]],
+                [
+                    [
+                        f["repeat"],
+                        f["fold"],
+                        *(
+                            f"{a} / {b}"
+                            for a, b in zip(f["train_support"], f["test_support"], strict=True)
+                        ),
+                    ]
+                    for f in folds
+                ],
+                numeric=set(range(2 + len(doc["labels"]))),
+            )
+        )
+    if doc.get("capabilities"):
+        out.append(
+            table(
+                ["capability", "kind", "n", "failure rate", f"{level} CI", "failing examples"],
+                [
+                    [
+                        c["capability"],
+                        c["kind"],
+                        c["n"],
+                        num(c["failure_rate"]),
+                        ci(c["ci"]),
+                        "; ".join(
+                            f"{e['text']} (expected {e['expected']}, got {e['predicted']})"
+                            for e in c["examples"]
+                        )
+                        or "none",
+                    ]
+                    for c in doc["capabilities"]
+                ],
+                numeric={2, 3},
+            )
+        )
+    return out
+
+
+def render(data) -> str:
+    m = data.metrics
+    out = [
+        f"<h1>{escape(m['config'])}</h1>",
+        f"<p>Model <code>{escape(m['model'])}</code> on task <code>{escape(m['task'])}</code>.</p>",
+    ]
+    for name, doc in {"cv": m, **m.get("views", {})}.items():
+        out += render_view(name, doc, m["primary"])
+    if data.misclassified:
+        out.append(f"<h2>Misclassified examples, cv view ({len(data.misclassified)})</h2>")
+        out.append(
+            table(
                 ["id", "gold", "predicted", "wrong", "target", "text (evidence marked)"],
                 [
                     [
-                        escape(r["id"]),
-                        escape(r["gold"]),
-                        escape(r["predicted"]),
+                        r["id"],
+                        r["gold"],
+                        r["predicted"],
                         f"{r['wrong']}/{r['of']}",
-                        escape(r["target"]),
+                        r["target"],
                         _highlight(r["text"], r.get("evidence")),
                     ]
                     for r in data.misclassified

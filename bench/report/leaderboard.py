@@ -1,184 +1,135 @@
-"""Leaderboards: one row per run, grouped by task, best primary score first."""
+"""Render leaderboard entries (``bench.ranking``) as text, Markdown, CSV or HTML."""
 
 from __future__ import annotations
 
 import csv
 import io
 
-from bench.report.format import METRIC_NAMES, ci, num
+from bench.ranking import Entry
+from bench.report.format import label, level_pct, md_row, md_rule, num, text_table
 
+VIEW_ORDER = ("cv", "cross_target", "contrast")
 COLUMNS = (
     "task",
     "tier",
     "config",
     "model",
-    "macro_f1",
-    "ci_low",
-    "ci_high",
+    "metric",
+    "score",
+    "score_basis",
+    "cv",
+    "cv_ci_low",
+    "cv_ci_high",
+    "cross_target",
+    "contrast",
     "accuracy",
-    "f_avg",
-    "kappa",
     "log_loss",
     "fit_seconds",
 )
 
 
-def entries(runs, sort_by: str = "macro_f1") -> list[dict]:
-    """Rows from (metrics, manifest) pairs, sorted by task then ``sort_by`` (best first)."""
-    from bench.metrics import HIGHER_IS_BETTER
+def _views(entries: list[Entry]) -> list[str]:
+    present = {v for e in entries for v in e.views}
+    return [v for v in VIEW_ORDER if v in present]
 
-    rows = []
-    for metrics, manifest in runs:
-        lo, hi = metrics.get("ci", {}).get("macro_f1") or [None, None]
-        rows.append(
+
+def _header(entries: list[Entry]) -> list[str]:
+    first = entries[0] if entries else None
+    metric = label(first.metric) if first else "score"
+    level = level_pct(first.ci_level) if first else ""
+    views = _views(entries)
+    head = ["task"] + (["tier"] if first and first.tier is not None else [])
+    head += ["config", "model"]
+    if any(v != "cv" for v in views):
+        head.append(f"generalization {metric}")
+    head += [
+        f"{metric} {'cv' if v == 'cv' else v}" + (f" [{level} CI]" if v == "cv" else "")
+        for v in views
+    ]
+    return head + ["accuracy", "fit s"]
+
+
+def _cells(e: Entry, views: list[str]) -> list[str]:
+    cells = [e.task] + ([str(e.tier)] if e.tier is not None else []) + [e.name, e.model]
+    if any(v != "cv" for v in views):
+        cells.append(num(e.score))
+    for v in views:
+        value = num(e.views.get(v))
+        if v == "cv" and e.cv_ci[0] is not None:
+            value += f" [{e.cv_ci[0]:.3f}, {e.cv_ci[1]:.3f}]"
+        cells.append(value)
+    return cells + [num(e.accuracy), num(e.fit_seconds, 2)]
+
+
+def render_text(entries: list[Entry]) -> str:
+    views = _views(entries)
+    return text_table(_header(entries), [_cells(e, views) for e in entries])
+
+
+def render_markdown(entries: list[Entry]) -> str:
+    views = _views(entries)
+    header = _header(entries)
+    align = "".join("l" if h in ("task", "config", "model") else "r" for h in header)
+    lines = [md_row(header), md_rule(align)] + [md_row(_cells(e, views)) for e in entries]
+    return "\n".join(lines) + "\n"
+
+
+def render_csv(entries: list[Entry]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for e in entries:
+        writer.writerow(
             {
-                "task": metrics["task"],
-                "config": metrics["config"],
-                "model": metrics["model"],
-                "macro_f1": metrics["pooled"]["macro_f1"],
-                "ci_low": lo,
-                "ci_high": hi,
-                "accuracy": metrics["pooled"]["accuracy"],
-                "f_avg": metrics["pooled"]["f_avg"],
-                "kappa": metrics["pooled"]["kappa"],
-                "log_loss": metrics["pooled"].get("log_loss"),
-                "fit_seconds": (manifest or {}).get("fit_seconds"),
+                "task": e.task,
+                "tier": e.tier,
+                "config": e.name,
+                "model": e.model,
+                "metric": e.metric,
+                "score": e.score,
+                "score_basis": e.score_basis,
+                "cv": e.views.get("cv"),
+                "cv_ci_low": e.cv_ci[0],
+                "cv_ci_high": e.cv_ci[1],
+                "cross_target": e.views.get("cross_target"),
+                "contrast": e.views.get("contrast"),
+                "accuracy": e.accuracy,
+                "log_loss": e.log_loss,
+                "fit_seconds": e.fit_seconds,
             }
         )
-    sign = -1 if HIGHER_IS_BETTER.get(sort_by, True) else 1
-
-    def key(r):
-        v = r.get(sort_by)
-        return (r["task"], v is None, sign * (v if v is not None else 0), r["config"])
-
-    return sorted(rows, key=key)
-
-
-def _cells(r: dict) -> list[str]:
-    cells = [
-        r["task"],
-        r["config"],
-        r["model"],
-        f"{num(r['macro_f1'])} {ci([r['ci_low'], r['ci_high']])}".strip(),
-        num(r["accuracy"]),
-        num(r["fit_seconds"], 2),
-    ]
-    if "tier" in r:
-        cells.insert(1, str(r["tier"]))
-    return cells
-
-
-HEADER = ["task", "config", "model", f"{METRIC_NAMES['macro_f1']} [95% CI]", "accuracy", "fit s"]
-
-
-def _header(rows: list[dict]) -> list[str]:
-    return HEADER[:1] + ["tier"] + HEADER[1:] if rows and "tier" in rows[0] else HEADER
-
-
-def render_text(rows: list[dict]) -> str:
-    header = _header(rows)
-    table = [header] + [_cells(r) for r in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines) + "\n"
-
-
-def render_markdown(rows: list[dict]) -> str:
-    header = _header(rows)
-    align = [
-        "---:" if h in ("tier", "accuracy", "fit s") or h.startswith("macro") else "---"
-        for h in header
-    ]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
-    lines += ["| " + " | ".join(_cells(r)) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
-
-
-def render_csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
     return buf.getvalue()
 
 
-def assign_tiers(
-    rows: list[dict],
-    run_dirs: dict[str, object],
-    metric: str,
-    alpha: float,
-    n_boot: int = 1000,
-    random_state: int = 0,
-) -> list[dict]:
-    """Significance tiers per task: the best run and every run not significantly different
-    from it (paired bootstrap, or unpaired when data or folds differ) share tier 1; the
-    rest are tiered the same way. Returns the rows with a ``tier`` key, in tier order."""
-    from bench.compare import compare_pair, load_run
-    from bench.metrics import HIGHER_IS_BETTER
-
-    out = []
-    for task in sorted({r["task"] for r in rows}):
-        remaining = [r for r in rows if r["task"] == task]
-        remaining.sort(
-            key=lambda r: (
-                r[metric] is None,
-                -(r[metric] or 0) if HIGHER_IS_BETTER[metric] else (r[metric] or 0),
-                r["config"],
-            )
-        )
-        loaded = {r["config"]: load_run(run_dirs[r["config"]]) for r in remaining}
-        tier = 1
-        while remaining:
-            leader, rest = remaining[0], remaining[1:]
-            members = [leader]
-            for r in rest:
-                (res,), _ = compare_pair(
-                    loaded[leader["config"]],
-                    loaded[r["config"]],
-                    [metric],
-                    n_boot=n_boot,
-                    alpha=alpha,
-                    random_state=random_state,
-                )
-                if res["tests"]["bootstrap"] >= alpha:
-                    members.append(r)
-            for r in members:
-                out.append({**r, "tier": tier})
-            remaining = [r for r in rest if r not in members]
-            tier += 1
-    return out
-
-
-def render_html(rows: list[dict]) -> str:
-    """One page: per task, a bar plot of macro-F1 with its 95% CI, then the table."""
+def render_html(entries: list[Entry]) -> str:
+    """One page: per task, a bar plot of the rank score (cv with its CI), then the table."""
     from html import escape
 
-    from bench.report.html import _table, bars, page
+    from bench.report.html import bars, page, table
 
     tiers = (
         "Tier: runs not significantly different from the best of their tier (paired "
         "bootstrap) share it. "
-        if rows and "tier" in rows[0]
+        if entries and entries[0].tier is not None
         else ""
     )
-    parts = ["<h1>stance-bench leaderboard</h1>", f"<p>{tiers}Bars: macro-F1 with its 95% CI.</p>"]
-    for task in sorted({r["task"] for r in rows}):
-        task_rows = [r for r in rows if r["task"] == task]
+    parts = ["<h1>stance-bench leaderboard</h1>", f"<p>{escape(tiers)}</p>"]
+    for task in sorted({e.task for e in entries}):
+        mine = [e for e in entries if e.task == task]
+        views = _views(mine)
         parts.append(f"<h2>Task {escape(task)}</h2>")
+        basis = mine[0].score_basis
+        metric = label(mine[0].metric)
         items = [
-            (r["config"], max(0.0, r["macro_f1"] or 0.0), (r["ci_low"], r["ci_high"]))
-            for r in task_rows
+            (e.name, max(0.0, e.score or 0.0), e.cv_ci if basis == "cv" else None) for e in mine
         ]
-        parts.append(bars(items, width=640, label_width=200, title="macro-F1 by config"))
-        header = _header(task_rows)
+        parts.append(bars(items, width=640, label_width=200, title=f"{basis} {metric} by config"))
+        header = _header(mine)
         parts.append(
-            _table(
+            table(
                 header,
-                [[escape(c) for c in _cells(r)] for r in task_rows],
-                numeric={i for i, h in enumerate(header) if h in ("tier", "accuracy", "fit s")},
+                [_cells(e, views) for e in mine],
+                numeric={i for i, h in enumerate(header) if h not in ("task", "config", "model")},
             )
         )
     return page("stance-bench leaderboard", "".join(parts))

@@ -1,88 +1,135 @@
-"""A run's report as Markdown: readable in a terminal, diffable, pasteable in a PR."""
+"""A run's report as Markdown: readable in a terminal, diffable, pasteable in a PR.
+
+Every text that comes from data (config names, targets, example sentences) is escaped.
+"""
 
 from __future__ import annotations
 
-from bench.report.format import METRIC_NAMES, REPORTED, ci, num, per_class, with_ci
+from bench.report.format import (
+    REPORTED,
+    ci,
+    label,
+    level_pct,
+    md,
+    md_row,
+    md_rule,
+    num,
+    per_class,
+    with_ci,
+)
+
+VIEW_TITLES = {
+    "cv": "In-data cross-validation",
+    "cross_target": "Cross-target (each target held out in turn)",
+    "contrast": "Contrast suite (trained on every item)",
+}
 
 
-def _row(cells) -> str:
-    return "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+def _protocol(doc: dict) -> str:
+    p = doc["protocol"]
+    by = f", grouped by {p.get('group_by', 'group')}" if p["kind"] != "contrast" else ""
+    return f"{p['kind']}{by}: {p['n_folds']} fold(s), {p['n_repeats']} repeat(s)"
 
 
-def render(data) -> str:
-    m = data.metrics
-    level = int(round(m.get("ci_level", 0.95) * 100))
-    proto = m["protocol"]
+def render_view(name: str, doc: dict, primary: str) -> list[str]:
+    level = level_pct(doc.get("ci_level", 0.95))
+    labels = doc["labels"]
     lines = [
-        f"# {m['config']}",
+        f"## {md(VIEW_TITLES.get(name, name))}",
         "",
-        f"Model `{m['model']}` on task `{m['task']}`; protocol {proto['kind']} "
-        f"({proto['n_folds']} folds, {m['n_repeats']} repeat(s)); {m['n_examples']} examples "
-        f"in {m['n_groups']} groups, {m['n_predictions']} out-of-fold predictions.",
+        f"View `{md(name)}`; {md(_protocol(doc))}; {doc['n_examples']} examples in "
+        f"{doc['n_groups']} groups, {doc['n_predictions']} predictions.",
         "",
-        f"## Scores (pooled, {level}% bootstrap CI over sentence groups; mean ± std over repeats)",
+        f"Scores pooled over folds and repeats, {level} cluster-bootstrap CI over groups "
+        f"({md(doc.get('ci_method', 'percentile'))}), mean ± std over repeats:",
         "",
-        _row(["metric", "pooled", f"{level}% CI", "mean ± std"]),
-        _row(["---", "---:", "---", "---:"]),
+        md_row(["metric", "pooled", f"{level} CI", "mean ± std"]),
+        md_rule("lrlr"),
     ]
-    for name in REPORTED:
-        if name not in m["pooled"]:
+    for metric in REPORTED:
+        if metric not in doc["pooled"]:
             continue
-        rep = m["repeats"].get(name, {})
-        label = METRIC_NAMES[name] + (" (primary)" if name == m["primary"] else "")
-        if name == "f_avg":
-            label += f" over {', '.join(m['f_avg_labels'])}"
+        rep = doc.get("repeats", {}).get(metric, {})
+        name_ = label(metric) + (" (primary)" if metric == primary else "")
+        if metric == "f_avg":
+            name_ += f" over {', '.join(doc['f_avg_labels'])}"
         lines.append(
-            _row(
+            md_row(
                 [
-                    label,
-                    num(m["pooled"][name]),
-                    ci(m["ci"].get(name)),
+                    name_,
+                    num(doc["pooled"][metric]),
+                    ci(doc.get("ci", {}).get(metric)),
                     f"{num(rep.get('mean'))} ± {num(rep.get('std'))}",
                 ]
             )
         )
+    if doc.get("ci_note"):
+        lines += ["", f"Note: {md(doc['ci_note'])}"]
     lines += [
         "",
-        "## Per class",
+        "Per class:",
         "",
-        _row(["label", "precision", "recall", "F1", f"F1 {level}% CI", "support"]),
-        _row(["---", "---:", "---:", "---:", "---", "---:"]),
+        md_row(["label", "precision", "recall", "F1", f"F1 {level} CI", "support"]),
+        md_rule("lrrrlr"),
     ]
-    for lab, c in per_class(m):
+    for lab, c in per_class(doc):
         lines.append(
-            _row(
+            md_row(
                 [
                     lab,
                     num(c["precision"]),
                     num(c["recall"]),
                     num(c["f1"]),
-                    ci(m["ci"].get("per_class_f1", {}).get(lab)),
+                    ci(doc.get("ci", {}).get("per_class_f1", {}).get(lab)),
                     c["support"],
                 ]
             )
         )
-    labels = m["labels"]
     lines += [
         "",
-        "## Confusion matrix (rows gold, columns predicted)",
+        "Confusion matrix (rows gold, columns predicted):",
         "",
-        _row(["gold \\ predicted", *labels]),
-        _row(["---"] + ["---:"] * len(labels)),
+        md_row(["gold \\ predicted", *labels]),
+        md_rule("l" + "r" * len(labels)),
     ]
-    for lab, row in zip(labels, m["confusion_matrix"], strict=True):
-        lines.append(_row([lab, *row]))
-    if m.get("per_target"):
+    for lab, row in zip(labels, doc["confusion_matrix"], strict=True):
+        lines.append(md_row([lab, *row]))
+    folds = doc.get("per_fold", [])
+    if folds and "train_support" in folds[0]:
+        lacking = [f for f in folds if 0 in f["train_support"]]
         lines += [
             "",
-            "## Per target (pooled over folds and repeats)",
+            f"Label support per fold (train / test), {len(lacking)} of {len(folds)} fold(s) "
+            "train without some label:",
             "",
-            _row(["target", "predictions", "macro-F1", "F_avg", "accuracy"]),
-            _row(["---", "---:", "---:", "---:", "---:"]),
+            md_row(["repeat", "fold", *labels]),
+            md_rule("rr" + "r" * len(labels)),
         ]
-        for target, t in m["per_target"].items():
+        for f in folds:
             lines.append(
-                _row(
+                md_row(
+                    [
+                        f["repeat"],
+                        f["fold"],
+                        *(
+                            f"{a} / {b}"
+                            for a, b in zip(f["train_support"], f["test_support"], strict=True)
+                        ),
+                    ]
+                )
+            )
+    if doc.get("per_target"):
+        lines += [
+            "",
+            "Per target (pooled; macro-F1 and F_avg over the labels present in the target, "
+            "gold or predicted):",
+            "",
+            md_row(["target", "predictions", "macro-F1", "F_avg", "accuracy"]),
+            md_rule("lrrrr"),
+        ]
+        for target, t in doc["per_target"].items():
+            lines.append(
+                md_row(
                     [
                         target,
                         t["n_predictions"],
@@ -92,17 +139,56 @@ def render(data) -> str:
                     ]
                 )
             )
-    if data.misclassified:
+    if doc.get("capabilities"):
         lines += [
             "",
-            f"## Misclassified examples ({len(data.misclassified)})",
+            f"Capabilities (failure = prediction differs from the expected label; {level} "
+            "Wilson interval):",
             "",
-            _row(["id", "gold", "predicted", "wrong", "target", "text"]),
-            _row(["---", "---", "---", "---:", "---", "---"]),
+            md_row(["capability", "kind", "n", "failure rate", "CI", "failing examples"]),
+            md_rule("llrrll"),
+        ]
+        for c in doc["capabilities"]:
+            examples = "; ".join(
+                f"{e['text']} (expected {e['expected']}, got {e['predicted']})"
+                for e in c["examples"]
+            )
+            lines.append(
+                md_row(
+                    [
+                        c["capability"],
+                        c["kind"],
+                        c["n"],
+                        num(c["failure_rate"]),
+                        ci(c["ci"]),
+                        examples or "none",
+                    ]
+                )
+            )
+    return lines + [""]
+
+
+def render(data) -> str:
+    m = data.metrics
+    lines = [
+        f"# {md(m['config'])}",
+        "",
+        f"Model `{md(m['model'])}` on task `{md(m['task'])}`.",
+        "",
+    ]
+    views = {"cv": m, **m.get("views", {})}
+    for name, doc in views.items():
+        lines += render_view(name, doc, m["primary"])
+    if data.misclassified:
+        lines += [
+            f"## Misclassified examples, cv view ({len(data.misclassified)})",
+            "",
+            md_row(["id", "gold", "predicted", "wrong", "target", "text"]),
+            md_rule("lllrll"),
         ]
         for r in data.misclassified:
             lines.append(
-                _row(
+                md_row(
                     [
                         r["id"],
                         r["gold"],
@@ -113,9 +199,9 @@ def render(data) -> str:
                     ]
                 )
             )
+        lines.append("")
     lines += [
-        "",
-        f"Headline: macro-F1 {with_ci(m, 'macro_f1')}; data `{m['data_hash'][:12]}`, "
+        f"Headline: macro-F1 {md(with_ci(m, 'macro_f1'))}; data `{m['data_hash'][:12]}`, "
         f"config `{m['config_hash'][:12]}`, folds `{m['folds_hash'][:12]}`.",
         "",
     ]

@@ -1,0 +1,413 @@
+"""TOML configs -> one frozen ``Config``. All validation lives here, at the edge.
+
+A config may ``extends = "other.toml"`` (resolved against its own folder); tables are
+merged key by key, the extending file winning, except that a ``[model]`` table, or a
+``[dataset]``/``[test]`` table that sets ``source`` (or ``path``, which means a file),
+replaces the inherited one. Relative paths resolve against the folder of the file that
+wrote them; ``${VAR}`` in a path is taken from the environment. Every table is checked
+against the dataclass fields of ``bench.config.schema``. Parsing is pure: nothing is
+written and nothing is imported beyond what a model reference needs.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import MISSING, fields
+from pathlib import Path
+from typing import Any
+
+from bench.config.schema import (
+    COLUMN_ROLES,
+    DROP,
+    FORMATS,
+    NAME_PATTERN,
+    SOURCE_KEYS,
+    SECTIONS,
+    Config,
+    DatasetConfig,
+    MetricsConfig,
+    ModelConfig,
+    ProtocolConfig,
+    ViewsConfig,
+)
+from bench.errors import ConfigError, did_you_mean
+from bench.labels import LABELS
+
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover
+    import tomli as tomllib  # type: ignore[no-redef]
+
+_TOP = ("name", "description", "extends", "seed", "task", "model", *SECTIONS)
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_NAME = re.compile(NAME_PATTERN)
+
+
+# ------------------------------------------------------------------------------ values
+def _expand(value: str, where: str) -> str:
+    def sub(m: re.Match) -> str:
+        var = m.group(1)
+        if var not in os.environ:
+            raise ConfigError(f"{where} uses ${{{var}}}, which is not set; export {var}=...")
+        return os.environ[var]
+
+    return _VAR.sub(sub, value)
+
+
+def _kind(tp: Any) -> str:
+    """The value kind of a schema field's type: str, int, float, bool, path, paths, strs,
+    pairs (a TOML table stored as sorted pairs)."""
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        (tp,) = [a for a in args if a is not type(None)]
+        args = typing.get_args(tp)
+    if tp is Path:
+        return "path"
+    if typing.get_origin(tp) is tuple:
+        inner = args[0]
+        if inner is Path:
+            return "paths"
+        if typing.get_origin(inner) is tuple:
+            return "pairs"
+        return "strs"
+    return {str: "str", int: "int", float: "float", bool: "bool"}[tp]
+
+
+def _check(value: Any, kind: str, meta: Mapping, where: str, base: Path) -> Any:
+    def bad(expected: str) -> ConfigError:
+        return ConfigError(f"{where} must be {expected}, got {value!r}")
+
+    if kind == "str":
+        if not isinstance(value, str):
+            raise bad("a string")
+    elif kind == "bool":
+        if not isinstance(value, bool):
+            raise bad("true or false")
+    elif kind == "int":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise bad("an integer")
+    elif kind == "float":
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise bad("a number")
+        value = float(value)
+    elif kind == "path":
+        if not isinstance(value, str) or not value:
+            raise bad("a path (string)")
+        p = Path(_expand(value, where)).expanduser()
+        return Path(os.path.normpath(p if p.is_absolute() else base / p))
+    elif kind == "paths":  # one file, or a list read one after the other
+        values = value if isinstance(value, list) else [value]
+        if not values:
+            raise bad("a path or a list of paths")
+        return tuple(_check(v, "path", {}, where, base) for v in values)
+    elif kind == "strs":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise bad("a list of strings")
+        return tuple(value)
+    elif kind == "pairs":
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise bad('a table of strings, e.g. { key = "value" }')
+        return tuple(sorted(value.items()))
+    choices = meta.get("choices")
+    if choices is not None:
+        allowed = choices() if callable(choices) else choices
+        if value not in allowed:
+            raise ConfigError(
+                f"{where} must be one of {', '.join(map(str, allowed))}; got {value!r}"
+                f"{did_you_mean(str(value), allowed)}"
+            )
+    if "between" in meta:
+        lo, hi = meta["between"]
+        inside = lo < value < hi if meta.get("open") else lo <= value <= hi
+        if not inside:
+            span = f"({lo}, {hi})" if meta.get("open") else f"[{lo}, {hi}]"
+            noun = "an integer" if kind == "int" else "a number"
+            raise bad(f"{noun} in {span}")
+    return value
+
+
+def _where(key: str, section: str, path: Path) -> str:
+    return f"{key!r} in [{section}] of {path}" if section else f"{key!r} in {path}"
+
+
+def _check_table(table: Any, cls: type, section: str, path: Path, base: Path) -> dict:
+    """One TOML table checked against the fields of ``cls``: unknown keys and bad values
+    are errors naming the file, the key and what is allowed."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"[{section}] of {path} must be a table, got {table!r}")
+    hints = typing.get_type_hints(cls)
+    by_name = {f.name: f for f in fields(cls) if f.name not in ("params", "depends_on")}
+    out = {}
+    for key, value in table.items():
+        if key not in by_name:
+            raise ConfigError(
+                f"No such key {key!r} in [{section}] of {path}{did_you_mean(key, by_name)} "
+                f"(allowed: {', '.join(by_name)})"
+            )
+        f = by_name[key]
+        out[key] = _check(value, _kind(hints[key]), f.metadata, _where(key, section, path), base)
+    return out
+
+
+# ------------------------------------------------------------------------------ layers
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a config file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8; save the config as UTF-8") from None
+
+
+def _replaces(key: str, value: dict) -> bool:
+    """A [model] table, or a dataset table that names its ``source``, replaces the one it
+    extends instead of merging into it (another model or source shares no keys)."""
+    return key == "model" or (key in ("dataset", "test") and "source" in value)
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and not _replaces(key, value):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _load_layer(path: Path, chain: tuple[Path, ...]) -> dict:
+    """One file, checked and with its paths made absolute, merged over what it extends."""
+    path = path.resolve()
+    if path in chain:
+        raise ConfigError(f"{path}: 'extends' forms a cycle ({' -> '.join(p.name for p in chain)})")
+    raw = _read_toml(path)
+    base = path.parent
+    layer: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in _TOP:
+            raise ConfigError(
+                f"No such key {key!r} in {path}{did_you_mean(key, _TOP)} "
+                f"(allowed: {', '.join(_TOP)})"
+            )
+        if key in SECTIONS:
+            layer[key] = _check_table(value, SECTIONS[key], key, path, base)
+            if key in ("dataset", "test") and "path" in value and "source" not in value:
+                layer[key]["source"] = "file"  # a path means a file
+        elif key == "model":
+            if not isinstance(value, dict):
+                raise ConfigError(f"[model] of {path} must be a table, got {value!r}")
+            layer[key] = dict(value)
+        elif key == "extends":
+            layer[key] = _check(value, "path", {}, _where(key, "", path), base)
+        else:
+            tp = typing.get_type_hints(Config)[key]
+            meta = next(f.metadata for f in fields(Config) if f.name == key)
+            layer[key] = _check(value, _kind(tp), meta, _where(key, "", path), base)
+    if "extends" in layer:
+        parent_path = layer.pop("extends")
+        if parent_path.is_dir():
+            raise ConfigError(
+                f"'extends' in {path} names a folder ({parent_path}); name a .toml file"
+            )
+        layer = _merge(_load_layer(parent_path, (*chain, path)), layer)
+    return layer
+
+
+# ---------------------------------------------------------------------------- sections
+def _dataset(raw: dict, section: str, path: Path) -> DatasetConfig:
+    merged = dict(raw)
+    where = f"[{section}] of {path}"
+    source = merged.setdefault("source", "hub" if "name" in merged else "seed")
+    stray = [k for k in merged if k not in SOURCE_KEYS[source]]
+    if stray:
+        fix = (
+            'set source = "file" (or "hub") to read your own data'
+            if source == "seed"
+            else f"remove them (source is {source!r})"
+        )
+        raise ConfigError(
+            f"{where}: {', '.join(map(repr, stray))} do not apply to source {source!r}; {fix}"
+        )
+    if source == "seed":
+        merged.setdefault("seeds", Path("seeds").resolve())
+        merged.setdefault("data_dir", Path("data/derived").resolve())
+    if source == "file":
+        if "path" not in merged:
+            raise ConfigError(f"{where}: source 'file' needs path = \"data.csv\"")
+        merged.setdefault("format", _infer_format(merged["path"][0], where))
+    if source == "hub" and "name" not in merged:
+        raise ConfigError(f"{where}: source 'hub' needs name = \"owner/dataset\"")
+    for role, _ in merged.get("columns", ()):
+        if role not in COLUMN_ROLES:
+            raise ConfigError(
+                f"No such key {role!r} in [{section}.columns] of {path}"
+                f"{did_you_mean(role, COLUMN_ROLES)} (allowed: {', '.join(COLUMN_ROLES)})"
+            )
+    for src, ours in merged.get("labels", ()):
+        if ours not in (*LABELS, DROP):
+            raise ConfigError(
+                f"{src!r} in [{section}.labels] of {path} must map to one of "
+                f"{', '.join(LABELS)} or {DROP!r}; got {ours!r}{did_you_mean(str(ours), LABELS)}"
+            )
+    if "delimiter" in merged and len(merged["delimiter"]) != 1:
+        raise ConfigError(f"'delimiter' in {where} must be one character")
+    if "encoding" in merged:
+        try:
+            codecs.lookup(merged["encoding"])
+        except LookupError:
+            raise ConfigError(
+                f"'encoding' in {where} is not a known encoding: {merged['encoding']!r}"
+            ) from None
+    return DatasetConfig(**merged)
+
+
+def _infer_format(p: Path, where: str) -> str:
+    suffixes = {
+        ".csv": "csv",
+        ".tsv": "tsv",
+        ".txt": "tsv",
+        ".jsonl": "json",
+        ".json": "json",
+        ".parquet": "parquet",
+    }
+    fmt = suffixes.get(Path(p).suffix.lower())
+    if fmt is None:
+        raise ConfigError(
+            f"{where}: cannot tell the format of {p}; add format = one of {', '.join(FORMATS)}"
+        )
+    return fmt
+
+
+def _model(raw: dict, path: Path) -> tuple[ModelConfig, tuple[Path, ...]]:
+    from bench.models import resolve
+
+    raw = dict(raw)
+    name = raw.pop("name", None)
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f'[model] of {path} needs name = "<registered model or module:factory>"')
+    where = f"[model] of {path}"
+    spec = resolve(name, where=f"'name' in {where}", search_path=path.parent)
+    params = spec.check_params(raw, where)
+    return ModelConfig(name=name, params=tuple(sorted(params.items()))), spec.source_files(params)
+
+
+def _protocol(raw: dict, path: Path, has_test: bool) -> ProtocolConfig:
+    proto = ProtocolConfig(**raw)
+    if has_test and proto.kind != "split":
+        raise ConfigError(
+            f'[test] of {path} needs kind = "split" in [protocol] (got {proto.kind!r}); '
+            "a separate test set is a fixed split"
+        )
+    if proto.kind == "leave_one_group_out" and proto.n_repeats != 1:
+        from dataclasses import replace
+
+        proto = replace(proto, n_repeats=1)  # one fold per group: nothing to repeat
+    return proto
+
+
+def _check_f_avg(cfg: Config) -> None:
+    wanted = cfg.metrics.f_avg_labels
+    if wanted is None:
+        return
+    if not wanted:
+        raise ConfigError(f"'f_avg_labels' in [metrics] of {cfg.path} must name at least one label")
+    missing = [lab for lab in wanted if lab not in cfg.labels]
+    if missing:
+        raise ConfigError(
+            f"'f_avg_labels' in [metrics] of {cfg.path} has {', '.join(map(repr, missing))}, "
+            f"which task {cfg.task!r} on this data cannot hold (its labels: "
+            f"{', '.join(cfg.labels)}){did_you_mean(str(missing[0]), cfg.labels)}"
+        )
+
+
+# ---------------------------------------------------------------------------- the entry
+def load_config(path: Path | str) -> Config:
+    """Read, merge and validate one config file."""
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; name a config file or run the folder")
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    raw = _load_layer(path, ())
+    if "model" not in raw:
+        raise ConfigError(f'{path}: no [model] table; add [model] with name = "majority"')
+    name = raw.get("name") or path.stem
+    if not _NAME.fullmatch(name):
+        raise ConfigError(
+            f"config name {name!r} of {path} is not a safe folder name (letters, digits, "
+            '_ - . and no leading dot); set name = "..." or rename the file'
+        )
+    test = _dataset(raw["test"], "test", path) if "test" in raw else None
+    model, depends_on = _model(raw["model"], path)
+    cfg = Config(
+        name=name,
+        path=path.resolve(),
+        description=raw.get("description", ""),
+        seed=raw.get("seed", 0),
+        task=raw.get("task", "joint"),
+        dataset=_dataset(raw.get("dataset", {}), "dataset", path),
+        test=test,
+        model=model,
+        protocol=_protocol(raw.get("protocol", {}), path, test is not None),
+        views=ViewsConfig(**raw.get("views", {})),
+        metrics=MetricsConfig(**raw.get("metrics", {})),
+        depends_on=depends_on,
+    )
+    _check_f_avg(cfg)
+    if cfg.views.contrast and cfg.dataset.source != "seed":
+        raise ConfigError(
+            f"'contrast' in [views] of {path} needs the seed dataset (the contrast suite is "
+            "derived from its annotations); set contrast = false"
+        )
+    return cfg
+
+
+def discover(targets: list[Path]) -> list[Path]:
+    """Config files named by ``targets``: files, or the ``*.toml`` directly in a folder.
+
+    Subfolders are not searched (``configs/semeval2016/`` needs its data; name it to run
+    it). Files whose name starts with ``_`` are shared bases, not experiments.
+    """
+    found: list[Path] = []
+    for target in targets:
+        target = Path(target)
+        if target.is_dir():
+            found += sorted(p for p in target.glob("*.toml") if not p.name.startswith("_"))
+        elif target.is_file():
+            found.append(target)
+        else:
+            raise ConfigError(f"{target}: no such config file or folder")
+    if not found:
+        raise ConfigError(f"no configs (*.toml) in {', '.join(map(str, targets))}")
+    return found
+
+
+def load_configs(targets: list[Path]) -> list[Config]:
+    configs = [load_config(p) for p in discover(targets)]
+    seen: dict[str, Path] = {}
+    for cfg in configs:
+        if cfg.name in seen:
+            raise ConfigError(
+                f"{cfg.path}: config name {cfg.name!r} is also used by {seen[cfg.name]}; "
+                'names must be unique (set name = "...")'
+            )
+        seen[cfg.name] = cfg.path
+    return configs
+
+
+def field_default(cls: type, name: str) -> Any:
+    """A schema field's default (for documentation and dumping)."""
+    for f in fields(cls):
+        if f.name == name:
+            return None if f.default is MISSING else f.default
+    raise KeyError(name)  # pragma: no cover

@@ -1,0 +1,69 @@
+"""Render a CheckResult: the lines for the terminal and the Markdown for a PR comment /
+job summary. Both state the same outcome as the exit code."""
+
+from __future__ import annotations
+
+from bench.report import comparison
+from bench.report.format import md
+
+MARKER = "<!-- stance-bench check -->"
+
+
+def outcome(result) -> str:
+    if result.updated:
+        return f"reference updated: {len(result.updated)} run(s)"
+    if not result.failed:
+        return "check passed: every result reproduced exactly" + (
+            f" and no significant regression against {result.base.label}" if result.base else ""
+        )
+    return (
+        "check FAILED: results differ from the reference or regressed; if the change is "
+        "intended, review the table and run `stance-bench check --update`"
+    )
+
+
+def _lines(a) -> list[str]:
+    total = len(a.reproduced) + len(a.changed) + len(a.added)
+    out = [f"against {a.label}: reproduced exactly: {len(a.reproduced)} of {total}"]
+    if a.environment:
+        out.append(
+            "environment differs from the one that made it: "
+            + "; ".join(a.environment)
+            + ": model numerics may differ"
+        )
+    out += [f"  NOT reproduced: {n} (metrics or predictions differ)" for n in a.changed]
+    out += [f"  NEW: {n} (no entry in {a.label})" for n in a.added]
+    out += [f"  REMOVED: {n} (its config was deleted)" for n in a.removed]
+    return out
+
+
+def render_text(result) -> str:
+    if result.updated:
+        return outcome(result) + "\n"
+    parts = []
+    for a in (result.own, result.base):
+        if a is None:
+            continue
+        parts += _lines(a)
+        if a.comparison is not None:
+            parts += ["", comparison.render_text(a.comparison).rstrip("\n")]
+        parts.append("")
+    parts.append(outcome(result))
+    return "\n".join(parts) + "\n"
+
+
+def render_markdown(result) -> str:
+    icon = "❌" if result.failed else "✅"
+    lines = [MARKER, f"## {icon} stance-bench check", "", md(outcome(result)), ""]
+    for a in (result.own, result.base):
+        if a is None:
+            continue
+        lines += [f"- {md(line.strip())}" for line in _lines(a)]
+        lines.append("")
+        if a.comparison is not None:
+            lines.append(
+                comparison.render_markdown(
+                    a.comparison, title=f"changes against {a.label}"
+                ).replace(comparison.MARKER + "\n", "")
+            )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,381 @@
+"""The run folder: its file list, the writer, one typed loader, and finding runs.
+
+``runs/<config>/`` holds:
+
+- ``config.toml``: the resolved config (``stance-bench run runs/x/config.toml`` re-runs it);
+- ``predictions.jsonl``: one row per out-of-fold prediction (``view``, ``id``, ``group``,
+  ``repeat``, ``fold``, ``gold``, ``predicted`` and, when the model scores, ``score_<label>``);
+- ``folds.json``: which ids each (view, repeat, fold) tests;
+- ``metrics.json``: every metric of every view; byte-identical on re-run;
+- ``manifest.json``: times, versions, machine, hashes (what varies between re-runs);
+- ``misclassified.jsonl``, ``report.md``, ``report.html``.
+
+A run folder is written aside (``.<name>.<random>.partial``) and renamed into place, under
+a lock on the runs folder, so readers only ever see complete runs. Readers ignore names
+that start with a dot. A folder is replaced only when it is a run folder itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.errors import RunError
+from bench.io import dumps_json, sha256_bytes, staging_dir, write_text_atomic
+
+RUN_FILES = (
+    "config.toml",
+    "predictions.jsonl",
+    "folds.json",
+    "metrics.json",
+    "manifest.json",
+    "misclassified.jsonl",
+    "report.md",
+    "report.html",
+)
+REFERENCE_FILES = ("metrics.json", "predictions.jsonl", "config.toml")
+MAIN_VIEW = "cv"
+LOCK = ".stance-bench.lock"
+# metrics.json keys every reader relies on; a document without them is not a run
+REQUIRED = (
+    "config",
+    "model",
+    "task",
+    "primary",
+    "labels",
+    "f_avg_labels",
+    "pooled",
+    "per_fold",
+    "n_predictions",
+    "data_hash",
+    "folds_hash",
+    "predictions_sha256",
+)
+
+
+# --------------------------------------------------------------------------- serialising
+def predictions_jsonl(
+    view: str,
+    ids: np.ndarray,
+    groups: np.ndarray,
+    repeat: np.ndarray,
+    fold: np.ndarray,
+    gold: np.ndarray,
+    pred: np.ndarray,
+    scores: np.ndarray | None,
+    labels: list[str],
+) -> str:
+    """The rows of one view as JSON Lines, serialised column-wise by pandas."""
+    import pandas as pd
+
+    names = np.array(labels, dtype=object)
+    table = pd.DataFrame(
+        {
+            "view": view,
+            "id": ids.astype(str),
+            "group": groups.astype(str),
+            "repeat": repeat.astype(np.int64),
+            "fold": fold.astype(np.int64),
+            "gold": names[gold],
+            "predicted": names[pred],
+        }
+    )
+    if len(table) == 0:
+        return ""
+    if scores is not None:
+        for i, lab in enumerate(labels):
+            table[f"score_{lab}"] = np.round(scores[:, i], 6)
+    text = table.to_json(orient="records", lines=True, double_precision=6, force_ascii=False)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def predictions_digest(text: str) -> str:
+    return sha256_bytes(text.encode("utf-8"))
+
+
+# ------------------------------------------------------------------------------ writing
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock on ``folder`` (a lock file inside it) for the block: concurrent
+    runs into one runs folder replace run folders one at a time."""
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK, "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def is_run_dir(path: Path) -> bool:
+    """A run folder (or a reference entry): metrics.json inside, and not a staging
+    folder (whose names start with a dot)."""
+    path = Path(path)
+    return path.is_dir() and not path.name.startswith(".") and (path / "metrics.json").is_file()
+
+
+def check_writable(out: Path) -> None:
+    """Fail before any work when ``out`` cannot hold run folders."""
+    out = Path(out)
+    for parent in [out, *out.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                raise RunError(f"{out}: {parent} is a file, not a folder; choose another --out")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise RunError(f"{out}: {parent} is not writable; choose another --out")
+            return
+
+
+def _remove_stale_staging(run_dir: Path) -> None:
+    """Staging folders of this run left by a killed process (``.<name>.*.partial``).
+    Called with the runs folder's lock held, when no other writer can be staging."""
+    for entry in run_dir.parent.glob(f".{run_dir.name}.*.partial"):
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def write_run(run_dir: Path, files: Mapping[str, str]) -> None:
+    """Write a complete run folder: every file of ``RUN_FILES`` from ``files`` (name ->
+    text), staged aside and swapped into place under the runs folder's lock."""
+    from bench.io import replace_dir_atomic
+
+    missing = [name for name in RUN_FILES if name not in files]
+    if missing:  # pragma: no cover - our own contract
+        raise AssertionError(f"run files missing: {missing}")
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not is_run_dir(run_dir):
+        raise RunError(
+            f"{run_dir}: exists and is not a run folder; stance-bench replaces only run "
+            "folders it wrote; move it away or choose another --out"
+        )
+    with locked(run_dir.parent):
+        _remove_stale_staging(run_dir)
+        stage = staging_dir(run_dir)
+        try:
+            for name in RUN_FILES:
+                write_text_atomic(stage / name, files[name])
+            replace_dir_atomic(stage, run_dir)
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+
+
+# ------------------------------------------------------------------------------ reading
+@dataclass(frozen=True)
+class ViewPredictions:
+    """One view's predictions, sorted by (id, repeat): the unit of paired comparison."""
+
+    keys: np.ndarray  # "id\\x1frepeat" per prediction
+    ids: np.ndarray
+    groups: np.ndarray
+    repeat: np.ndarray
+    fold: np.ndarray
+    gold: np.ndarray  # label indices
+    pred: np.ndarray
+    targets: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Run:
+    """A loaded, validated run folder."""
+
+    path: Path
+    metrics: dict
+    manifest: dict
+    misclassified: list[dict]
+
+    @property
+    def name(self) -> str:
+        return str(self.metrics["config"])
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.metrics["labels"])
+
+    def views(self) -> dict[str, dict]:
+        """Each view's metrics document: ``cv`` (the configured protocol) first."""
+        return {MAIN_VIEW: self.metrics, **self.metrics.get("views", {})}
+
+    def predictions(self) -> dict[str, ViewPredictions]:
+        """Predictions per view (read on demand: the leaderboard often needs none)."""
+        return _read_predictions(self)
+
+
+def _fail(run_dir: Path, why: str) -> RunError:
+    return RunError(f"{run_dir}: {why}")
+
+
+def _read_json(path: Path, run_dir: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _fail(run_dir, f"not a complete run folder (no {path.name})") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _fail(run_dir, f"{path.name} is not valid JSON ({exc})") from None
+
+
+def load_run(run_dir: Path, *, verify: bool = True) -> Run:
+    """Read and validate a run folder: metrics.json has every key readers need, and
+    predictions.jsonl has the rows and the digest that metrics.json records."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise _fail(run_dir, "no such run folder")
+    metrics = _read_json(run_dir / "metrics.json", run_dir)
+    if not isinstance(metrics, dict):
+        raise _fail(run_dir, "metrics.json is not a JSON object; re-run the config")
+    absent = [k for k in REQUIRED if k not in metrics]
+    if absent:
+        raise _fail(
+            run_dir,
+            f"metrics.json lacks {', '.join(absent)}; not a run of this version of "
+            "stance-bench (re-run the config)",
+        )
+    manifest_path = run_dir / "manifest.json"
+    manifest = _read_json(manifest_path, run_dir) if manifest_path.is_file() else {}
+    wrong_path = run_dir / "misclassified.jsonl"
+    wrong: list[dict] = []
+    if wrong_path.is_file():
+        try:
+            wrong = [json.loads(x) for x in wrong_path.read_text("utf-8").splitlines() if x]
+        except ValueError as exc:
+            raise _fail(run_dir, f"misclassified.jsonl is not valid JSON ({exc})") from None
+    run = Run(run_dir, metrics, manifest, wrong)
+    if verify:
+        text = _predictions_text(run)
+        if predictions_digest(text) != metrics["predictions_sha256"]:
+            lines = text.count("\n")
+            raise _fail(
+                run_dir,
+                f"predictions.jsonl ({lines} lines) does not match metrics.json (its digest "
+                "differs): the run was edited or cut; re-run the config",
+            )
+    return run
+
+
+def _predictions_text(run: Run) -> str:
+    path = run.path / "predictions.jsonl"
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _fail(run.path, "not a complete run folder (no predictions.jsonl)") from None
+    except UnicodeDecodeError:
+        raise _fail(run.path, "predictions.jsonl is not UTF-8; re-run the config") from None
+
+
+def _read_predictions(run: Run) -> dict[str, ViewPredictions]:
+    import io
+
+    import pandas as pd
+
+    text = _predictions_text(run)
+    try:
+        frame = pd.read_json(
+            io.StringIO(text), lines=True, dtype={"id": str, "group": str, "view": str}
+        )
+    except ValueError as exc:
+        raise _fail(run.path, f"predictions.jsonl is not valid JSON Lines ({exc})") from None
+    index = {lab: i for i, lab in enumerate(run.labels)}
+    out: dict[str, ViewPredictions] = {}
+    docs = run.views()
+    for view, doc in docs.items():
+        part = frame[frame["view"] == view] if len(frame) else frame
+        if len(part) != doc.get("n_predictions"):
+            raise _fail(
+                run.path,
+                f"predictions.jsonl has {len(part)} rows of view {view!r} where metrics.json "
+                f"counts {doc.get('n_predictions')}; re-run the config",
+            )
+        gold = part["gold"].map(index)
+        pred = part["predicted"].map(index)
+        if gold.isna().any() or pred.isna().any():
+            raise _fail(run.path, "predictions.jsonl holds labels outside metrics.json's labels")
+        keys = part["id"].astype(str) + "\x1f" + part["repeat"].astype(str)
+        order = np.argsort(keys.to_numpy(), kind="stable")
+        out[view] = ViewPredictions(
+            keys=keys.to_numpy()[order],
+            ids=part["id"].astype(str).to_numpy()[order],
+            groups=part["group"].astype(str).to_numpy()[order],
+            repeat=part["repeat"].to_numpy()[order],
+            fold=part["fold"].to_numpy()[order],
+            gold=gold.to_numpy(dtype=np.int64)[order],
+            pred=pred.to_numpy(dtype=np.int64)[order],
+        )
+    unknown = set(frame["view"].unique()) - set(docs) if len(frame) else set()
+    if unknown:
+        raise _fail(run.path, f"predictions.jsonl has views {sorted(unknown)} metrics.json lacks")
+    return out
+
+
+def reusable(run_dir: Path, hashes: Mapping[str, str]) -> Run | None:
+    """A complete earlier run whose manifest records the same ``hashes`` (config, data,
+    code...), or None: a missing, partial, corrupt or different run is re-run."""
+    run_dir = Path(run_dir)
+    if not all((run_dir / name).is_file() for name in RUN_FILES):
+        return None
+    try:
+        run = load_run(run_dir)
+    except RunError:
+        return None
+    if any(run.manifest.get(k) != v for k, v in hashes.items()):
+        return None
+    return run
+
+
+# ------------------------------------------------------------------------------ finding
+def runs_in(path: Path) -> dict[Path, Path]:
+    """Run folders under ``path`` by their location: ``path`` itself when it is one, else
+    its subfolders that are (staging folders, whose names start with a dot, are not)."""
+    path = Path(path)
+    if is_run_dir(path):
+        return {path: path}
+    if not path.is_dir():
+        raise RunError(f"{path}: no such run folder or folder of runs")
+    return {d: d for d in sorted(path.iterdir()) if is_run_dir(d)}
+
+
+def find_runs(targets: list[Path]) -> list[Path]:
+    """Every run folder named by ``targets``, in order; none found is an error."""
+    found: list[Path] = []
+    for target in targets:
+        runs = runs_in(target)
+        if not runs:
+            raise RunError(f"{target}: no run folders (with metrics.json) here")
+        found += [p for p in runs if p not in found]
+    return found
+
+
+@dataclass(frozen=True)
+class Matched:
+    pairs: list[tuple[Path, Path]]
+    only_base: list[str]
+    only_candidate: list[str]
+
+
+def match_runs(base: Path, candidate: Path) -> Matched:
+    """Pairs of run folders to compare: two run folders whatever their names; folders of
+    runs matched by folder name, with the names found on one side only."""
+    base, candidate = Path(base), Path(candidate)
+    if is_run_dir(base) and is_run_dir(candidate):
+        return Matched([(base, candidate)], [], [])
+    b = {p.name: p for p in runs_in(base)}
+    c = {p.name: p for p in runs_in(candidate)}
+    pairs = [(b[n], c[n]) for n in sorted(b.keys() & c.keys())]
+    if not pairs:
+        raise RunError(
+            f"no run of the same config in {base} and {candidate} (runs are matched by folder name)"
+        )
+    return Matched(pairs, sorted(b.keys() - c.keys()), sorted(c.keys() - b.keys()))
+
+
+def metrics_json(doc: Mapping[str, Any]) -> str:
+    return dumps_json(doc)
