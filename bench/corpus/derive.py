@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.corpus import contrast
 from bench.corpus.annotations import ANNOTATION_SUFFIX, read_annotations
 from bench.corpus.segment import segment
 from bench.errors import DataError
@@ -15,6 +16,8 @@ from bench.labels import LABELS, TASKS
 SCHEMA_VERSION = 1
 SPLIT = "train"
 PARQUET = f"data/{SPLIT}.parquet"
+CONTRAST_SPLIT = "contrast"  # capability tests made from the items (bench/corpus/contrast.py)
+CONTRAST_PARQUET = f"data/{CONTRAST_SPLIT}.parquet"
 INFO = "dataset_info.json"
 COLUMNS = {  # name -> datasets feature dtype ("label" is a ClassLabel)
     "id": "string",
@@ -43,9 +46,11 @@ class Derived:
     content_hash: str
     guidelines: str = ""
     counts: dict = field(default_factory=dict)
+    contrast: list[dict] = field(default_factory=list)  # cases of the contrast split
 
 
-def features():
+def features(columns: dict[str, str] = COLUMNS):
+    """The datasets features of a split (the items' by default; ``contrast.COLUMNS``)."""
     import datasets
 
     return datasets.Features(
@@ -53,7 +58,7 @@ def features():
             name: datasets.ClassLabel(names=list(LABELS))
             if dtype == "label"
             else datasets.Value(dtype)
-            for name, dtype in COLUMNS.items()
+            for name, dtype in columns.items()
         }
     )
 
@@ -154,11 +159,19 @@ def derive(seeds: Path) -> Derived:
             f"{seeds}: id {dup[0]!r} is used in more than one article; ids must be unique"
         )
     records.sort(key=lambda r: (r["article"], r["start"], r["id"]))
-    content_hash = sha256_json(
-        {"schema": SCHEMA_VERSION, "columns": COLUMNS, "labels": LABELS, "records": records}
-    )
+    cases = contrast.load_and_generate(seeds, records)
+    payload: dict = {"schema": SCHEMA_VERSION, "columns": COLUMNS, "labels": LABELS}
+    payload["records"] = records
+    if cases:
+        payload["contrast"] = {"columns": contrast.COLUMNS, "cases": cases}
     return Derived(
-        records, excluded, articles, content_hash, _guidelines_summary(seeds), counts(records)
+        records,
+        excluded,
+        articles,
+        sha256_json(payload),
+        _guidelines_summary(seeds),
+        counts(records),
+        cases,
     )
 
 
@@ -190,11 +203,11 @@ def stored_hash(out: Path) -> str | None:
         return None
 
 
-def _table(derived: Derived):
+def _table(records: list[dict], columns: dict[str, str] = COLUMNS):
     import datasets
 
-    rows = [{**r, "label": LABELS.index(r["label"])} for r in derived.records]
-    return datasets.Dataset.from_list(rows, features=features()).data.table
+    rows = [{**r, "label": LABELS.index(r["label"])} for r in records]
+    return datasets.Dataset.from_list(rows, features=features(columns)).data.table
 
 
 def render_card(derived: Derived) -> str:
@@ -205,13 +218,13 @@ def render_card(derived: Derived) -> str:
         lines += [f"| {k} | {v} |" for k, v in mapping.items()]
         return lines + [""]
 
+    header = ["---", "configs:", "- config_name: default", "  data_files:"]
+    header += [f"  - split: {SPLIT}", f"    path: {PARQUET}"]
+    if derived.contrast:  # its own config: its columns differ from the items'
+        header += [f"- config_name: {CONTRAST_SPLIT}", "  data_files:"]
+        header += [f"  - split: {CONTRAST_SPLIT}", f"    path: {CONTRAST_PARQUET}"]
     lines = [
-        "---",
-        "configs:",
-        "- config_name: default",
-        "  data_files:",
-        f"  - split: {SPLIT}",
-        f"    path: {PARQUET}",
+        *header,
         "---",
         "",
         "# stance-bench seed dataset",
@@ -244,6 +257,7 @@ def render_card(derived: Derived) -> str:
         "",
         *table("target", c["target"]),
     ]
+    lines += _contrast_card(derived.contrast)
     if derived.excluded:
         lines += ["## Excluded units", ""]
         lines += [f"- {e['id']}: {e['text']!r}: {e['reason']}" for e in derived.excluded]
@@ -251,6 +265,47 @@ def render_card(derived: Derived) -> str:
     if derived.guidelines:
         lines += ["## Annotation guidelines (summary)", "", derived.guidelines, ""]
     return "\n".join(lines)
+
+
+def _contrast_card(cases: list[dict]) -> list[str]:
+    """The card section of the contrast split: counts and one sample per capability."""
+    if not cases:
+        return []
+    c = contrast.counts(cases)
+    lines = [
+        f"## Contrast split ({CONTRAST_SPLIT})",
+        "",
+        f"{c['cases']} capability tests in the manner of CheckList (Ribeiro et al., 2020), made",
+        "by rules from the items (`seeds/contrast/*.toml`; the label rule of each capability",
+        "is in `seeds/GUIDELINES.md`): invariance cases keep the item's label, directional",
+        "cases change it as the rule says, minimum-functionality (mft) cases are templated",
+        "and linked to no item. A case made from an item keeps the item's group.",
+        "",
+        "| capability | test type | cases | labels |",
+        "|---|---|---:|---|",
+    ]
+    for name, per in c["capability"].items():
+        labels = ", ".join(f"{k}: {v}" for k, v in per["label"].items())
+        lines.append(f"| {name} | {per['test_type']} | {per['cases']} | {labels} |")
+    lines += ["", "One sample per capability, the one with the shortest source (item -> case):", ""]
+    samples: dict[str, dict] = {}
+    for case in cases:
+        best = samples.get(case["capability"])
+        if best is None or len(case["source_sentence"]) < len(best["source_sentence"]):
+            samples[case["capability"]] = case
+    for case in samples.values():
+        if case["source_id"]:
+            lines.append(
+                f"- {case['capability']}: {case['source_id']} ({case['source_label']}) "
+                f"{case['source_sentence']!r} -> {case['sentence']!r} ({case['label']}, "
+                f"target {case['target']!r})"
+            )
+        else:
+            lines.append(
+                f"- {case['capability']}: {case['sentence']!r} ({case['label']}, "
+                f"target {case['target']!r})"
+            )
+    return lines + [""]
 
 
 def write(derived: Derived, out: Path) -> bool:
@@ -267,7 +322,11 @@ def write(derived: Derived, out: Path) -> bool:
         return True
     stage = staging_dir(out)
     (stage / "data").mkdir()
-    pq.write_table(_table(derived), stage / PARQUET)
+    pq.write_table(_table(derived.records), stage / PARQUET)
+    splits = {SPLIT: PARQUET}
+    if derived.contrast:
+        pq.write_table(_table(derived.contrast, contrast.COLUMNS), stage / CONTRAST_PARQUET)
+        splits[CONTRAST_SPLIT] = CONTRAST_PARQUET
     write_text_atomic(stage / "README.md", card)
     write_text_atomic(
         stage / INFO,
@@ -275,8 +334,9 @@ def write(derived: Derived, out: Path) -> bool:
             {
                 "content_hash": derived.content_hash,
                 "schema_version": SCHEMA_VERSION,
-                "splits": {SPLIT: PARQUET},
+                "splits": splits,
                 "counts": derived.counts,
+                "contrast_counts": contrast.counts(derived.contrast),
                 "excluded": derived.excluded,
             }
         ),
