@@ -58,16 +58,18 @@ def _key(text: str) -> bytes:
 
 
 def embed(texts) -> np.ndarray:
-    """L2-normalized float32 embeddings, one row per text (a cached text is not
-    re-embedded)."""
+    """L2-normalized float32 embeddings, one row per text (zeros for a text without
+    tokens); a cached text is not re-embedded."""
     texts = [str(t) for t in texts]
     keys = [_key(t) for t in texts]
     missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in _CACHE}
     if missing:
         if len(_CACHE) + len(missing) > _CACHE_MAX:
             _CACHE.clear()
-        vecs = load_model().embed(list(missing.values()), norm=True)
-        _CACHE.update(zip(missing, np.asarray(vecs, dtype=np.float32), strict=True))
+        vecs = np.asarray(load_model().embed(list(missing.values())), dtype=np.float32)
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        vecs = np.divide(vecs, norms, out=np.zeros_like(vecs), where=norms > 0)
+        _CACHE.update(zip(missing, vecs, strict=True))
     if not texts:
         return np.zeros((0, DIM), dtype=np.float32)
     return np.stack([_CACHE[k] for k in keys])
