@@ -228,7 +228,7 @@ class CueLogisticClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import Pipeline
 
-        parts: list = [("cues", CueFeatures(lexicon=self.lexicon), "text")]
+        parts = [("cues", CueFeatures(lexicon=self.lexicon), "text")]
         if self.text_features == "embeddings":
             from bench.embeddings import TextEmbedder
 
