@@ -11,7 +11,9 @@ from sklearn.utils.validation import check_is_fitted
 class PerTargetClassifier(ClassifierMixin, BaseEstimator):
     """Fits a clone of ``estimator`` on the rows of each target; routes predictions by the
     ``target`` column. A target seen with one label only predicts that label; a target not
-    seen in training falls back to a copy fitted on all rows."""
+    seen in training falls back to a copy fitted on all rows. ``classes_`` are the labels
+    of training and those the fallback copy can predict (the task's labels, for a model
+    that is given them)."""
 
     def __init__(self, estimator):
         self.estimator = estimator
@@ -19,8 +21,9 @@ class PerTargetClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         y = np.asarray(y)
         targets = X["target"].to_numpy()
-        self.classes_ = np.unique(y)
         self.fallback_ = clone(self.estimator).fit(X, y)
+        known = getattr(self.fallback_, "classes_", [])
+        self.classes_ = np.array(sorted({*map(str, y), *map(str, known)}), dtype=object)
         self.models_ = {}
         for target in np.unique(targets):
             rows = np.flatnonzero(targets == target)

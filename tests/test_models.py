@@ -27,30 +27,62 @@ X = pd.DataFrame({"text": [t for t, _, _ in TEXTS], "target": [g for _, g, _ in 
 y = np.array([lab for _, _, lab in TEXTS])
 
 
+TASK_LABELS = ("support", "condemn", "skeptical", "fact")
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """Every registered model built with the task's labels and fitted once on ``X, y``."""
+    return {
+        name: spec.build({}, random_state=0, labels=TASK_LABELS).fit(X, y)
+        for name, spec in REGISTRY.items()
+    }
+
+
 @pytest.mark.parametrize("name", sorted(REGISTRY))
-def test_registered_model_follows_the_estimator_contract(name):
+def test_registered_model_follows_the_estimator_contract(name, fitted):
     spec = REGISTRY[name]
-    est = spec.build({}, random_state=0)
+    est = spec.build({}, random_state=0, labels=TASK_LABELS)
     params = est.get_params()
     twin = clone(est)
     assert twin.get_params().keys() == params.keys()
+    assert repr(twin) == repr(est)  # __init__ stores its parameters only
+    twin.set_params(**{k: v for k, v in params.items() if "__" not in k})
     with pytest.raises(NotFittedError):
         twin.predict(X)
-    est.fit(X, y)
-    assert set(est.classes_) <= set(y)
+    est = fitted[name]
+    assert set(est.classes_) <= set(TASK_LABELS)
     pred = est.predict(X)
     assert pred.shape == (len(X),) and set(pred) <= set(y)
-    again = spec.build({}, random_state=0).fit(X, y).predict(X)
+    again = spec.build({}, random_state=0, labels=TASK_LABELS).fit(X, y).predict(X)
     assert list(pred) == list(again), "same random_state must give the same predictions"
     if hasattr(est, "predict_proba"):
         proba = est.predict_proba(X)
         assert proba.shape == (len(X), len(est.classes_))
         np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+        assert list(pred) == list(est.classes_[proba.argmax(axis=1)])
+    wrapped = spec.build({"per_target": True}, random_state=0, labels=TASK_LABELS)
+    assert list(clone(wrapped).fit(X, y).predict(X)) == list(y)  # one label per target
 
 
-@pytest.mark.parametrize("name", ["tfidf_logreg", "tfidf_svm", "tfidf_cnb"])
-def test_text_models_learn_the_training_data(name):
-    est = REGISTRY[name].build({}, random_state=0).fit(X, y)
+def test_importing_the_registry_imports_no_heavy_package():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bench.models as m; assert m.REGISTRY; "
+        "print(sorted(k for k in sys.modules if k.split('.')[0] in "
+        "('sklearn', 'wordllama', 'numpy', 'pandas')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "name", ["tfidf_logreg", "tfidf_svm", "tfidf_cnb", "embed_logreg", "cue_logreg"]
+)
+def test_learned_models_learn_the_training_data(name, fitted):
+    est = fitted[name]
     assert (est.predict(X) == y).mean() >= 0.9
 
 
@@ -134,3 +166,126 @@ def test_text_model_registers_features_and_classifier_params(tmp_path):
             load_config(cfg_path)
     finally:
         REGISTRY.pop("tfidf_ridge_test")
+
+
+# ------------------------------------------------------------------ parameter checks (C)
+@pytest.mark.parametrize(
+    ("name", "params", "message"),
+    [
+        ("tfidf_logreg", {"c": 1.0}, r"No such key 'c' in \[model\] of a.toml; did you mean 'C'\?"),
+        ("tfidf_logreg", {"C": "big"}, r"'C' in \[model\] of a.toml must be float like the "),
+        ("tfidf_logreg", {"C": -1.0}, r"'C' in \[model\] of a.toml must be > 0; got -1.0"),
+        ("tfidf_logreg", {"C": 0}, r"must be > 0; got 0"),
+        ("tfidf_svm", {"word_ngrams": [2, 1]}, r"'word_ngrams' .* must be \[lo, hi\] with 1 <= lo"),
+        ("tfidf_svm", {"word_ngrams": [1]}, r"\[lo, hi\] with 1 <= lo <= hi; got \[1\]"),
+        ("tfidf_svm", {"word_ngrams": []}, r"\[lo, hi\] with 1 <= lo <= hi; got \[\]"),
+        ("tfidf_svm", {"char_ngrams": [0, 3]}, r"\[lo, hi\] with 1 <= lo <= hi \(or \[\] to drop"),
+        ("tfidf_svm", {"word_ngrams": [1.0, 2]}, r"got \[1.0, 2\]"),
+        ("tfidf_cnb", {"min_df": 0}, r"'min_df' .* must be >= 1; got 0"),
+        ("tfidf_cnb", {"max_features": -5}, r"'max_features' .* must be >= 0; got -5"),
+        ("tfidf_cnb", {"alpha": -0.1}, r"'alpha' .* must be >= 0"),
+        ("tfidf_logreg", {"class_weight": "auto"}, r"must be one of 'balanced', ''; got 'auto'"),
+        ("tfidf_logreg", {"per_target": 1}, r"'per_target' in \[model\] of a.toml must be true or"),
+        ("majority", {"random_state": 3}, r"No such key 'random_state' .*per_target\)"),
+        ("cue_lexicon", {"labels": ["fact"]}, r"No such key 'labels'"),
+        ("cue_lexicon", {"lexicon": "missing.toml"}, r"'lexicon' .* must be an existing file"),
+        ("cue_logreg", {"text_features": "bert"}, r"must be one of 'embeddings', 'tfidf', 'none'"),
+        ("embed_logreg", {"target_aware": "yes"}, r"must be bool like the default False"),
+    ],
+)
+def test_check_params_rejects_bad_keys_types_and_values(name, params, message):
+    from bench.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        REGISTRY[name].check_params(params, "a.toml")
+
+
+def test_check_params_accepts_good_values_and_finds_files_next_to_the_config(tmp_path):
+    spec = REGISTRY["tfidf_svm"]
+    ok = {"C": 2, "word_ngrams": [1, 1], "char_ngrams": [], "min_df": 1, "per_target": True}
+    assert spec.check_params(ok, "a.toml") == ok
+    (tmp_path / "my_cues.toml").write_text("[cues]\n[negation]\n", encoding="utf-8")
+    spec = resolve("cue_lexicon", search_path=tmp_path)
+    assert spec.check_params({"lexicon": "my_cues.toml"}, "a.toml") == {"lexicon": "my_cues.toml"}
+    assert spec.source_files({"lexicon": "my_cues.toml"}) == ((tmp_path / "my_cues.toml"),)
+    # built from the config's folder, whatever the working directory
+    assert spec.build({"lexicon": "my_cues.toml"}).lexicon == str(tmp_path / "my_cues.toml")
+
+
+def test_source_files_and_fingerprint():
+    from bench.lexicon import LEXICON
+
+    assert REGISTRY["cue_lexicon"].source_files({}) == (LEXICON.resolve(),)
+    assert REGISTRY["cue_logreg"].source_files({}) == (LEXICON.resolve(),)
+    assert REGISTRY["tfidf_logreg"].source_files({}) == ()
+    assert REGISTRY["tfidf_logreg"].fingerprint() == {}
+    version = REGISTRY["embed_logreg"].fingerprint()["wordllama"]
+    assert version and version[0].isdigit()
+
+
+# ----------------------------------------------------------------------- model faults (D)
+PLUGIN = """
+from sklearn.dummy import DummyClassifier
+
+def good(*, strategy: str = "most_frequent"):
+    return DummyClassifier(strategy=strategy)
+
+def broken():
+    raise RuntimeError("no GPU here")
+
+def not_an_estimator():
+    return 42
+"""
+
+
+@pytest.fixture
+def plugin_folder(tmp_path, monkeypatch):
+    import sys
+
+    name = f"plugin_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / f"{name}.py").write_text(PLUGIN, encoding="utf-8")
+    (tmp_path / f"{name}_bad.py").write_text("raise ValueError('bad import')\n", encoding="utf-8")
+    before = list(sys.path)
+    yield tmp_path, name
+    assert sys.path == before, "resolve must leave sys.path as it found it"
+    for mod in (name, f"{name}_bad"):
+        sys.modules.pop(mod, None)
+
+
+def test_plugin_found_in_the_config_folder(plugin_folder):
+    folder, name = plugin_folder
+    spec = resolve(f"{name}:good", where="'name' in [model] of a.toml", search_path=folder)
+    assert spec.source_files({}) == ((folder / f"{name}.py").resolve(),)
+    assert spec.check_params({"strategy": "prior"}, "a.toml") == {"strategy": "prior"}
+    assert list(spec.build({}).fit(X, y).predict(X.iloc[:2])) == ["condemn", "condemn"]
+
+
+def test_plugin_faults_are_one_line_model_errors(plugin_folder):
+    folder, name = plugin_folder
+    where = "'name' in [model] of a.toml"
+    with pytest.raises(ModelError, match=r"must be importable from the environment\)"):
+        resolve(f"{name}:good", where=where)  # not on the path without the config's folder
+    elsewhere = folder / "elsewhere"
+    with pytest.raises(ModelError, match=r"or from the config's folder .*elsewhere\)$"):
+        resolve(f"{name}:good", where=where, search_path=elsewhere)
+    with pytest.raises(ModelError, match=r"^'name' in \[model\] of a.toml: importing .*ValueError"):
+        resolve(f"{name}_bad:f", where=where, search_path=folder)
+    spec = resolve(f"{name}:broken", where=where, search_path=folder)
+    with pytest.raises(ModelError, match=r"a.toml: model .*broken' could not be built .*no GPU"):
+        spec.build({})
+    spec = resolve(f"{name}:not_an_estimator", where=where, search_path=folder)
+    with pytest.raises(ModelError, match=r"returned 42 \(int\), not an estimator with fit and"):
+        spec.build({})
+    for err in ("no GPU", "42"):
+        assert "\n" not in err
+
+
+# ------------------------------------------------------------- labels unseen in training (B)
+def test_factories_that_take_labels_predict_labels_unseen_in_training():
+    seen = y != "skeptical"
+    for name in ("cue_lexicon", "cue_logreg"):
+        est = REGISTRY[name].build({}, random_state=0, labels=TASK_LABELS).fit(X[seen], y[seen])
+        assert set(est.classes_) == set(TASK_LABELS)
+        assert list(est.predict(X[~seen])) == ["skeptical"] * 3, name
+        blind = REGISTRY[name].build({}, random_state=0).fit(X[seen], y[seen])
+        assert "skeptical" not in set(blind.predict(X[~seen]))
