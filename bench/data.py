@@ -55,15 +55,22 @@ def load_dataset(
         raise DataError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     import datasets
 
+    from bench.corpus import contrast, derive
     from bench.corpus.derive import features
 
     parquet = ensure_derived(Path(seeds), Path(data_dir))
-    frame = seed_frame(parquet, task)
     spec = TASKS[task]
-    feats = datasets.Features({**features(), "label": datasets.ClassLabel(names=list(spec.labels))})
-    frame["label"] = frame["label"].map(spec.labels.index)
-    ds = datasets.Dataset.from_pandas(frame, features=feats, preserve_index=False)
-    return datasets.DatasetDict({"train": ds})
+    splits = {derive.SPLIT: (parquet, derive.COLUMNS)}
+    if (Path(data_dir) / derive.CONTRAST_PARQUET).is_file():  # capability tests, when derived
+        splits[derive.CONTRAST_SPLIT] = (Path(data_dir) / derive.CONTRAST_PARQUET, contrast.COLUMNS)
+    out = {}
+    for name, (path, columns) in splits.items():
+        frame = seed_frame(path, task)
+        label = datasets.ClassLabel(names=list(spec.labels))
+        feats = datasets.Features({**features(columns), "label": label})
+        frame["label"] = frame["label"].map(spec.labels.index)
+        out[name] = datasets.Dataset.from_pandas(frame, features=feats, preserve_index=False)
+    return datasets.DatasetDict(out)
 
 
 # ------------------------------------------------------------------ any dataset by config
@@ -167,7 +174,9 @@ def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
     if ds.source == "seed":
         parquet = ensure_derived(ds.seeds, ds.data_dir)
         if split != "train":
-            parquet = parquet.parent / f"{split}.parquet"
+            from bench.corpus import derive
+
+            parquet = Path(ds.data_dir) / derive.CONTRAST_PARQUET
         frame = seed_frame(parquet, task)
         out = pd.DataFrame(
             {

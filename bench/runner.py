@@ -21,7 +21,7 @@ import numpy as np
 
 from bench.config import Config, DatasetConfig, ProtocolConfig, as_dict, to_toml
 from bench.errors import ModelError, ProtocolError
-from bench.io import dumps_json
+from bench.io import dumps_json, sha256_json
 from bench.metrics import Predictions, evaluate
 from bench.models import resolve
 from bench.protocol import Fold, derived_seed, folds_hash, make_folds
@@ -196,13 +196,14 @@ def prepare(cfg: Config, cache: DataCache | None = None) -> Prepared:
         "folds_hash": _combine([folds_hash(v.folds, v.frame["id"].to_numpy()) for v in views]),
         "code_hash": code_hash(),
         "files_hash": files_hash(cfg.depends_on),
+        "model_fingerprint": sha256_json(
+            resolve(cfg.model.name, search_path=cfg.path.parent).fingerprint()
+        ),
     }
     return Prepared(cfg, views, hashes)
 
 
 def _combine(hashes: list[str]) -> str:
-    from bench.io import sha256_json
-
     return sha256_json(hashes)
 
 
@@ -216,12 +217,14 @@ def _fit_predict(
     labels: tuple[str, ...],
     random_state: int,
     threads: int | None,
+    where: str,
+    folder: Path,
 ) -> FoldResult:
     """One fold: fit, predict, and the scores per label (probabilities when the model has
     them, else decision values), with native thread pools limited to ``threads``."""
     from threadpoolctl import threadpool_limits
 
-    spec = resolve(model_name)
+    spec = resolve(model_name, where=where, search_path=folder)
     with threadpool_limits(limits=threads):
         est = spec.build(params, random_state, labels)
         t0 = time.perf_counter()
@@ -275,6 +278,8 @@ def fit_view(
             cfg.labels,
             derived_seed(cfg.seed, f.repeat, f.fold),
             threads,
+            f"[model] of {cfg.path}",
+            cfg.path.parent,
         )
         for f in plan.folds
     )

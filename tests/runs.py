@@ -9,7 +9,8 @@ import numpy as np
 
 from bench.io import dumps_json
 from bench.metrics import Predictions, evaluate
-from bench.runs import predictions_digest, predictions_jsonl, write_run as write_folder
+from bench.runs import predictions_digest, predictions_jsonl
+from bench.runs import write_run as write_folder
 
 LABELS = ["support", "condemn", "skeptical", "fact"]
 

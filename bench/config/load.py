@@ -26,8 +26,8 @@ from bench.config.schema import (
     DROP,
     FORMATS,
     NAME_PATTERN,
-    SOURCE_KEYS,
     SECTIONS,
+    SOURCE_KEYS,
     Config,
     DatasetConfig,
     MetricsConfig,
@@ -295,9 +295,8 @@ def _model(raw: dict, path: Path) -> tuple[ModelConfig, tuple[Path, ...]]:
     name = raw.pop("name", None)
     if not isinstance(name, str) or not name:
         raise ConfigError(f'[model] of {path} needs name = "<registered model or module:factory>"')
-    where = f"[model] of {path}"
-    spec = resolve(name, where=f"'name' in {where}", search_path=path.parent)
-    params = spec.check_params(raw, where)
+    spec = resolve(name, where=f"'name' in [model] of {path}", search_path=path.parent)
+    params = spec.check_params(raw, str(path))
     return ModelConfig(name=name, params=tuple(sorted(params.items()))), spec.source_files(params)
 
 
