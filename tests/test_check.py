@@ -130,7 +130,7 @@ def test_check_base_catches_a_regression_hidden_by_an_updated_reference(
 ):
     repo = tmp_path / "repo"
     repo.mkdir()
-    configs = _configs(repo, derived_dir)
+    _configs(repo, derived_dir)
     ref = repo / "results" / "reference"
     monkeypatch.chdir(repo)
     assert main(["check", "configs", "-q", "--update"]) == 0
