@@ -208,6 +208,7 @@ def check(
     n_jobs: int = 1,
     progress: bool = True,
     out: Path | None = None,
+    run_options: dict | None = None,
     **gate,
 ) -> CheckResult:
     """Re-run ``targets`` (into ``out`` when given, else a temp folder) and compare."""
@@ -228,7 +229,9 @@ def check(
         if base is not None:
             base_ref = reference_at(base, Path.cwd(), tmp / "base")
         fresh = Path(out) if out is not None else tmp / "runs"
-        results = run_configs(configs, fresh, n_jobs=n_jobs, force=True, progress=progress)
+        results = run_configs(
+            configs, fresh, n_jobs=n_jobs, force=True, progress=progress, **(run_options or {})
+        )
         names = [r.config.name for r in results]
         if update:
             updated = _update(reference, fresh, names, known)

@@ -71,7 +71,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from bench.io import write_text_atomic
     from bench.ranking import rank
     from bench.report import leaderboard
-    from bench.runner import run_configs
+    from bench.runner import Backend, run_configs
     from bench.runs import load_run
 
     configs = load_configs(args.configs or [DEFAULT_CONFIGS])
@@ -82,6 +82,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         threads=args.threads,
         force=args.force,
         progress=not args.quiet,
+        backend=Backend(args.backend, args.scheduler),
     )
     entries = rank([load_run(r.run_dir, verify=False) for r in records])
     write_text_atomic(args.out / "leaderboard.md", leaderboard.render_markdown(entries))
@@ -133,6 +134,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     from bench.check import check
     from bench.report import check as render
+    from bench.runner import Backend
 
     result = check(
         args.configs or [DEFAULT_CONFIGS],
@@ -142,6 +144,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         n_jobs=args.n_jobs,
         progress=not args.quiet,
         out=args.out,
+        run_options={"threads": args.threads, "backend": Backend(args.backend, args.scheduler)},
         **_gate(args),
     )
     text = render.render_markdown(result) if args.format == "markdown" else None
@@ -237,6 +240,19 @@ def _add_run_options(p: argparse.ArgumentParser, out: Path | None, out_help: str
     )
     p.add_argument("--out", type=Path, default=out, help=out_help)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--backend",
+        choices=("loky", "dask"),
+        default="loky",
+        help="where folds are fitted: local processes, or a Dask cluster (pip install "
+        "'stance-bench[dask]')",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDR",
+        help="the Dask scheduler, e.g. tcp://host:8786 (default with --backend dask: a "
+        "local cluster)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

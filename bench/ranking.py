@@ -50,9 +50,18 @@ def generalization(views: dict[str, float | None]) -> tuple[float | None, str]:
     return sum(values) / len(values), "generalization"  # type: ignore[arg-type]
 
 
+def view_score(doc: dict, metric: str) -> float | None:
+    """A view's value of ``metric``: the test-type-balanced one for the contrast suite
+    (see ``bench.runner._by_test_type``), the pooled one otherwise."""
+    balanced = doc.get("balanced")
+    if balanced is not None and metric in balanced:
+        return balanced[metric]
+    return doc["pooled"].get(metric)
+
+
 def entry(run: Run, metric: str) -> Entry:
     m = run.metrics
-    views = {name: doc["pooled"].get(metric) for name, doc in run.views().items()}
+    views = {name: view_score(doc, metric) for name, doc in run.views().items()}
     score, basis = generalization(views)
     lo, hi = (m.get("ci", {}).get(metric) or [None, None])[:2]
     return Entry(

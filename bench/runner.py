@@ -8,10 +8,11 @@ This module computes; ``bench.runs`` owns the folder it is written to.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bench.config import Config, DatasetConfig, ProtocolConfig, as_dict, to_toml
-from bench.errors import ModelError, ProtocolError
+from bench.errors import ModelError, ProtocolError, RunError
 from bench.io import dumps_json, sha256_json
 from bench.metrics import Predictions, evaluate
 from bench.models import resolve
@@ -211,19 +212,23 @@ def _combine(hashes: list[str]) -> str:
 def _fit_predict(
     model_name: str,
     params: dict,
-    X_train,
-    y_train,
-    X_test,
+    X,
+    y,
+    train: np.ndarray,
+    test: np.ndarray,
     labels: tuple[str, ...],
     random_state: int,
     threads: int | None,
     where: str,
     folder: Path,
 ) -> FoldResult:
-    """One fold: fit, predict, and the scores per label (probabilities when the model has
-    them, else decision values), with native thread pools limited to ``threads``."""
+    """One fold: fit on the ``train`` rows of ``X``, predict the ``test`` rows, and the
+    scores per label (probabilities when the model has them, else decision values), with
+    native thread pools limited to ``threads``. ``X`` and ``y`` are the whole view, so a
+    cluster receives them once (scattered) and each task only its row indices."""
     from threadpoolctl import threadpool_limits
 
+    X_train, y_train, X_test = X.iloc[train], y[train], X.iloc[test]
     spec = resolve(model_name, where=where, search_path=folder)
     with threadpool_limits(limits=threads):
         est = spec.build(params, random_state, labels)
@@ -253,28 +258,22 @@ def _fit_predict(
     return FoldResult(np.asarray(pred).astype(str), proba, scores, fit_seconds)
 
 
-def fit_view(
-    cfg: Config,
-    plan: ViewPlan,
-    n_jobs: int = 1,
-    threads: int | None = None,
-    on_fold: Callable[[], None] | None = None,
-) -> list[FoldResult]:
-    """Fit and predict every fold of a view, in parallel when ``n_jobs`` > 1; results in
-    fold order, identical for any ``n_jobs``."""
-    from joblib import Parallel, delayed
+def _calls(cfg: Config, plan: ViewPlan, threads: int | None) -> tuple[list, list]:
+    """The fold fits of one view as joblib calls, in fold order, and the data they share
+    (for a cluster to receive once, copied to every worker)."""
+    from joblib import delayed
 
-    frame = plan.frame
-    X = frame[["text", "target"]]
-    y = frame["label"].to_numpy()
+    X = plan.frame[["text", "target"]]
+    y = plan.frame["label"].to_numpy()
     params = dict(cfg.model.params)
-    jobs = (
+    calls = [
         delayed(_fit_predict)(
             cfg.model.name,
             params,
-            X.iloc[f.train],
-            y[f.train],
-            X.iloc[f.test],
+            X,
+            y,
+            f.train,
+            f.test,
             cfg.labels,
             derived_seed(cfg.seed, f.repeat, f.fold),
             threads,
@@ -282,13 +281,8 @@ def fit_view(
             cfg.path.parent,
         )
         for f in plan.folds
-    )
-    results = []
-    for out in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
-        results.append(out)
-        if on_fold is not None:
-            on_fold()
-    return results
+    ]
+    return calls, [X, y]
 
 
 def collect(cfg: Config, plan: ViewPlan, results: list[FoldResult], view_index: int) -> ViewResult:
@@ -332,7 +326,26 @@ def collect(cfg: Config, plan: ViewPlan, results: list[FoldResult], view_index: 
         entry["train_support"] = np.bincount(y[f.train], minlength=len(labels)).tolist()
     if "capability" in frame:
         m["capabilities"] = _capabilities(frame, preds, rows, labels)
+        m.update(_by_test_type(frame, preds, rows, labels, cfg.f_avg_labels))
     return ViewResult(plan.name, plan, preds, scores, rows, [r.fit_seconds for r in results], m)
+
+
+def _by_test_type(frame, preds: Predictions, rows, labels: list[str], f_avg_labels) -> dict:
+    """Every metric per test type (invariance, directional, mft), and their mean: the
+    contrast view's ``balanced`` score. Invariance cases keep their source's label and
+    mostly its target, so a model that reads only the target passes them; weighting the
+    three types equally keeps them from being half of the score."""
+    from bench.metrics import NAMED, _clean, confusions, scores
+
+    kinds, k = np.unique(frame["test_type"].to_numpy()[rows].astype(str), return_inverse=True)
+    f_idx = [labels.index(lab) for lab in f_avg_labels]
+    cms = confusions(preds.gold, preds.pred, len(labels), k, len(kinds))
+    s = scores(cms, f_idx)
+    by_type = {str(t): {m: s[m][i] for m in NAMED} for i, t in enumerate(kinds)}
+    balanced = {
+        m: float(np.mean([by_type[t][m] for t in by_type])) if by_type else None for m in NAMED
+    }
+    return _clean({"by_test_type": by_type, "balanced": balanced})
 
 
 def _capabilities(frame, preds: Predictions, rows: np.ndarray, labels: list[str]) -> list[dict]:
@@ -392,24 +405,24 @@ def metrics_document(prep: Prepared, views: list[ViewResult], predictions_sha256
     return doc
 
 
-def execute(
+def finish(
     prep: Prepared,
-    n_jobs: int = 1,
-    threads: int | None = None,
-    on_fold: Callable[[], None] | None = None,
+    fitted: list[list[FoldResult]],
+    started: datetime,
+    wall: float,
+    n_jobs: int,
+    threads: int | None,
 ) -> RunOutput:
-    """Fit every view of a prepared config and build what its run folder holds."""
+    """Score every view of a config from its fold results and build what its run folder
+    holds."""
     from bench.analysis import misclassified
     from bench.provenance import git_commit, machine, versions
     from bench.runs import predictions_digest, predictions_jsonl
 
     cfg = prep.config
-    started = datetime.now(timezone.utc)
-    t0 = time.perf_counter()
-    results = []
-    for i, plan in enumerate(prep.views):
-        fitted = fit_view(cfg, plan, n_jobs=n_jobs, threads=threads, on_fold=on_fold)
-        results.append(collect(cfg, plan, fitted, i))
+    results = [
+        collect(cfg, plan, f, i) for i, (plan, f) in enumerate(zip(prep.views, fitted, strict=True))
+    ]
     labels = list(cfg.labels)
     jsonl = "".join(
         predictions_jsonl(
@@ -432,7 +445,7 @@ def execute(
         "config_path": str(cfg.path),
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "wall_seconds": round(time.perf_counter() - t0, 3),
+        "wall_seconds": round(wall, 3),
         "fit_seconds": round(sum(sum(v.fit_seconds) for v in results), 4),
         "fit_seconds_per_fold": {v.name: [round(s, 4) for s in v.fit_seconds] for v in results},
         "n_jobs": n_jobs,
@@ -480,6 +493,58 @@ def default_threads(n_jobs: int) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, n_jobs))
 
 
+@dataclass(frozen=True)
+class Backend:
+    """Where fold fits run: ``loky`` (local processes, ``n_jobs`` of them) or ``dask``
+    (a Dask cluster: ``scheduler`` is its address, e.g. tcp://host:8786)."""
+
+    name: str = "loky"
+    scheduler: str | None = None
+
+
+@contextlib.contextmanager
+def _parallel(n_jobs: int, backend: Backend, scatter: list) -> Iterator[Any]:
+    """A joblib Parallel for the backend, yielding results in submission order."""
+    from joblib import Parallel
+
+    if backend.name != "dask":
+        yield Parallel(n_jobs=n_jobs, return_as="generator")
+        return
+    try:
+        from dask.distributed import Client
+        from joblib import parallel_config
+    except ImportError:
+        raise RunError(
+            "--backend dask needs the dask extra: pip install 'stance-bench[dask]'"
+        ) from None
+    try:
+        client = Client(backend.scheduler, timeout="10s") if backend.scheduler else Client()
+    except OSError as exc:
+        raise RunError(
+            f"cannot reach the Dask scheduler {backend.scheduler}: {exc}; start it with "
+            "`dask scheduler` and check the address"
+        ) from None
+    try:
+        with parallel_config(backend="dask", scatter=scatter):
+            yield Parallel(n_jobs=-1, return_as="generator")
+    finally:
+        client.close()
+
+
+def _guard(results: Any) -> Iterator[FoldResult]:
+    """Results as they come; a cluster that lost a fold for good (its workers kept dying)
+    is one clear error, after the runs already written."""
+    try:
+        yield from results
+    except Exception as exc:
+        if type(exc).__name__ == "KilledWorker":
+            raise RunError(
+                f"a Dask worker died repeatedly while fitting a fold ({exc}); the run folders "
+                "already complete were kept; check the workers' memory and logs, then re-run"
+            ) from None
+        raise
+
+
 def run_configs(
     configs: list[Config],
     out: Path,
@@ -488,13 +553,19 @@ def run_configs(
     threads: int | None = None,
     force: bool = False,
     progress: bool = True,
+    backend: Backend | None = None,
 ) -> list[RunRecord]:
     """Run every config into ``out/<name>/``; complete runs of unchanged configs (same
-    config, data, folds, code and dependency files) are reused."""
+    config, data, folds, code and dependency files) are reused.
+
+    The fold fits of every config and view form one pool (so many small configs keep
+    every worker busy); a config's run folder is written as soon as its last fold is
+    in, so an interruption keeps the runs already complete."""
     from tqdm.auto import tqdm
 
     from bench.runs import check_writable, reusable, write_run
 
+    backend = backend or Backend()
     check_writable(out)
     Path(out).mkdir(parents=True, exist_ok=True)
     threads = threads or default_threads(n_jobs)
@@ -503,7 +574,7 @@ def run_configs(
         prepare(cfg, cache)
         for cfg in tqdm(configs, desc="loading", unit="config", disable=not progress, leave=False)
     ]
-    todo = []
+    todo: list[Prepared] = []
     records: dict[str, RunRecord] = {}
     for prep in prepared:
         run_dir = Path(out) / prep.config.name
@@ -514,17 +585,41 @@ def run_configs(
             )
         else:
             todo.append(prep)
-    total = sum(len(v.folds) for p in todo for v in p.views)
-    with tqdm(
-        total=total, desc="folds", unit="fold", disable=not progress or not total, leave=False
-    ) as bar:
-        for prep in todo:
-            bar.set_postfix_str(prep.config.name)
-            run_dir = Path(out) / prep.config.name
-            output = execute(prep, n_jobs, threads, on_fold=lambda: bar.update(1))
-            bar.set_postfix_str(f"{prep.config.name}: reports")
-            write_run(run_dir, run_files(output, run_dir))
-            records[prep.config.name] = RunRecord(
-                prep.config, run_dir, output.metrics, output.manifest
-            )
+    calls, owners, scatter = [], [], []
+    for ci, prep in enumerate(todo):
+        for vi, plan in enumerate(prep.views):
+            mine, shared = _calls(prep.config, plan, threads)
+            calls += mine
+            owners += [(ci, vi)] * len(mine)
+            scatter += shared
+    left = [sum(len(v.folds) for v in p.views) for p in todo]
+    fitted: list[list[list[FoldResult]]] = [[[] for _ in p.views] for p in todo]
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    with (
+        tqdm(
+            total=len(calls),
+            desc="folds",
+            unit="fold",
+            disable=not progress or not calls,
+            leave=False,
+        ) as bar,
+        _parallel(n_jobs, backend, scatter) as parallel,
+    ):
+        for (ci, vi), result in zip(owners, _guard(parallel(calls) if calls else []), strict=True):
+            fitted[ci][vi].append(result)
+            bar.update(1)
+            left[ci] -= 1
+            if left[ci] == 0:
+                prep = todo[ci]
+                bar.set_postfix_str(f"{prep.config.name}: reports")
+                output = finish(
+                    prep, fitted[ci], started, time.perf_counter() - t0, n_jobs, threads
+                )
+                run_dir = Path(out) / prep.config.name
+                write_run(run_dir, run_files(output, run_dir))
+                records[prep.config.name] = RunRecord(
+                    prep.config, run_dir, output.metrics, output.manifest
+                )
+                fitted[ci] = []
     return [records[cfg.name] for cfg in configs]
