@@ -84,16 +84,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         backend=Backend(args.backend, args.scheduler),
     )
-    entries = rank([load_run(r.run_dir, verify=False) for r in records])
+    runs = [load_run(r.run_dir, verify=False) for r in records]
+    entries = rank(runs)
     write_text_atomic(args.out / "leaderboard.md", leaderboard.render_markdown(entries))
     write_text_atomic(args.out / "leaderboard.csv", leaderboard.render_csv(entries))
     print(leaderboard.render_text(entries), end="")
+    _write_sweeps(args.out, [(run, r.config.sweep) for run, r in zip(runs, records, strict=True)])
     reused = sum(r.reused for r in records)
     print(
         f"\n{len(records)} run(s) in {args.out}/ ({reused} unchanged, reused); "
         f"leaderboard: {args.out / 'leaderboard.md'}"
     )
     return EXIT_OK
+
+
+def _write_sweeps(out: Path, runs: list) -> None:
+    from bench.io import write_text_atomic
+    from bench.report import sweep
+    from bench.sweeps import summarize
+
+    for summary in summarize(runs):
+        md_path = out / f"{summary.name}.sweep.md"
+        write_text_atomic(md_path, sweep.render_markdown(summary))
+        write_text_atomic(out / f"{summary.name}.sweep.html", sweep.render_html(summary))
+        print(f"sweep {summary.name}: best {summary.best.entry.name}; summary: {md_path}")
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

@@ -556,3 +556,30 @@ def cue_logreg(
         labels=labels,
         random_state=random_state,
     )
+
+
+@register(
+    "inner_cv",
+    "a sweep's honest selection: picks a setting on inner folds of each training fold",
+)
+def inner_cv(
+    *,
+    model: str = "",
+    fixed: dict = {},  # noqa: B006 - a config default, never mutated
+    grid: list = [],  # noqa: B006
+    inner_splits: int = 3,
+    metric: str = "macro_f1",
+    random_state: int | None = None,
+    labels: tuple[str, ...] | None = None,
+):
+    from bench.selection import InnerCVSelect
+
+    return InnerCVSelect(
+        model=model,
+        fixed=dict(fixed),
+        grid=[dict(g) for g in grid],
+        inner_splits=inner_splits,
+        metric=metric,
+        random_state=random_state,
+        labels=labels,
+    )

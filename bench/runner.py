@@ -64,6 +64,7 @@ class FoldResult:
     proba: np.ndarray | None
     scores: np.ndarray | None
     fit_seconds: float
+    selected: dict[str, Any] | None = None  # the setting a selecting model chose
 
 
 @dataclass(frozen=True)
@@ -255,7 +256,8 @@ def _fit_predict(
         except Exception as exc:  # a model's own failure: name it, without a traceback
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelError(f"model {model_name!r} failed in fit/predict: {text}") from None
-    return FoldResult(np.asarray(pred).astype(str), proba, scores, fit_seconds)
+    selected = getattr(est, "best_setting_", None)
+    return FoldResult(np.asarray(pred).astype(str), proba, scores, fit_seconds, selected)
 
 
 def _calls(cfg: Config, plan: ViewPlan, threads: int | None) -> tuple[list, list]:
@@ -263,7 +265,7 @@ def _calls(cfg: Config, plan: ViewPlan, threads: int | None) -> tuple[list, list
     (for a cluster to receive once, copied to every worker)."""
     from joblib import delayed
 
-    X = plan.frame[["text", "target"]]
+    X = plan.frame[["text", "target", "group"]]
     y = plan.frame["label"].to_numpy()
     params = dict(cfg.model.params)
     calls = [
@@ -322,8 +324,10 @@ def collect(cfg: Config, plan: ViewPlan, results: list[FoldResult], view_index: 
         random_state=derived_seed(cfg.seed, BOOTSTRAP, view_index),
     )
     y = frame["label"].map(index).to_numpy()
-    for entry, f in zip(m["per_fold"], plan.folds, strict=True):
+    for entry, f, r in zip(m["per_fold"], plan.folds, results, strict=True):
         entry["train_support"] = np.bincount(y[f.train], minlength=len(labels)).tolist()
+        if r.selected is not None:
+            entry["selected"] = dict(r.selected)
     if "capability" in frame:
         m["capabilities"] = _capabilities(frame, preds, rows, labels)
         m.update(_by_test_type(frame, preds, rows, labels, cfg.f_avg_labels))

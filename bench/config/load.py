@@ -27,12 +27,14 @@ from bench.config.schema import (
     FORMATS,
     NAME_PATTERN,
     SECTIONS,
+    SELECT,
     SOURCE_KEYS,
     Config,
     DatasetConfig,
     MetricsConfig,
     ModelConfig,
     ProtocolConfig,
+    SweepInfo,
     ViewsConfig,
 )
 from bench.errors import ConfigError, did_you_mean
@@ -43,7 +45,7 @@ try:  # Python 3.11+
 except ModuleNotFoundError:  # pragma: no cover
     import tomli as tomllib  # type: ignore[no-redef]
 
-_TOP = ("name", "description", "extends", "seed", "task", "model", *SECTIONS)
+_TOP = ("name", "description", "extends", "seed", "task", "model", "sweep", *SECTIONS)
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(NAME_PATTERN)
 
@@ -203,9 +205,9 @@ def _load_layer(path: Path, chain: tuple[Path, ...]) -> dict:
             layer[key] = _check_table(value, SECTIONS[key], key, path, base)
             if key in ("dataset", "test") and "path" in value and "source" not in value:
                 layer[key]["source"] = "file"  # a path means a file
-        elif key == "model":
+        elif key in ("model", "sweep"):
             if not isinstance(value, dict):
-                raise ConfigError(f"[model] of {path} must be a table, got {value!r}")
+                raise ConfigError(f"[{key}] of {path} must be a table, got {value!r}")
             layer[key] = dict(value)
         elif key == "extends":
             layer[key] = _check(value, "path", {}, _where(key, "", path), base)
@@ -330,17 +332,9 @@ def _check_f_avg(cfg: Config) -> None:
 
 
 # ---------------------------------------------------------------------------- the entry
-def load_config(path: Path | str) -> Config:
-    """Read, merge and validate one config file."""
-    path = Path(path)
-    if path.is_dir():
-        raise ConfigError(f"{path}: is a folder; name a config file or run the folder")
-    if not path.is_file():
-        raise ConfigError(f"{path}: config file not found")
-    raw = _load_layer(path, ())
+def _build(raw: dict, path: Path, name: str, sweep: SweepInfo | None = None) -> Config:
     if "model" not in raw:
         raise ConfigError(f'{path}: no [model] table; add [model] with name = "majority"')
-    name = raw.get("name") or path.stem
     if not _NAME.fullmatch(name):
         raise ConfigError(
             f"config name {name!r} of {path} is not a safe folder name (letters, digits, "
@@ -361,6 +355,7 @@ def load_config(path: Path | str) -> Config:
         views=ViewsConfig(**raw.get("views", {})),
         metrics=MetricsConfig(**raw.get("metrics", {})),
         depends_on=depends_on,
+        sweep=sweep,
     )
     _check_f_avg(cfg)
     if cfg.views.contrast and cfg.dataset.source != "seed":
@@ -369,6 +364,100 @@ def load_config(path: Path | str) -> Config:
             "derived from its annotations); set contrast = false"
         )
     return cfg
+
+
+def load_config(path: Path | str) -> Config:
+    """Read, merge and validate one config file (a sweep: its first setting)."""
+    return load_runs(path)[0]
+
+
+def _slug(value: Any) -> str:
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "x"
+
+
+def _sweep(raw: dict, path: Path) -> tuple[list[tuple[str, list]], str, int]:
+    """The swept keys and their values, the selection mode and the inner folds."""
+    table = dict(raw)
+    select = table.pop("select", "same_folds")
+    if select not in SELECT:
+        raise ConfigError(
+            f"'select' in [sweep] of {path} must be one of {', '.join(SELECT)}; got {select!r}"
+            f"{did_you_mean(str(select), SELECT)}"
+        )
+    inner = table.pop("inner_splits", 3)
+    if not isinstance(inner, int) or isinstance(inner, bool) or inner < 2:
+        raise ConfigError(f"'inner_splits' in [sweep] of {path} must be an integer >= 2")
+    axes = []
+    for key, values in table.items():
+        section, _, field_name = key.partition(".")
+        if section not in ("model", *SECTIONS) or not field_name:
+            raise ConfigError(
+                f"{key!r} in [sweep] of {path} must name a key as section.key, e.g. "
+                '"model.C" = [0.1, 1, 10]'
+            )
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"{key!r} in [sweep] of {path} must be a non-empty list of values")
+        if section in SECTIONS:  # checked like the same key in its table
+            for v in values:
+                _check_table({field_name: v}, SECTIONS[section], section, path, path.parent)
+        axes.append((key, values))
+    if not axes:
+        raise ConfigError(f'[sweep] of {path} sweeps nothing; add e.g. "model.C" = [0.1, 1]')
+    return axes, select, inner
+
+
+def load_runs(path: Path | str) -> list[Config]:
+    """The runs one config file describes: itself, or one run per combination of its
+    ``[sweep]`` values (named ``<name>.<key>-<value>...``), plus, with ``select =
+    "inner_cv"``, a ``<name>.inner_cv`` run that picks the setting inside each training
+    fold and is scored on the outer folds."""
+    import itertools
+
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; name a config file or run the folder")
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    raw = _load_layer(path, ())
+    name = raw.get("name") or path.stem
+    if "sweep" not in raw:
+        return [_build(raw, path, name)]
+    axes, select, inner = _sweep(raw.pop("sweep"), path)
+    keys = tuple(k for k, _ in axes)
+    runs = []
+    settings = list(itertools.product(*(values for _, values in axes)))
+    for combo in settings:
+        one = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
+        for key, value in zip(keys, combo, strict=True):
+            section, _, field_name = key.partition(".")
+            one.setdefault(section, {})[field_name] = value
+        suffix = ".".join(
+            f"{k.partition('.')[2]}-{_slug(v)}" for k, v in zip(keys, combo, strict=True)
+        )
+        info = SweepInfo(name, keys, tuple(zip(keys, combo, strict=True)), select)
+        runs.append(_build(one, path, f"{name}.{suffix}", info))
+    if select == "inner_cv":
+        if any(not k.startswith("model.") for k in keys):
+            raise ConfigError(
+                f'[sweep] of {path}: select = "inner_cv" can choose model parameters only '
+                f"(got {', '.join(k for k in keys if not k.startswith('model.'))})"
+            )
+        model = dict(raw["model"])
+        grid = [
+            {k.partition(".")[2]: v for k, v in zip(keys, combo, strict=True)} for combo in settings
+        ]
+        selected = {k: v for k, v in raw.items() if k != "model"}
+        selected["model"] = {
+            "name": "inner_cv",
+            "model": model.pop("name"),
+            "fixed": model,
+            "grid": grid,
+            "inner_splits": inner,
+            "metric": raw.get("metrics", {}).get("primary", "macro_f1"),
+        }
+        runs.append(_build(selected, path, f"{name}.inner_cv", SweepInfo(name, keys, (), select)))
+    return runs
 
 
 def discover(targets: list[Path]) -> list[Path]:
@@ -392,7 +481,7 @@ def discover(targets: list[Path]) -> list[Path]:
 
 
 def load_configs(targets: list[Path]) -> list[Config]:
-    configs = [load_config(p) for p in discover(targets)]
+    configs = [cfg for p in discover(targets) for cfg in load_runs(p)]
     seen: dict[str, Path] = {}
     for cfg in configs:
         if cfg.name in seen:

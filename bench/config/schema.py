@@ -130,6 +130,19 @@ class MetricsConfig:
     ci: float = between(0.95, 0.0, 1.0, open_=True)
 
 
+SELECT = ("same_folds", "inner_cv")
+
+
+@dataclass(frozen=True)
+class SweepInfo:
+    """A run that is one setting of a ``[sweep]``: which sweep, which values."""
+
+    name: str  # the sweep: the name of the config that declares it
+    keys: tuple[str, ...]  # the swept keys, e.g. ("model.C",)
+    setting: tuple[tuple[str, Any], ...]  # this run's values; () for the selected run
+    select: str  # how the best setting is chosen: same_folds | inner_cv
+
+
 @dataclass(frozen=True)
 class Config:
     """One experiment: every section resolved, validated and frozen."""
@@ -146,6 +159,7 @@ class Config:
     task: str = choice("joint", tuple(TASKS))
     description: str = ""
     depends_on: tuple[Path, ...] = ()  # files outside the package the model reads
+    sweep: SweepInfo | None = None  # set on the runs a [sweep] table expands into
 
     @property
     def labels(self) -> tuple[str, ...]:

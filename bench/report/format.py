@@ -24,7 +24,7 @@ def md(text: Any) -> str:
     flat = " ".join(str(text).split())
     if _PLAIN.fullmatch(flat):  # numbers, intervals, plain words: nothing to escape
         return flat
-    return _MD_SPECIAL.sub(r"\\\1", html_escape(flat, quote=True))
+    return _MD_SPECIAL.sub(r"\\\1", html_escape(flat, quote=False))
 
 
 def md_row(cells) -> str:

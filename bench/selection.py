@@ -1,0 +1,81 @@
+"""Honest model selection for sweeps: choose a setting inside each training fold.
+
+``InnerCVSelect`` fits, for every setting of a grid, the model on inner grouped folds of
+its training data, keeps the setting with the best pooled inner score (ties: the first
+listed), refits it on the whole training data and predicts with it. Scored on the outer
+folds, the selected model's score is not inflated by having picked the best of N on the
+very folds it is reported on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+
+class InnerCVSelect(ClassifierMixin, BaseEstimator):
+    def __init__(
+        self,
+        *,
+        model: str = "",
+        fixed: dict | None = None,
+        grid: list | None = None,
+        inner_splits: int = 3,
+        metric: str = "macro_f1",
+        random_state: int | None = None,
+        labels: tuple[str, ...] | None = None,
+    ):
+        self.model = model
+        self.fixed = fixed
+        self.grid = grid
+        self.inner_splits = inner_splits
+        self.metric = metric
+        self.random_state = random_state
+        self.labels = labels
+
+    def _build(self, setting: dict[str, Any], seed: int):
+        from bench.models import resolve
+
+        params = {**(self.fixed or {}), **setting}
+        return resolve(self.model).build(params, seed, self.labels)
+
+    def fit(self, X, y):
+        from bench.config import ProtocolConfig
+        from bench.metrics import confusion, scores
+        from bench.protocol import derived_seed, make_folds
+
+        y = np.asarray(y)
+        labels = list(self.labels) if self.labels is not None else sorted(set(y.tolist()))
+        index = {lab: i for i, lab in enumerate(labels)}
+        groups = X["group"].to_numpy() if "group" in X else np.arange(len(y))
+        seed = int(self.random_state or 0)
+        k = max(2, min(self.inner_splits, len(np.unique(groups))))
+        folds = make_folds(
+            ProtocolConfig(n_splits=k, n_repeats=1), y, groups, seed, require_stratified=False
+        )
+        f_idx = [index[lab] for lab in ("support", "condemn") if lab in index] or [0]
+        inner: list[float] = []
+        for setting in self.grid or [{}]:
+            gold, pred = [], []
+            for f in folds:
+                est = self._build(setting, derived_seed(seed, f.fold))
+                est.fit(X.iloc[f.train], y[f.train])
+                gold.append(y[f.test])
+                pred.append(np.asarray(est.predict(X.iloc[f.test])).astype(str))
+            g = np.array([index[v] for v in np.concatenate(gold)])
+            p = np.array([index.get(v, 0) for v in np.concatenate(pred)])
+            value = float(scores(confusion(g, p, len(labels)), f_idx)[self.metric])
+            inner.append(-np.inf if np.isnan(value) else value)
+        best = int(np.argmax(inner))
+        self.inner_scores_ = inner
+        self.best_setting_ = (self.grid or [{}])[best]
+        self.best_estimator_ = self._build(self.best_setting_, seed).fit(X, y)
+        self.classes_ = getattr(self.best_estimator_, "classes_", np.unique(y))
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict(X)
