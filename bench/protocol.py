@@ -16,15 +16,17 @@ floating-point rounding or platform can move a row from one fold to another.
 
 Stratified group k-fold, for each repeat:
 
-1. count each group's rows per label (a G x L table);
-2. weigh label l by ``W_l ~ 2**K / T_l**2`` (T_l its rows), so a row of a rare label counts
-   for more; a group's weight is ``q = sum_l c_l**2 W_l``;
+1. count each group's rows per label, plus its rows of any label as one more column
+   (a G x (L + 1) table; that column's share per fold is the fold's size);
+2. weigh column l by ``W_l ~ 2**K / T_l**2`` (T_l its rows), so a row of a rare label
+   counts for more; a group's weight is ``q = sum_l c_l**2 W_l``;
 3. order the groups by rows, largest first, then by weight, heaviest first (rare labels
    first), then by count vector (so identical groups are adjacent), then by a seeded
    random key;
 4. place them one by one (first-fit decreasing) in the fold that, in order: lacks most of
    the group's labels; has the lowest load ``p_f = sum_l C_fl c_l W_l`` (adding the group
-   there raises the variance of the label shares across folds least); has fewest rows;
+   there raises the summed variance, across folds, of the label shares and of the size
+   share least); has fewest rows;
    comes first. A run of identical groups is placed at once: fold f's j-th copy would go
    in at load ``p_f + j q``, so the run takes the smallest of those keys (a k-way merge).
 
@@ -170,7 +172,7 @@ def _group_kfold(
     return folds
 
 
-def label_weights(totals: np.ndarray) -> np.ndarray:
+def _label_weights(totals: np.ndarray) -> np.ndarray:
     """Integer weights near ``S / T_l**2``, with S as large as int64 loads allow."""
     scale = (1 << _WEIGHT_SCALE_BITS) // (2 * (len(totals) + 1))
     totals = np.maximum(totals.astype(np.int64), 1)
@@ -185,7 +187,7 @@ def assign_groups(counts: np.ndarray, k: int, seed: int) -> np.ndarray:
     sizes = counts.sum(axis=1)
     # The rows of all labels are one more "label": its share per fold is the fold's size.
     counts = np.c_[counts, sizes]
-    weights = label_weights(counts.sum(axis=0))
+    weights = _label_weights(counts.sum(axis=0))
     weight = np.zeros(n_groups, dtype=np.int64)  # sum_l c_l**2 W_l, column by column
     for col in range(n_labels + 1):
         weight += counts[:, col] * counts[:, col] * weights[col]
