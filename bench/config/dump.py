@@ -55,7 +55,7 @@ def as_dict(cfg: Config, relative_to: Path | None) -> dict:
                 out[name] = plain(value)
         return out
 
-    data = {
+    data: dict[str, Any] = {
         "name": cfg.name,
         "description": cfg.description,
         "seed": cfg.seed,

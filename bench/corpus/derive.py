@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.corpus import contrast
 from bench.corpus.annotations import ANNOTATION_SUFFIX, read_annotations
@@ -176,7 +177,7 @@ def derive(seeds: Path) -> Derived:
 
 
 def counts(records: list[dict]) -> dict:
-    out = {
+    out: dict[str, Any] = {
         "items": len(records),
         "groups": len({r["group"] for r in records}),
         "label": dict(Counter(r["label"] for r in records).most_common()),
