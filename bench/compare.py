@@ -377,18 +377,97 @@ class Tiered:
     tier: int
 
 
+def _components(run: Run, metric: str) -> list[tuple[str, str | None, float]]:
+    """The parts of a run's rank score (``bench.ranking``): (view, test type, weight)."""
+    from bench.ranking import TRANSFER_VIEWS
+
+    views = run.views()
+    present = [v for v in TRANSFER_VIEWS if v in views]
+    if not present:
+        return [("cv", None, 1.0)]
+    out: list[tuple[str, str | None, float]] = []
+    for v in present:
+        types = sorted(views[v].get("by_test_type", {}))
+        if types:
+            out += [(v, t, 1 / len(present) / len(types)) for t in types]
+        else:
+            out.append((v, None, 1 / len(present)))
+    return out
+
+
+def _component_counts(
+    run: Run, parts: list[tuple[str, str | None, float]], clusters: dict[str, int]
+) -> np.ndarray:
+    """Confusion counts per cluster and score component: (G, C, L, L)."""
+    from bench.metrics import confusions
+
+    L = len(run.labels)
+    preds = run.predictions()
+    out = np.zeros((len(clusters), len(parts), L, L))
+    for c, (view, test_type, _) in enumerate(parts):
+        p = preds[view]
+        rows = np.ones(len(p.gold), dtype=bool)
+        if test_type is not None and p.test_type is not None:
+            rows = p.test_type == test_type
+        g = np.array([clusters[x] for x in p.groups[rows]], dtype=np.int64)
+        out[:, c] = confusions(p.gold[rows], p.pred[rows], L, g, len(clusters))
+    return out
+
+
+def rank_score_p(
+    a: Run, b: Run, metric: str, *, n_boot: int = 1000, random_state: int = 0
+) -> float:
+    """Two-sided p-value of the difference of two runs' rank scores (cv, or the mean of
+    the transfer views, contrast balanced over test types): a paired cluster bootstrap
+    over the sentence groups that every view shares (a contrast case moves with the
+    sentence it was made from), inverted from its percentile interval."""
+    from bench.metrics import chunks, resample_weights, scores
+
+    parts = _components(a, metric)
+    if parts != _components(b, metric):
+        raise RunError(f"{a.path} and {b.path} have different views; cannot tier them together")
+    keys = sorted(
+        {g for run in (a, b) for p in run.predictions().values() for g in p.groups.tolist()}
+    )
+    clusters = {g: i for i, g in enumerate(keys)}
+    ca, cb = _component_counts(a, parts, clusters), _component_counts(b, parts, clusters)
+    G, C, L = ca.shape[0], ca.shape[1], ca.shape[2]
+    weights = np.array([w for _, _, w in parts])
+    f_idx = [a.labels.index(lab) for lab in a.metrics["f_avg_labels"]]
+
+    def score(counts: np.ndarray) -> np.ndarray:  # (n, C, L, L) -> (n,)
+        values = scores(counts, f_idx)[metric]
+        return np.nansum(values * weights, axis=-1)
+
+    observed = float(score(cb.sum(axis=0)[None])[0] - score(ca.sum(axis=0)[None])[0])
+    if observed == 0:
+        return 1.0
+    rng = np.random.default_rng(random_state)
+    deltas = np.empty(n_boot)
+    flat_a, flat_b = ca.reshape(G, -1), cb.reshape(G, -1)
+    for start, n in chunks(n_boot, G):
+        w = resample_weights(rng, G, n)
+        da = (w @ flat_a).reshape(n, C, L, L)
+        db = (w @ flat_b).reshape(n, C, L, L)
+        deltas[start : start + n] = score(db) - score(da)
+    below = (1 + np.sum(deltas <= 0)) / (n_boot + 1)
+    above = (1 + np.sum(deltas >= 0)) / (n_boot + 1)
+    return float(min(1.0, 2 * min(below, above)))
+
+
 def tiers(
     runs: list[Run],
     metric: str,
     alpha: float,
     *,
-    view: str = "cv",
     n_boot: int = 1000,
     random_state: int = 0,
 ) -> list[Tiered]:
-    """Significance tiers of runs of one task: the best run and every run not
-    significantly different from it (paired bootstrap on ``view``, or unpaired when data
-    or folds differ) share tier 1; the rest are tiered the same way. Best first."""
+    """Significance tiers of runs of one task on their rank score (``bench.ranking``):
+    the best run and every run not significantly different from it (``rank_score_p``)
+    share tier 1; the rest are tiered the same way. Best first."""
+    from bench.ranking import entry
+
     if not METRICS[metric].comparable:
         raise RunError(
             f"tiers need a metric computed from confusion counts ({', '.join(NAMED)}), not "
@@ -397,8 +476,7 @@ def tiers(
     higher = METRICS[metric].higher_is_better
 
     def score(run: Run) -> float | None:
-        doc = run.views().get(view)
-        return None if doc is None else doc["pooled"].get(metric)
+        return entry(run, metric).score
 
     remaining = sorted(
         runs,
@@ -414,9 +492,8 @@ def tiers(
         leader, rest = remaining[0], remaining[1:]
         members = [leader]
         for r in rest:
-            raw, _ = compare_runs(leader, r, [metric], n_boot=n_boot, random_state=random_state)
-            mine = [x for x in raw if x.view == view]
-            if mine and mine[0].p_for("bootstrap") >= alpha:
+            p = rank_score_p(leader, r, metric, n_boot=n_boot, random_state=random_state)
+            if p >= alpha:
                 members.append(r)
         out += [Tiered(m, tier) for m in members]
         remaining = [r for r in rest if r not in members]

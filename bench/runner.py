@@ -439,6 +439,9 @@ def finish(
             v.predictions.pred,
             v.scores,
             labels,
+            {"test_type": v.plan.frame["test_type"].to_numpy()[v.rows]}
+            if "test_type" in v.plan.frame
+            else None,
         )
         for v in results
     )

@@ -72,8 +72,10 @@ def predictions_jsonl(
     pred: np.ndarray,
     scores: np.ndarray | None,
     labels: list[str],
+    extra: dict[str, np.ndarray] | None = None,
 ) -> str:
-    """The rows of one view as JSON Lines, serialised column-wise by pandas."""
+    """The rows of one view as JSON Lines, serialised column-wise by pandas; ``extra``
+    adds columns (the contrast suite's ``test_type``)."""
     import pandas as pd
 
     names = np.array(labels, dtype=object)
@@ -90,6 +92,8 @@ def predictions_jsonl(
     )
     if len(table) == 0:
         return ""
+    for name, values in (extra or {}).items():
+        table[name] = np.asarray(values).astype(str)
     if scores is not None:
         for i, lab in enumerate(labels):
             table[f"score_{lab}"] = np.round(scores[:, i], 6)
@@ -183,6 +187,7 @@ class ViewPredictions:
     gold: np.ndarray  # label indices
     pred: np.ndarray
     targets: np.ndarray | None = None
+    test_type: np.ndarray | None = None  # contrast suite rows: invariance | directional | mft
 
 
 @dataclass(frozen=True)
@@ -309,6 +314,9 @@ def _read_predictions(run: Run) -> dict[str, ViewPredictions]:
             fold=part["fold"].to_numpy()[order],
             gold=gold.to_numpy(dtype=np.int64)[order],
             pred=pred.to_numpy(dtype=np.int64)[order],
+            test_type=part["test_type"].astype(str).to_numpy()[order]
+            if "test_type" in part and part["test_type"].notna().all()
+            else None,
         )
     unknown = set(frame["view"].unique()) - set(docs) if len(frame) else set()
     if unknown:
