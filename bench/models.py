@@ -564,7 +564,7 @@ def cue_logreg(
 )
 def inner_cv(
     *,
-    model: str = "",
+    model: str = "majority",
     fixed: dict = {},  # noqa: B006 - a config default, never mutated
     grid: list = [],  # noqa: B006
     inner_splits: int = 3,

@@ -20,7 +20,7 @@ class InnerCVSelect(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        model: str = "",
+        model: str = "majority",
         fixed: dict | None = None,
         grid: list | None = None,
         inner_splits: int = 3,
