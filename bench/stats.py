@@ -1,0 +1,578 @@
+"""Paired tests, intervals, Holm and MDE for comparing runs -> typed results.
+
+Everything here works on **per-cluster confusion counts**: a cluster is a sentence group,
+and all its rows of all repeats move together (resampled, permuted, left out together).
+``base`` and ``cand`` are arrays (G, L, L) of float counts over the *same* clusters, summed
+over repeats; a metric is a callable ``metric(cms: (n, L, L)) -> (n,)``, e.g.
+``lambda c: scores(c, f_idx)["macro_f1"]``. Randomness comes in as ``rng`` (a
+``numpy.random.Generator`` or a seed); nothing is seeded at module level, nothing prints.
+
+One procedure decides and gives the interval. For a bootstrap distribution of B
+replicates, the interval at level 1 - a has the order statistics d_(k), d_(B+1-k) as
+endpoints, where k is the smallest integer with (k + 1) / (B + 1) >= tau(a) and tau(a) is
+the method's tail probability (a / 2 for percentile, the BCa-adjusted tail for BCa; k = 0
+gives an unbounded side). The p-value is the smallest a whose interval excludes 0, so
+``interval(1 - a).excludes_zero`` holds exactly when ``p < a``. Ties: a replicate within
+``TIE_TOL`` of 0 counts as *not* excluding 0 on either side (conservative; on small data
+many resampled deltas are exactly 0). ``TIE_TOL`` is the one tolerance of every test here.
+
+Interval methods (``METHODS``): ``percentile`` and ``bca`` (bias-corrected and
+accelerated; acceleration from the cluster jackknife, which is cheap on counts: total
+minus one cluster). ``DEFAULT_METHOD`` and ``MIN_CLUSTERS`` were chosen from the coverage
+measured by ``perf/stats_sim.py`` (see its output in the issue note).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import ndtr, ndtri, stdtr, stdtrit  # type: ignore[import-untyped]
+
+Metric = Callable[[np.ndarray], np.ndarray]
+RandomState = np.random.Generator | int | None
+
+TIE_TOL = 1e-12  # one tie tolerance for every test and interval
+METHODS = ("percentile", "bca", "expanded")
+DEFAULT_METHOD = "bca"
+# Fewer clusters than this and an interval is flagged ``few_clusters``: below it the
+# simulated coverage of a nominal 95% interval fell under 0.93 (perf/stats_sim.py).
+MIN_CLUSTERS = {"percentile": 50, "bca": 50, "expanded": 50}
+MIN_DISCORDANT = 10  # clusters where the runs differ, needed for a normal-approximation MDE
+POWER = 0.8
+_BLOCK = 2_000_000  # numbers per block of resampling weights
+
+
+# ------------------------------------------------------------------------------ inputs
+def group_counts(groups, gold, pred, n_labels: int) -> np.ndarray:
+    """Confusion counts per cluster, shape (G, L, L), clusters in sorted order of ``groups``."""
+    _, g = np.unique(np.asarray(groups), return_inverse=True)
+    G = int(g.max()) + 1 if len(g) else 0
+    L = n_labels
+    codes = g * L * L + np.asarray(gold, dtype=np.int64) * L + np.asarray(pred, dtype=np.int64)
+    return np.bincount(codes, minlength=G * L * L).reshape(G, L, L).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class PairedCounts:
+    """Per-cluster confusion counts of two runs on the same clusters, (G, L, L) each."""
+
+    base: np.ndarray = field(repr=False)
+    cand: np.ndarray = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if self.base.shape != self.cand.shape or self.base.ndim != 3:
+            raise ValueError(
+                f"base and cand must both be (G, L, L); got {self.base.shape}, {self.cand.shape}"
+            )
+
+    @property
+    def n_clusters(self) -> int:
+        return int(self.base.shape[0])
+
+    @property
+    def n_discordant(self) -> int:
+        """Clusters whose counts differ between the two runs."""
+        diff = np.abs(self.cand - self.base).reshape(self.n_clusters, -1).sum(axis=1)
+        return int(np.sum(diff > TIE_TOL))
+
+
+def paired_counts(groups, gold, pred_base, pred_cand, n_labels: int) -> PairedCounts:
+    """Build :class:`PairedCounts` from aligned rows (every repeat of every example)."""
+    return PairedCounts(
+        base=group_counts(groups, gold, pred_base, n_labels),
+        cand=group_counts(groups, gold, pred_cand, n_labels),
+    )
+
+
+def _rng(rng: RandomState) -> np.random.Generator:
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+def _weights(rng: np.random.Generator, G: int, n: int) -> np.ndarray:
+    """``n`` cluster-bootstrap draws as counts per cluster, (n, G)."""
+    idx = rng.integers(0, G, size=(n, G)) + G * np.arange(n)[:, None]
+    return np.bincount(idx.ravel(), minlength=n * G).reshape(n, G).astype(np.float64)
+
+
+def _blocks(n: int, G: int):
+    step = max(1, min(n, _BLOCK // max(G, 1)))
+    for start in range(0, n, step):
+        yield start, min(n, start + step) - start
+
+
+def _apply(metric: Metric, cms: np.ndarray) -> np.ndarray:
+    return np.asarray(metric(cms), dtype=np.float64).reshape(-1)
+
+
+# --------------------------------------------------------------------------- intervals
+@dataclass(frozen=True)
+class Interval:
+    """A confidence interval that carries its level, method and how many clusters made it."""
+
+    estimate: float
+    low: float  # -inf when the bootstrap is too small to bound this side at this level
+    high: float
+    level: float
+    method: str
+    n_clusters: int
+    few_clusters: bool  # fewer clusters than MIN_CLUSTERS[method]: coverage below nominal
+
+    @property
+    def excludes_zero(self) -> bool:
+        return self.low > TIE_TOL or self.high < -TIE_TOL
+
+
+@dataclass(frozen=True)
+class Replicates:
+    """A bootstrap distribution of one statistic (a metric, or a paired delta), with what
+    BCa needs; gives intervals at any level and the p-value that inverts them."""
+
+    estimate: float
+    values: np.ndarray = field(repr=False, compare=False)  # sorted, finite replicates
+    method: str
+    n_clusters: int
+    z0: float = 0.0  # BCa bias correction
+    acc: float = 0.0  # BCa acceleration (cluster jackknife)
+
+    @property
+    def n_boot(self) -> int:
+        return int(len(self.values))
+
+    def _tails(self, a: float) -> tuple[float, float]:
+        """Lower and upper tail probabilities of the interval at level 1 - a."""
+        G = self.n_clusters
+        if self.method == "percentile" or (self.method == "expanded" and G < 2):
+            return a / 2, a / 2
+        if self.method == "expanded":
+            tau = float(ndtr(math.sqrt(G / (G - 1)) * stdtrit(G - 1, a / 2)))
+            return tau, tau
+        z = float(ndtri(a / 2))
+        return _bca_tail(self.z0, self.acc, z), 1.0 - _bca_tail(self.z0, self.acc, -z)
+
+    def _k(self, tau: float) -> int:
+        """Smallest integer k >= 0 with (k + 1) / (B + 1) >= tau."""
+        B = self.n_boot
+        k = max(0, min(B, math.ceil(tau * (B + 1)) - 1))
+        while k > 0 and (k) / (B + 1) >= tau:
+            k -= 1
+        while k < B and (k + 1) / (B + 1) < tau:
+            k += 1
+        return k
+
+    def _endpoints(self, a: float) -> tuple[float, float]:
+        B = self.n_boot
+        t_low, t_high = self._tails(a)
+        k_low, k_high = self._k(t_low), self._k(t_high)
+        low = float(self.values[k_low - 1]) if k_low > 0 else -math.inf
+        high = float(self.values[B - k_high]) if k_high > 0 else math.inf
+        return low, high
+
+    def _rejects(self, a: float) -> bool:
+        low, high = self._endpoints(a)
+        return low > TIE_TOL or high < -TIE_TOL
+
+    def interval(self, level: float) -> Interval:
+        """The interval at ``level``; it excludes 0 exactly when p_value() < 1 - level."""
+        if not 0 < level < 1:
+            raise ValueError(f"level must be in (0, 1); got {level}")
+        if self.n_boot == 0 or not math.isfinite(self.estimate):
+            low, high = math.nan, math.nan
+        else:
+            low, high = self._endpoints(1 - level)
+        return Interval(
+            estimate=self.estimate,
+            low=low,
+            high=high,
+            level=float(level),
+            method=self.method,
+            n_clusters=self.n_clusters,
+            few_clusters=self.n_clusters < MIN_CLUSTERS[self.method],
+        )
+
+    def p_value(self) -> float:
+        """Smallest a such that the interval at level 1 - a excludes 0 (two-sided): the
+        closed form, then settled on the float grid so that the equivalence is exact."""
+        B = self.n_boot
+        if B == 0 or not math.isfinite(self.estimate):
+            return 1.0
+        u_low = (int(np.sum(self.values <= TIE_TOL)) + 1) / (B + 1)
+        u_high = (int(np.sum(self.values >= -TIE_TOL)) + 1) / (B + 1)
+        G = self.n_clusters
+        if self.method == "percentile" or (self.method == "expanded" and G < 2):
+            p = min(1.0, 2 * min(u_low, u_high))
+        elif self.method == "expanded":
+            z = float(ndtri(min(u_low, u_high))) / math.sqrt(G / (G - 1))
+            p = min(1.0, 2 * float(stdtr(G - 1, z)))
+        else:
+            a_low = _bca_invert(self.z0, self.acc, u_low)
+            a_high = _bca_invert(self.z0, self.acc, u_high, upper=True)
+            p = min(1.0, a_low, a_high)
+        if p >= 1.0:
+            return 1.0
+        lo, hi, step = p, p, max(p, 1e-300) * 1e-12
+        while lo > 0 and self._rejects(lo):
+            lo, step = max(0.0, lo - step), step * 2
+        step = max(p, 1e-300) * 1e-12
+        while hi < 1 and not self._rejects(hi):
+            hi, step = min(1.0, hi + step), step * 2
+        if hi >= 1 and not self._rejects(hi):
+            return 1.0
+        while True:  # lo does not reject, hi does: close in on adjacent floats
+            mid = (lo + hi) / 2
+            if mid in (lo, hi):
+                return lo
+            if self._rejects(mid):
+                hi = mid
+            else:
+                lo = mid
+
+
+def _bca_tail(z0: float, acc: float, z: float) -> float:
+    """Phi(z0 + (z0 + z) / (1 - acc (z0 + z))): the BCa-adjusted tail for a normal quantile z."""
+    y = z0 + z
+    den = 1 - acc * y
+    if den <= 0:  # beyond the transform's range: the side is unbounded
+        return 0.0 if z < 0 else 1.0
+    return float(ndtr(z0 + y / den))
+
+
+def _bca_invert(z0: float, acc: float, u: float, upper: bool = False) -> float:
+    """The a at which the BCa tail (lower, or upper when ``upper``) equals u."""
+    if u >= 1:
+        return 1.0
+    w = float(ndtri(1 - u if upper else u)) - z0
+    den = 1 + acc * w
+    if den <= 0:
+        return 1.0
+    z = w / den - z0  # the normal quantile of this side's nominal tail
+    return float(2 * (ndtr(-z) if upper else ndtr(z)))
+
+
+def _replicates(
+    values: np.ndarray, estimate: float, jackknife: np.ndarray, method: str, n_clusters: int
+) -> Replicates:
+    if method not in METHODS:
+        raise ValueError(f"unknown interval method {method!r}; choose from {', '.join(METHODS)}")
+    values = np.sort(values[np.isfinite(values)])
+    z0 = acc = 0.0
+    if method == "bca" and len(values) and math.isfinite(estimate):
+        below = np.sum(values < estimate - TIE_TOL) + 0.5 * np.sum(
+            np.abs(values - estimate) <= TIE_TOL
+        )
+        B = len(values)
+        z0 = float(ndtri(min(max(below / B, 0.5 / B), 1 - 0.5 / B)))
+        jk = jackknife[np.isfinite(jackknife)]
+        u = jk.mean() - jk if len(jk) > 1 else np.zeros(1)
+        ss = float(np.sum(u**2))
+        acc = float(np.sum(u**3) / (6 * ss**1.5)) if ss > 0 else 0.0
+    return Replicates(
+        estimate=estimate, values=values, method=method, n_clusters=n_clusters, z0=z0, acc=acc
+    )
+
+
+def _jackknife(counts: np.ndarray, metric: Metric) -> np.ndarray:
+    G, L, _ = counts.shape
+    return _apply(metric, counts.sum(axis=0)[None] - counts)
+
+
+def bootstrap_metric(
+    counts: np.ndarray,
+    metric: Metric,
+    *,
+    n_boot: int = 2000,
+    rng: RandomState = None,
+    method: str = DEFAULT_METHOD,
+) -> Replicates:
+    """Cluster bootstrap of one run's metric from per-cluster counts (G, L, L)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    G, L, _ = counts.shape
+    gen = _rng(rng)
+    flat = counts.reshape(G, L * L)
+    values = np.empty(n_boot)
+    for start, n in _blocks(n_boot, G):
+        w = _weights(gen, G, n)
+        values[start : start + n] = _apply(metric, (w @ flat).reshape(n, L, L))
+    estimate = float(_apply(metric, counts.sum(axis=0)[None])[0])
+    jk = _jackknife(counts, metric) if method == "bca" else np.empty(0)
+    return _replicates(values, estimate, jk, method, G)
+
+
+def metric_interval(
+    per_group_counts: np.ndarray,
+    metric: Metric,
+    level: float = 0.95,
+    n_boot: int = 2000,
+    rng: RandomState = None,
+    method: str = DEFAULT_METHOD,
+) -> Interval:
+    """Cluster-bootstrap interval of one run's metric at ``level``."""
+    reps = bootstrap_metric(per_group_counts, metric, n_boot=n_boot, rng=rng, method=method)
+    return reps.interval(level)
+
+
+def bootstrap_delta(
+    pair: PairedCounts,
+    metric: Metric,
+    *,
+    n_boot: int = 2000,
+    rng: RandomState = None,
+    method: str = DEFAULT_METHOD,
+) -> Replicates:
+    """Paired cluster bootstrap of metric(cand) - metric(base): one draw for both runs."""
+    G, L, _ = pair.base.shape
+    gen = _rng(rng)
+    fb, fc = pair.base.reshape(G, L * L), pair.cand.reshape(G, L * L)
+    values = np.empty(n_boot)
+    for start, n in _blocks(n_boot, G):
+        w = _weights(gen, G, n)
+        vb = _apply(metric, (w @ fb).reshape(n, L, L))
+        vc = _apply(metric, (w @ fc).reshape(n, L, L))
+        values[start : start + n] = vc - vb
+    totals = np.stack([pair.base.sum(axis=0), pair.cand.sum(axis=0)])
+    vb0, vc0 = _apply(metric, totals)
+    jk = (
+        _jackknife(pair.cand, metric) - _jackknife(pair.base, metric)
+        if method == "bca"
+        else np.empty(0)
+    )
+    return _replicates(values, float(vc0 - vb0), jk, method, G)
+
+
+@dataclass(frozen=True)
+class PairedBootstrap:
+    """Paired cluster-bootstrap test: delta, p-value and the interval at 1 - alpha that
+    excludes 0 exactly when p < alpha."""
+
+    delta: float
+    p_value: float
+    interval: Interval
+    replicates: Replicates = field(repr=False, compare=False)
+
+
+def paired_bootstrap(
+    pair: PairedCounts,
+    metric: Metric,
+    *,
+    alpha: float = 0.05,
+    n_boot: int = 2000,
+    rng: RandomState = None,
+    method: str = DEFAULT_METHOD,
+) -> PairedBootstrap:
+    reps = bootstrap_delta(pair, metric, n_boot=n_boot, rng=rng, method=method)
+    return PairedBootstrap(
+        delta=reps.estimate,
+        p_value=reps.p_value(),
+        interval=reps.interval(1 - alpha),
+        replicates=reps,
+    )
+
+
+# -------------------------------------------------------------------------------- Holm
+def holm(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Holm-Bonferroni adjusted p-values (step-down, monotone, capped at 1)."""
+    p = np.asarray(p_values, dtype=np.float64)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    adjusted = np.empty(m)
+    adjusted[order] = np.maximum.accumulate(scaled) if m else scaled
+    return adjusted
+
+
+@dataclass(frozen=True)
+class HolmDecision:
+    """One row of a Holm-corrected family: its interval is at the row's Holm level, so
+    it excludes 0 exactly when ``p_adjusted < alpha`` (``significant``)."""
+
+    p_value: float
+    p_adjusted: float
+    alpha: float  # family-wise level
+    alpha_row: float  # alpha * p / p_adjusted: this row's effective level is 1 - alpha_row
+    interval: Interval
+
+    @property
+    def significant(self) -> bool:
+        return self.p_adjusted < self.alpha
+
+
+def holm_intervals(rows: Sequence[Replicates], alpha: float = 0.05) -> list[HolmDecision]:
+    """Holm-adjust the rows' bootstrap p-values and give each row its interval at level
+    1 - alpha * p_i / p_adj_i. When p_i = p_adj_i = 0 cannot occur (p >= 2/(B+1))."""
+    p = np.array([r.p_value() for r in rows])
+    adj = holm(p)
+    out = []
+    for r, pi, qi in zip(rows, p, adj, strict=True):
+        a = float(alpha * pi / qi) if qi > 0 else float(alpha)
+        a = min(a, 1 - 1e-15)
+        ci = r.interval(1 - a)
+        want = bool(qi < alpha)
+        for _ in range(64):  # float rounding at the boundary: nudge a to the decided side
+            if ci.excludes_zero == want:
+                break
+            a = float(np.nextafter(a, 1.0 if want else 0.0))
+            ci = r.interval(1 - a)
+        out.append(
+            HolmDecision(
+                p_value=float(pi),
+                p_adjusted=float(qi),
+                alpha=alpha,
+                alpha_row=1 - ci.level,
+                interval=ci,
+            )
+        )
+    return out
+
+
+# ------------------------------------------------------------------------- permutation
+@dataclass(frozen=True)
+class PermutationTest:
+    delta: float
+    p_value: float
+    n_perm: int
+
+
+def permutation_test(
+    pair: PairedCounts, metric: Metric, *, n_perm: int = 2000, rng: RandomState = None
+) -> PermutationTest:
+    """Cluster approximate randomization: each cluster (all its rows of all repeats)
+    swaps its two runs with probability 1/2; p = (1 + #{|d*| >= |d| - TIE_TOL}) / (R + 1)."""
+    G, L, _ = pair.base.shape
+    gen = _rng(rng)
+    tb, tc = pair.base.sum(axis=0).reshape(-1), pair.cand.sum(axis=0).reshape(-1)
+    vb0, vc0 = _apply(metric, np.stack([tb, tc]).reshape(2, L, L))
+    observed = float(vc0 - vb0)
+    D = (pair.cand - pair.base).reshape(G, L * L)
+    keep = np.abs(D).sum(axis=1) > TIE_TOL  # clusters that agree do not change anything
+    D = D[keep]
+    if not math.isfinite(observed):
+        return PermutationTest(delta=observed, p_value=1.0, n_perm=n_perm)
+    hits = 0
+    for _start, n in _blocks(n_perm, max(len(D), 1)):
+        S = gen.integers(0, 2, size=(n, len(D))).astype(np.float64)
+        shift = S @ D
+        d = _apply(metric, (tc - shift).reshape(n, L, L)) - _apply(
+            metric, (tb + shift).reshape(n, L, L)
+        )
+        hits += int(np.sum(np.abs(d) >= abs(observed) - TIE_TOL))
+    return PermutationTest(delta=observed, p_value=(1 + hits) / (n_perm + 1), n_perm=n_perm)
+
+
+# ---------------------------------------------------------------------------- McNemar
+@dataclass(frozen=True)
+class McNemarTest:
+    """McNemar test for accuracy. ``method`` is ``exact`` (binomial; every cluster is one
+    item) or ``clustered`` (Durkalski et al. 2003 chi-square, 1 df)."""
+
+    p_value: float
+    method: str
+    statistic: float | None  # chi-square for ``clustered``; None for ``exact``
+    n_discordant: int  # items right in exactly one run
+    n_clusters: int
+
+
+def cluster_mcnemar(correct_base, correct_cand, clusters) -> McNemarTest:
+    """McNemar for paired correctness (one row per item, e.g. the first repeat) with
+    items clustered by ``clusters``. X^2 = (sum_k (b_k - c_k))^2 / sum_k (b_k - c_k)^2,
+    b_k (c_k) = items of cluster k right only for base (only for cand)."""
+    from scipy.stats import binomtest, chi2  # type: ignore[import-untyped]
+
+    rb = np.asarray(correct_base, dtype=bool)
+    rc = np.asarray(correct_cand, dtype=bool)
+    _, k = np.unique(np.asarray(clusters), return_inverse=True)
+    K = int(k.max()) + 1 if len(k) else 0
+    b = np.bincount(k, weights=(rb & ~rc).astype(float), minlength=K)
+    c = np.bincount(k, weights=(~rb & rc).astype(float), minlength=K)
+    nd = int(b.sum() + c.sum())
+    if len(k) == K:  # every cluster is one item
+        B, C = int(b.sum()), int(c.sum())
+        p = 1.0 if B + C == 0 else float(binomtest(min(B, C), B + C, 0.5).pvalue)
+        return McNemarTest(p_value=p, method="exact", statistic=None, n_discordant=nd, n_clusters=K)
+    den = float(np.sum((b - c) ** 2))
+    stat = 0.0 if den == 0 else float(np.sum(b - c) ** 2 / den)
+    return McNemarTest(
+        p_value=float(chi2.sf(stat, 1)) if den > 0 else 1.0,
+        method="clustered",
+        statistic=stat,
+        n_discordant=nd,
+        n_clusters=K,
+    )
+
+
+# ---------------------------------------------------------------------- Nadeau-Bengio
+@dataclass(frozen=True)
+class NadeauBengioTest:
+    mean_delta: float
+    statistic: float | None  # None when the fold deltas have no variance
+    df: int
+    p_value: float
+
+
+def nadeau_bengio(
+    base_scores, cand_scores, *, n_train: float, n_test: float
+) -> NadeauBengioTest | None:
+    """Corrected resampled t-test on matched per-fold scores (Nadeau & Bengio 2003):
+    t = mean(d) / sqrt((1/J + n_test/n_train) var(d)), J - 1 df. None when fewer than two
+    folds, unmatched lengths, NaN scores or n_train <= 0."""
+    from scipy.stats import t as student_t  # type: ignore[import-untyped]
+
+    b = np.asarray(base_scores, dtype=np.float64)
+    c = np.asarray(cand_scores, dtype=np.float64)
+    if b.shape != c.shape or b.ndim != 1 or len(b) < 2 or n_train <= 0:
+        return None
+    d = c - b
+    if not np.all(np.isfinite(d)):
+        return None
+    J = len(d)
+    var = float(d.var(ddof=1))
+    mean = float(d.mean())
+    if var == 0:
+        return NadeauBengioTest(
+            mean_delta=mean, statistic=None, df=J - 1, p_value=1.0 if mean == 0 else 0.0
+        )
+    t = mean / math.sqrt((1 / J + n_test / n_train) * var)
+    return NadeauBengioTest(
+        mean_delta=mean, statistic=t, df=J - 1, p_value=float(2 * student_t.sf(abs(t), J - 1))
+    )
+
+
+# --------------------------------------------------------------------------------- MDE
+@dataclass(frozen=True)
+class MinimumDetectableEffect:
+    """(z(1 - alpha/2) + z(power)) * se, or None with the reason it is not meaningful."""
+
+    value: float | None
+    alpha: float  # the row's (Holm-adjusted) two-sided level used
+    power: float
+    reason: str  # empty when ``value`` is given
+
+
+def minimum_detectable_effect(
+    se: float, *, alpha: float, n_discordant: int, power: float = POWER
+) -> MinimumDetectableEffect:
+    """MDE of a paired delta with standard error ``se`` at two-sided ``alpha`` (pass the
+    row's Holm level, alpha * p / p_adjusted). None when fewer than MIN_DISCORDANT
+    clusters differ between the runs: the delta's distribution is then a handful of
+    discrete jumps and the normal approximation behind the formula does not hold."""
+    if n_discordant < MIN_DISCORDANT:
+        return MinimumDetectableEffect(
+            None,
+            alpha,
+            power,
+            f"the runs differ in {n_discordant} cluster(s) (< {MIN_DISCORDANT}): "
+            "a normal-approximation MDE is not meaningful",
+        )
+    if not (se > 0 and math.isfinite(se)):
+        return MinimumDetectableEffect(None, alpha, power, "the delta has no spread")
+    z = float(ndtri(1 - alpha / 2) + ndtri(power))
+    return MinimumDetectableEffect(z * se, alpha, power, "")
+
+
+def delta_mde(
+    reps: Replicates, pair: PairedCounts, *, alpha: float, power: float = POWER
+) -> MinimumDetectableEffect:
+    """MDE from a paired bootstrap's replicates (se = their standard deviation)."""
+    se = float(reps.values.std(ddof=1)) if reps.n_boot > 1 else 0.0
+    return minimum_detectable_effect(se, alpha=alpha, n_discordant=pair.n_discordant, power=power)
