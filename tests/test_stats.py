@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -55,7 +56,7 @@ def test_group_counts_and_pairs():
         PairedCounts(np.zeros((2, 2, 2)), np.zeros((3, 2, 2)))
 
 
-@pytest.mark.parametrize("method", ["percentile", "bca"])
+@pytest.mark.parametrize("method", ["percentile", "bca", "expanded"])
 def test_interval_excludes_zero_iff_p_below_level(method):
     rng = np.random.default_rng(0)
     for case in range(40):
@@ -99,7 +100,7 @@ def test_holm_intervals_exclude_zero_iff_adjusted_p_below_alpha():
         reps = []
         for j in range(m):
             g, gold, b, c = rows(rng, 40, 15, 0.6, float(rng.uniform(0.5, 0.95)))
-            method = "bca" if (family + j) % 2 else "percentile"
+            method = ("percentile", "bca", "expanded")[(family + j) % 3]
             pair = paired_counts(g, gold, b, c, L)
             reps.append(bootstrap_delta(pair, macro_f1, n_boot=199, rng=j, method=method))
         alpha = float(rng.choice([0.01, 0.05, 0.1, 0.2]))
@@ -206,3 +207,28 @@ def test_percentile_endpoints_are_order_statistics():
 def test_group_counts_sum():
     g = group_counts(["x", "y", "x"], [0, 1, 2], [0, 2, 2], 3)
     assert g.shape == (2, 3, 3) and g.sum() == 3 and g[0].trace() == 2
+
+
+def test_expanded_percentile_tail_formula():
+    x = np.random.default_rng(8).normal(size=12)
+    reps = bootstrap_metric(_mean_counts(x), _mean, n_boot=1999, rng=0, method="expanded")
+    G, a = 12, 0.05
+    tau = sps.norm.cdf(math.sqrt(G / (G - 1)) * sps.t.ppf(a / 2, G - 1))
+    k = math.ceil(tau * 2000) - 1  # smallest k with (k + 1) / (B + 1) >= tau
+    ci = reps.interval(1 - a)
+    assert ci.low == reps.values[k - 1] and ci.high == reps.values[1999 - k]
+    pct = replace(reps, method="percentile").interval(1 - a)
+    assert ci.low < pct.low and ci.high > pct.high  # wider at few clusters
+
+
+@pytest.mark.parametrize("method", ["percentile", "bca", "expanded"])
+def test_holm_interval_at_the_boundary(method):
+    rng = np.random.default_rng(9)
+    g, gold, b, c = rows(rng, 40, 15, 0.6, 0.85)
+    reps = bootstrap_delta(
+        paired_counts(g, gold, b, c, L), macro_f1, n_boot=199, rng=0, method=method
+    )
+    p = reps.p_value()
+    for alpha in (p, float(np.nextafter(p, 1)), 2 * p, float(np.nextafter(2 * p, 1))):
+        for d in holm_intervals([reps, reps], alpha) + holm_intervals([reps], alpha):
+            assert d.interval.excludes_zero == d.significant == (d.p_adjusted < alpha)
