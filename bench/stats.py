@@ -282,7 +282,6 @@ def _replicates(
 
 
 def _jackknife(counts: np.ndarray, metric: Metric) -> np.ndarray:
-    G, L, _ = counts.shape
     return _apply(metric, counts.sum(axis=0)[None] - counts)
 
 
@@ -347,6 +346,37 @@ def bootstrap_delta(
         else np.empty(0)
     )
     return _replicates(values, float(vc0 - vb0), jk, method, G)
+
+
+def bootstrap_unpaired_delta(
+    base: np.ndarray,
+    cand: np.ndarray,
+    metric: Metric,
+    *,
+    n_boot: int = 2000,
+    rng: RandomState = None,
+    method: str = DEFAULT_METHOD,
+) -> Replicates:
+    """metric(cand) - metric(base) when the runs do not share clusters: each run's
+    clusters are resampled independently. BCa's acceleration uses the two-sample
+    jackknife (leave one cluster out of either run); ``n_clusters`` is the smaller run's."""
+    base = np.asarray(base, dtype=np.float64)
+    cand = np.asarray(cand, dtype=np.float64)
+    gen = _rng(rng)
+    (Gb, L, _), Gc = base.shape, cand.shape[0]
+    fb, fc = base.reshape(Gb, L * L), cand.reshape(Gc, L * L)
+    values = np.empty(n_boot)
+    for start, n in _blocks(n_boot, max(Gb, Gc)):
+        vb = _apply(metric, (_weights(gen, Gb, n) @ fb).reshape(n, L, L))
+        vc = _apply(metric, (_weights(gen, Gc, n) @ fc).reshape(n, L, L))
+        values[start : start + n] = vc - vb
+    vb0, vc0 = _apply(metric, np.stack([base.sum(axis=0), cand.sum(axis=0)]))
+    jk = (
+        np.concatenate([vc0 - _jackknife(base, metric), _jackknife(cand, metric) - vb0])
+        if method == "bca"
+        else np.empty(0)
+    )
+    return _replicates(values, float(vc0 - vb0), jk, method, min(Gb, Gc))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from bench.stats import (
     PairedCounts,
     bootstrap_delta,
     bootstrap_metric,
+    bootstrap_unpaired_delta,
     cluster_mcnemar,
     group_counts,
     holm,
@@ -232,3 +233,13 @@ def test_holm_interval_at_the_boundary(method):
     for alpha in (p, float(np.nextafter(p, 1)), 2 * p, float(np.nextafter(2 * p, 1))):
         for d in holm_intervals([reps, reps], alpha) + holm_intervals([reps], alpha):
             assert d.interval.excludes_zero == d.significant == (d.p_adjusted < alpha)
+
+
+def test_unpaired_delta_is_centred_on_the_difference():
+    rng = np.random.default_rng(10)
+    g, gold, b, c = rows(rng, 200, 60, 0.5, 0.9)
+    pair = paired_counts(g, gold, b, c, L)
+    reps = bootstrap_unpaired_delta(pair.base, pair.cand[:40], accuracy, n_boot=999, rng=0)
+    assert reps.n_clusters == 40
+    assert reps.interval(0.95).low < reps.estimate < reps.interval(0.95).high
+    assert reps.p_value() < 0.01
