@@ -510,20 +510,31 @@ def permutation_test(
 # ---------------------------------------------------------------------------- McNemar
 @dataclass(frozen=True)
 class McNemarTest:
-    """McNemar test for accuracy. ``method`` is ``exact`` (binomial; every cluster is one
-    item) or ``clustered`` (Durkalski et al. 2003 chi-square, 1 df)."""
+    """McNemar test for accuracy. ``method`` says which was used:
+
+    - ``exact``: every cluster is one item, so the items are independent: the binomial
+      (exact McNemar) test;
+    - ``clustered-exact``: at most ``EXACT_CLUSTERS`` clusters have b_k != c_k: the exact
+      sign-flip distribution of sum_k (b_k - c_k) over those clusters (a randomization
+      test that swaps whole clusters; with one discordant item per cluster it is the
+      binomial test again);
+    - ``clustered``: Durkalski et al. (2003) chi-square, 1 df (asymptotic in clusters).
+    """
 
     p_value: float
     method: str
-    statistic: float | None  # chi-square for ``clustered``; None for ``exact``
+    statistic: float | None  # chi-square for ``clustered``; sum(b_k - c_k) otherwise
     n_discordant: int  # items right in exactly one run
     n_clusters: int
 
 
+EXACT_CLUSTERS = 16  # up to 2**16 sign flips, enumerated
+
+
 def cluster_mcnemar(correct_base, correct_cand, clusters) -> McNemarTest:
     """McNemar for paired correctness (one row per item, e.g. the first repeat) with
-    items clustered by ``clusters``. X^2 = (sum_k (b_k - c_k))^2 / sum_k (b_k - c_k)^2,
-    b_k (c_k) = items of cluster k right only for base (only for cand)."""
+    items clustered by ``clusters``; b_k (c_k) = items of cluster k right only for base
+    (only for cand). Clustered: X^2 = (sum_k (b_k - c_k))^2 / sum_k (b_k - c_k)^2."""
     from scipy.stats import binomtest, chi2  # type: ignore[import-untyped]
 
     rb = np.asarray(correct_base, dtype=bool)
@@ -536,16 +547,16 @@ def cluster_mcnemar(correct_base, correct_cand, clusters) -> McNemarTest:
     if len(k) == K:  # every cluster is one item
         B, C = int(b.sum()), int(c.sum())
         p = 1.0 if B + C == 0 else float(binomtest(min(B, C), B + C, 0.5).pvalue)
-        return McNemarTest(p_value=p, method="exact", statistic=None, n_discordant=nd, n_clusters=K)
-    den = float(np.sum((b - c) ** 2))
-    stat = 0.0 if den == 0 else float(np.sum(b - c) ** 2 / den)
-    return McNemarTest(
-        p_value=float(chi2.sf(stat, 1)) if den > 0 else 1.0,
-        method="clustered",
-        statistic=stat,
-        n_discordant=nd,
-        n_clusters=K,
-    )
+        return McNemarTest(p, "exact", float(B - C), nd, K)
+    d = (b - c)[b != c]
+    observed = float(d.sum())
+    if len(d) <= EXACT_CLUSTERS:
+        signs = 1 - 2 * ((np.arange(2 ** len(d))[:, None] >> np.arange(len(d))) & 1)
+        sums = np.abs(signs @ d)
+        p = float(np.mean(sums >= abs(observed) - TIE_TOL))
+        return McNemarTest(p, "clustered-exact", observed, nd, K)
+    stat = float(observed**2 / np.sum(d**2))
+    return McNemarTest(float(chi2.sf(stat, 1)), "clustered", stat, nd, K)
 
 
 # ---------------------------------------------------------------------- Nadeau-Bengio

@@ -132,22 +132,40 @@ def test_mcnemar_singletons_is_exact():
     assert res.p_value == pytest.approx(sps.binomtest(min(b, c), b + c, 0.5).pvalue)
 
 
-def test_mcnemar_clustered_hand_computed():
-    # cluster (b_k, c_k): A (2, 0), B (0, 1), C (1, 1), D (0, 3), E (0, 0)
-    items = [
-        ("A", 1, 0), ("A", 1, 0), ("A", 1, 1),
-        ("B", 0, 1), ("B", 0, 0),
-        ("C", 1, 0), ("C", 0, 1),
-        ("D", 0, 1), ("D", 0, 1), ("D", 0, 1),
-        ("E", 1, 1),
-    ]  # fmt: skip
-    k, rb, rc = zip(*items, strict=True)
-    res = cluster_mcnemar(np.array(rb, bool), np.array(rc, bool), np.array(k))
-    # sum(b - c) = 2 - 1 + 0 - 3 = -2; sum (b - c)^2 = 4 + 1 + 0 + 9 = 14
-    assert res.method == "clustered"
-    assert res.statistic == pytest.approx(4 / 14)
-    assert res.p_value == pytest.approx(sps.chi2.sf(4 / 14, 1))
+def _clustered_items(dk):
+    """Items realising per-cluster (b_k, c_k), plus one concordant item per cluster."""
+    k, rb, rc = [], [], []
+    for i, (bk, ck) in enumerate(dk):
+        for right_b, right_c, n in ((True, False, bk), (False, True, ck), (True, True, 1)):
+            k += [i] * n
+            rb += [right_b] * n
+            rc += [right_c] * n
+    return np.array(rb), np.array(rc), np.array(k)
+
+
+def test_mcnemar_clustered_exact_hand_computed():
+    # (b_k, c_k) = A (2, 0), B (0, 1), C (1, 1), D (0, 3), E (0, 0): d = 2, -1, -3 (C, E
+    # drop out); sum = -2; |±2 ±1 ±3| over the 8 flips: 6, 0, 4, 2, 2, 4, 0, 6 -> 6/8 >= 2
+    res = cluster_mcnemar(*_clustered_items([(2, 0), (0, 1), (1, 1), (0, 3), (0, 0)]))
+    assert res.method == "clustered-exact"
+    assert res.statistic == -2 and res.p_value == pytest.approx(6 / 8)
     assert res.n_discordant == 8 and res.n_clusters == 5
+
+
+def test_mcnemar_clustered_chi_square_hand_computed():
+    # 17 clusters with d_k = (b_k - c_k): eight of +2 (2, 0), nine of -1 (0, 1)
+    dk = [(2, 0)] * 8 + [(0, 1)] * 9
+    res = cluster_mcnemar(*_clustered_items(dk))
+    # sum d = 16 - 9 = 7; sum d^2 = 32 + 9 = 41; X^2 = 49 / 41
+    assert res.method == "clustered"
+    assert res.statistic == pytest.approx(49 / 41)
+    assert res.p_value == pytest.approx(sps.chi2.sf(49 / 41, 1))
+
+
+def test_mcnemar_clustered_exact_is_binomial_with_one_discordant_item_per_cluster():
+    res = cluster_mcnemar(*_clustered_items([(1, 0)] * 7 + [(0, 1)] * 2))
+    assert res.method == "clustered-exact"
+    assert res.p_value == pytest.approx(sps.binomtest(2, 9, 0.5).pvalue)
 
 
 def test_nadeau_bengio_formula():
