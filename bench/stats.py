@@ -10,9 +10,10 @@ over repeats; a metric is a callable ``metric(cms: (n, L, L)) -> (n,)``, e.g.
 One procedure decides and gives the interval. For a bootstrap distribution of B
 replicates, the interval at level 1 - a has the order statistics d_(k), d_(B+1-k) as
 endpoints, where k is the smallest integer with (k + 1) / (B + 1) >= tau(a) and tau(a) is
-the method's tail probability (a / 2 for percentile, the BCa-adjusted tail for BCa; k = 0
-gives an unbounded side). The p-value is the smallest a whose interval excludes 0, so
-``interval(1 - a).excludes_zero`` holds exactly when ``p < a``. Ties: a replicate within
+the method's tail probability (a / 2 for percentile, the adjusted tail for BCa and
+expanded; k = 0 gives an unbounded side, -inf or inf). The p-value is the smallest a whose
+interval excludes 0, settled on the float grid, so ``interval(level).excludes_zero`` holds
+exactly when ``p_value() < 1 - level``. Ties: a replicate within
 ``TIE_TOL`` of 0 counts as *not* excluding 0 on either side (conservative; on small data
 many resampled deltas are exactly 0). ``TIE_TOL`` is the one tolerance of every test here.
 
@@ -57,7 +58,12 @@ DEFAULT_DELTA_METHOD = "expanded"  # paired (and unpaired) deltas, hence the dec
 # Intervals from fewer clusters than this are flagged ``few_clusters``: the smallest
 # simulated size from which both coverages above stay >= .93 (about 2 MC s.e. under .95).
 MIN_CLUSTERS = {"percentile": 100, "bca": 50, "expanded": 30}
-MIN_DISCORDANT = 10  # clusters where the runs differ, needed for a normal-approximation MDE
+# A normal-approximation MDE needs the runs to differ in at least this many clusters: with
+# k discordant clusters the paired delta moves in at most k discrete cluster-sized jumps
+# (its sign-flip distribution has 2**k points; at k = 5 the smallest two-sided p is
+# 2/2**5 = .0625, nothing is detectable at .05); from about 10 the sum is close enough
+# to normal for the formula to mean something.
+MIN_DISCORDANT = 10
 POWER = 0.8
 _BLOCK = 2_000_000  # numbers per block of resampling weights
 
