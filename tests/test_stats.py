@@ -1,0 +1,263 @@
+"""bench.stats: one procedure for decision and interval, Holm, cluster tests, MDE."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from bench.metrics import scores
+from bench.stats import (
+    MIN_DISCORDANT,
+    TIE_TOL,
+    PairedCounts,
+    bootstrap_delta,
+    bootstrap_metric,
+    bootstrap_unpaired_delta,
+    cluster_mcnemar,
+    group_counts,
+    holm,
+    holm_intervals,
+    metric_interval,
+    minimum_detectable_effect,
+    nadeau_bengio,
+    paired_counts,
+    permutation_test,
+)
+
+L = 4
+
+
+def macro_f1(cms):
+    return scores(cms, [0, 1])["macro_f1"]
+
+
+def accuracy(cms):
+    return scores(cms, [0, 1])["accuracy"]
+
+
+def rows(rng, n_items, n_groups, p_base, p_cand):
+    groups = np.concatenate([np.arange(n_groups), rng.integers(0, n_groups, n_items - n_groups)])
+    gold = rng.integers(0, L, n_items)
+    base = np.where(rng.random(n_items) < p_base, gold, rng.integers(0, L, n_items))
+    cand = np.where(rng.random(n_items) < p_cand, gold, rng.integers(0, L, n_items))
+    return groups, gold, base, cand
+
+
+def test_group_counts_and_pairs():
+    pair = paired_counts(["b", "a", "b"], [0, 1, 1], [0, 1, 0], [0, 0, 1], 2)
+    assert pair.base.shape == (2, 2, 2) and pair.n_clusters == 2
+    assert pair.base[0].tolist() == [[0, 0], [0, 1]]  # group "a"
+    assert pair.cand[1].tolist() == [[1, 0], [0, 1]]  # group "b"
+    assert pair.n_discordant == 2
+    with pytest.raises(ValueError):
+        PairedCounts(np.zeros((2, 2, 2)), np.zeros((3, 2, 2)))
+
+
+@pytest.mark.parametrize("method", ["percentile", "bca", "expanded"])
+def test_interval_excludes_zero_iff_p_below_level(method):
+    rng = np.random.default_rng(0)
+    for case in range(40):
+        n = int(rng.integers(6, 40))
+        g, gold, b, c = rows(rng, n, max(2, n // 2), 0.6, float(rng.uniform(0.55, 0.95)))
+        if case % 4 == 0:  # mostly identical runs: many resampled deltas exactly 0
+            c = b.copy()
+            c[0] = gold[0]
+        reps = bootstrap_delta(
+            paired_counts(g, gold, b, c, L), macro_f1, n_boot=199, rng=case, method=method
+        )
+        p = reps.p_value()
+        levels = list(rng.uniform(0.001, 0.5, 30)) + [p, float(np.nextafter(p, 1)), 0.05]
+        for a in levels:
+            if 0 < a < 1:
+                ci = reps.interval(1 - a)
+                assert ci.excludes_zero == (p < 1 - ci.level), (case, a, p)
+
+
+def test_identical_runs_never_significant_and_ties_tolerated():
+    rng = np.random.default_rng(1)
+    g, gold, b, _ = rows(rng, 30, 10, 0.6, 0.6)
+    reps = bootstrap_delta(paired_counts(g, gold, b, b, L), macro_f1, n_boot=99, rng=0)
+    assert reps.p_value() == 1.0
+    noisy = bootstrap_delta(paired_counts(g, gold, b, b, L), macro_f1, n_boot=99, rng=0)
+    assert np.all(np.abs(noisy.values) <= TIE_TOL)
+    assert not noisy.interval(0.5).excludes_zero
+
+
+def test_holm_hand_computed():
+    # sorted 0.005, 0.01, 0.03, 0.04 -> 4*.005, 3*.01, 2*.03, max(.06, 1*.04)
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm([0.5, 0.6]) == pytest.approx([1.0, 1.0])
+    assert holm([0.02]) == pytest.approx([0.02])
+
+
+def test_holm_intervals_exclude_zero_iff_adjusted_p_below_alpha():
+    rng = np.random.default_rng(2)
+    for family in range(25):
+        m = int(rng.integers(1, 6))
+        reps = []
+        for j in range(m):
+            g, gold, b, c = rows(rng, 40, 15, 0.6, float(rng.uniform(0.5, 0.95)))
+            method = ("percentile", "bca", "expanded")[(family + j) % 3]
+            pair = paired_counts(g, gold, b, c, L)
+            reps.append(bootstrap_delta(pair, macro_f1, n_boot=199, rng=j, method=method))
+        alpha = float(rng.choice([0.01, 0.05, 0.1, 0.2]))
+        for d in holm_intervals(reps, alpha):
+            assert d.interval.excludes_zero == (d.p_adjusted < alpha) == d.significant
+            assert d.interval.level == pytest.approx(1 - d.alpha_row, abs=1e-15)
+            assert d.alpha_row <= alpha + 1e-15
+
+
+def test_cluster_permutation_invariant_to_copying_repeats():
+    rng = np.random.default_rng(3)
+    g, gold, b, c = rows(rng, 60, 20, 0.55, 0.8)
+    one = permutation_test(paired_counts(g, gold, b, c, L), macro_f1, n_perm=999, rng=5)
+    five = paired_counts(np.tile(g, 5), np.tile(gold, 5), np.tile(b, 5), np.tile(c, 5), L)
+    copied = permutation_test(five, macro_f1, n_perm=999, rng=5)
+    assert copied.p_value == pytest.approx(one.p_value, abs=1e-9)
+    assert copied.delta == pytest.approx(one.delta)
+    same = permutation_test(paired_counts(g, gold, b, b, L), macro_f1, n_perm=99, rng=0)
+    assert same.p_value == 1.0
+
+
+def test_mcnemar_singletons_is_exact():
+    rng = np.random.default_rng(4)
+    rb, rc = rng.random(50) < 0.6, rng.random(50) < 0.75
+    res = cluster_mcnemar(rb, rc, np.arange(50))
+    b, c = int(np.sum(rb & ~rc)), int(np.sum(~rb & rc))
+    assert res.method == "exact"
+    assert res.p_value == pytest.approx(sps.binomtest(min(b, c), b + c, 0.5).pvalue)
+
+
+def _clustered_items(dk):
+    """Items realising per-cluster (b_k, c_k), plus one concordant item per cluster."""
+    k, rb, rc = [], [], []
+    for i, (bk, ck) in enumerate(dk):
+        for right_b, right_c, n in ((True, False, bk), (False, True, ck), (True, True, 1)):
+            k += [i] * n
+            rb += [right_b] * n
+            rc += [right_c] * n
+    return np.array(rb), np.array(rc), np.array(k)
+
+
+def test_mcnemar_clustered_exact_hand_computed():
+    # (b_k, c_k) = A (2, 0), B (0, 1), C (1, 1), D (0, 3), E (0, 0): d = 2, -1, -3 (C, E
+    # drop out); sum = -2; |±2 ±1 ±3| over the 8 flips: 6, 0, 4, 2, 2, 4, 0, 6 -> 6/8 >= 2
+    res = cluster_mcnemar(*_clustered_items([(2, 0), (0, 1), (1, 1), (0, 3), (0, 0)]))
+    assert res.method == "clustered-exact"
+    assert res.statistic == -2 and res.p_value == pytest.approx(6 / 8)
+    assert res.n_discordant == 8 and res.n_clusters == 5
+
+
+def test_mcnemar_clustered_chi_square_hand_computed():
+    # 17 clusters with d_k = (b_k - c_k): eight of +2 (2, 0), nine of -1 (0, 1)
+    dk = [(2, 0)] * 8 + [(0, 1)] * 9
+    res = cluster_mcnemar(*_clustered_items(dk))
+    # sum d = 16 - 9 = 7; sum d^2 = 32 + 9 = 41; X^2 = 49 / 41
+    assert res.method == "clustered"
+    assert res.statistic == pytest.approx(49 / 41)
+    assert res.p_value == pytest.approx(sps.chi2.sf(49 / 41, 1))
+
+
+def test_mcnemar_clustered_exact_is_binomial_with_one_discordant_item_per_cluster():
+    res = cluster_mcnemar(*_clustered_items([(1, 0)] * 7 + [(0, 1)] * 2))
+    assert res.method == "clustered-exact"
+    assert res.p_value == pytest.approx(sps.binomtest(2, 9, 0.5).pvalue)
+
+
+def test_nadeau_bengio_formula():
+    b = np.array([0.61, 0.58, 0.64, 0.60, 0.57, 0.63])
+    c = np.array([0.65, 0.60, 0.66, 0.61, 0.62, 0.64])
+    res = nadeau_bengio(b, c, n_train=200, n_test=100)
+    d = c - b
+    t = d.mean() / math.sqrt((1 / 6 + 100 / 200) * d.var(ddof=1))
+    assert res is not None and res.df == 5
+    assert res.statistic == pytest.approx(t)
+    assert res.p_value == pytest.approx(2 * sps.t.sf(abs(t), 5))
+    assert nadeau_bengio(b[:1], c[:1], n_train=2, n_test=1) is None
+    flat = nadeau_bengio(b, b + 0.01, n_train=2, n_test=1)
+    assert flat is not None and flat.p_value == 0.0
+
+
+def test_mde_uses_row_alpha_and_refuses_few_discordant():
+    none = minimum_detectable_effect(0.02, alpha=0.05, n_discordant=MIN_DISCORDANT - 1)
+    assert none.value is None and "not meaningful" in none.reason
+    holm_alpha = 0.05 / 3
+    mde = minimum_detectable_effect(0.02, alpha=holm_alpha, n_discordant=MIN_DISCORDANT)
+    z = sps.norm.ppf(1 - holm_alpha / 2) + sps.norm.ppf(0.8)
+    assert mde.value == pytest.approx(z * 0.02) and mde.alpha == holm_alpha
+
+
+def _mean_counts(x):
+    """Per-cluster 'counts' whose metric is the mean of x: cell [0,0] = x, [0,1] = 1."""
+    c = np.zeros((len(x), 2, 2))
+    c[:, 0, 0], c[:, 0, 1] = x, 1.0
+    return c
+
+
+def _mean(cms):
+    return cms[:, 0, 0] / cms[:, 0, 1]
+
+
+def test_bca_matches_scipy_on_a_mean():
+    x = np.random.default_rng(6).exponential(1.0, 40)  # skewed: BCa differs from percentile
+    ours = metric_interval(_mean_counts(x), _mean, 0.9, n_boot=20000, rng=1, method="bca")
+    ref = sps.bootstrap((x,), np.mean, confidence_level=0.9, n_resamples=20000, method="BCa",
+                        random_state=2).confidence_interval  # fmt: skip
+    sd = x.std() / math.sqrt(len(x))
+    assert ours.low == pytest.approx(ref.low, abs=0.05 * sd)
+    assert ours.high == pytest.approx(ref.high, abs=0.05 * sd)
+    pct = metric_interval(_mean_counts(x), _mean, 0.9, n_boot=20000, rng=1, method="percentile")
+    assert (ours.low - pct.low) > 0.05 * sd  # skewness moves BCa up
+    assert ours.level == 0.9 and ours.method == "bca" and ours.n_clusters == 40
+
+
+def test_percentile_endpoints_are_order_statistics():
+    x = np.random.default_rng(7).normal(size=30)
+    reps = bootstrap_metric(_mean_counts(x), _mean, n_boot=999, rng=0, method="percentile")
+    ci = reps.interval(0.9)  # k = smallest with (k + 1) / 1000 >= 0.05 -> 49
+    assert ci.low == reps.values[48] and ci.high == reps.values[999 - 49]
+    assert ci.few_clusters
+
+
+def test_group_counts_sum():
+    g = group_counts(["x", "y", "x"], [0, 1, 2], [0, 2, 2], 3)
+    assert g.shape == (2, 3, 3) and g.sum() == 3 and g[0].trace() == 2
+
+
+def test_expanded_percentile_tail_formula():
+    x = np.random.default_rng(8).normal(size=12)
+    reps = bootstrap_metric(_mean_counts(x), _mean, n_boot=1999, rng=0, method="expanded")
+    G, a = 12, 0.05
+    tau = sps.norm.cdf(math.sqrt(G / (G - 1)) * sps.t.ppf(a / 2, G - 1))
+    k = math.ceil(tau * 2000) - 1  # smallest k with (k + 1) / (B + 1) >= tau
+    ci = reps.interval(1 - a)
+    assert ci.low == reps.values[k - 1] and ci.high == reps.values[1999 - k]
+    pct = replace(reps, method="percentile").interval(1 - a)
+    assert ci.low < pct.low and ci.high > pct.high  # wider at few clusters
+
+
+@pytest.mark.parametrize("method", ["percentile", "bca", "expanded"])
+def test_holm_interval_at_the_boundary(method):
+    rng = np.random.default_rng(9)
+    g, gold, b, c = rows(rng, 40, 15, 0.6, 0.85)
+    reps = bootstrap_delta(
+        paired_counts(g, gold, b, c, L), macro_f1, n_boot=199, rng=0, method=method
+    )
+    p = reps.p_value()
+    for alpha in (p, float(np.nextafter(p, 1)), 2 * p, float(np.nextafter(2 * p, 1))):
+        for d in holm_intervals([reps, reps], alpha) + holm_intervals([reps], alpha):
+            assert d.interval.excludes_zero == d.significant == (d.p_adjusted < alpha)
+
+
+def test_unpaired_delta_is_centred_on_the_difference():
+    rng = np.random.default_rng(10)
+    g, gold, b, c = rows(rng, 200, 60, 0.5, 0.9)
+    pair = paired_counts(g, gold, b, c, L)
+    reps = bootstrap_unpaired_delta(pair.base, pair.cand[:40], accuracy, n_boot=999, rng=0)
+    assert reps.n_clusters == 40
+    assert reps.interval(0.95).low < reps.estimate < reps.interval(0.95).high
+    assert reps.p_value() < 0.01
