@@ -28,11 +28,11 @@ class Row:
     base: float | None
     candidate: float | None
     delta: float | None
-    interval: Interval  # of the delta, at the row's (Holm-adjusted) level
+    interval: stats.Interval  # of the delta, at the row's (Holm-adjusted) level
     p_value: float  # raw, of the deciding test
     p_adjusted: float
     verdict: str  # one of VERDICTS
-    mde: MDE
+    mde: stats.MinimumDetectableEffect
     paired: bool
     tests: TestResults
     regression: bool  # fails the gate under --fail-on regression
@@ -125,8 +125,8 @@ def compare_runs(
                     config=name,
                     view=view,
                     metric=metric,
-                    base=(vb.groups, vb.repeat, vb.gold, vb.pred),
-                    cand=(vc.groups, vc.repeat, vc.gold, vc.pred),
+                    base=vb,
+                    cand=vc,
                     n_labels=L,
                     f_idx=f_idx,
                     paired=not why,
@@ -190,20 +190,42 @@ def decide(
     only_base: list[str] | None = None,
     only_candidate: list[str] | None = None,
 ) -> Comparison:
-    """Verdicts for raw results: Holm across all rows; each row's interval at its adjusted
-    level, so a verdict never contradicts the interval printed beside it."""
+    """Verdicts for raw results: Holm across all rows. With the bootstrap deciding (the
+    default), each row's interval is printed at its Holm-adjusted level and is the same
+    procedure as its p-value, so a verdict never contradicts the interval beside it."""
     notes = list(notes)
-    pvals = [r.p_for(test) for r in raw]
-    fallback = sorted(
-        {f"{r.config} [{r.view}] {r.metric}" for r in raw if r.tests.get(test) is None}
+    if test == "bootstrap":
+        decisions = stats.holm_intervals([r.replicates for r in raw], alpha)
+        pvals = [d.p_value for d in decisions]
+        adjusted = [d.p_adjusted for d in decisions]
+        alphas = [d.alpha_row for d in decisions]
+        intervals = [d.interval for d in decisions]
+    else:
+        pvals = [r.p_for(test) for r in raw]
+        adjusted = [float(q) for q in stats.holm(pvals)]
+        alphas = [alpha * p / q if q > 0 else alpha for p, q in zip(pvals, adjusted, strict=True)]
+        intervals = [r.replicates.interval(1 - a) for r, a in zip(raw, alphas, strict=True)]
+        notes.append(
+            f"verdicts from the {test} test's Holm-adjusted p-values; the intervals are the "
+            "paired bootstrap's at the same level and can disagree with a verdict at the edge"
+        )
+        fallback = sorted(
+            {f"{r.config} [{r.view}] {r.metric}" for r in raw if r.tests.get(test) is None}
+        )
+        if fallback:
+            notes.append(
+                f"{test} does not apply to {', '.join(fallback)}; the bootstrap decides there"
+            )
+    few = sorted(
+        {f"{r.config} [{r.view}]" for r, iv in zip(raw, intervals, strict=True) if iv.few_clusters}
     )
-    if fallback and test != "bootstrap":
-        notes.append(f"{test} does not apply to {', '.join(fallback)}; the bootstrap decides there")
-    adjusted = stats.holm(pvals)
+    if few:
+        notes.append(
+            f"intervals from fewer sentence groups than their method needs for nominal "
+            f"coverage ({', '.join(few)}; see perf/stats_sim.py): read them as rough"
+        )
     rows = []
-    for r, p, q in zip(raw, pvals, adjusted, strict=True):
-        level = _adjusted_level(alpha, p, q)
-        interval = r.interval_at(level)
+    for r, p, q, a_row, interval in zip(raw, pvals, adjusted, alphas, intervals, strict=True):
         higher = METRICS[r.metric].higher_is_better
         improvement = None if r.delta is None else (r.delta if higher else -r.delta)
         significant = q < alpha and improvement not in (None, 0)
@@ -227,7 +249,7 @@ def decide(
                 p_value=p,
                 p_adjusted=q,
                 verdict=verdict,
-                mde=r.mde_at(1 - level),
+                mde=r.mde_at(a_row),
                 paired=r.paired,
                 tests=r.tests,
                 regression=verdict == "worse" or dropped,
@@ -248,26 +270,13 @@ def decide(
 
 # ------------------------------------------------------------------- one pair, one metric
 @dataclass(frozen=True)
-class Interval:
-    low: float | None
-    high: float | None
-    level: float
-    method: str = "percentile"
-
-
-@dataclass(frozen=True)
-class MDE:
-    """Minimum detectable effect at 80% power, or None with the reason."""
-
-    value: float | None
-    note: str = ""
-
-
-@dataclass(frozen=True)
 class TestResults:
+    """Every test's p-value for one row (None where a test does not apply)."""
+
     bootstrap: float
     permutation: float | None = None
     mcnemar: float | None = None
+    mcnemar_method: str | None = None  # exact | clustered-exact | clustered
     nadeau_bengio: float | None = None
 
     def get(self, name: str) -> float | None:
@@ -276,6 +285,8 @@ class TestResults:
 
 @dataclass(frozen=True)
 class PairResult:
+    """One run pair on one view and metric, before the family-wide Holm correction."""
+
     config: str
     view: str
     metric: str
@@ -284,90 +295,96 @@ class PairResult:
     delta: float | None
     paired: bool
     tests: TestResults
-    deltas: np.ndarray  # bootstrap distribution of the delta
-    se: float
+    replicates: stats.Replicates  # the bootstrap distribution of the delta
+    pair: stats.PairedCounts | None  # per-cluster counts when paired
 
     def p_for(self, test: str) -> float:
         p = self.tests.get(test)
         return self.tests.bootstrap if p is None else p
 
-    def interval_at(self, level: float) -> Interval:
-        d = self.deltas[~np.isnan(self.deltas)]
-        if not len(d) or self.delta is None:
-            return Interval(None, None, level)
-        a = 1 - level
-        lo, hi = np.quantile(d, [a / 2, 1 - a / 2]).tolist()
-        return Interval(lo, hi, level)
-
-    def mde_at(self, alpha: float) -> MDE:
-        from scipy.stats import norm
-
-        return MDE((float(norm.ppf(1 - alpha / 2)) + POWER_Z) * self.se)
+    def mde_at(self, alpha: float) -> stats.MinimumDetectableEffect:
+        if self.pair is not None:
+            return stats.delta_mde(self.replicates, self.pair, alpha=alpha)
+        se = float(self.replicates.values.std(ddof=1)) if self.replicates.n_boot > 1 else 0.0
+        n = self.replicates.n_clusters
+        return stats.minimum_detectable_effect(se, alpha=alpha, n_discordant=n)
 
 
-POWER_Z = 0.8416212335729143  # z for 80% power
+def _nadeau_bengio(per_fold: tuple[list, list], metric: str, n_examples: int) -> float | None:
+    """The corrected resampled t-test on folds matched by (repeat, fold), or None."""
+    cand = {(f["repeat"], f["fold"]): f for f in per_fold[1]}
+    pairs = [(f, cand.get((f["repeat"], f["fold"]))) for f in per_fold[0]]
+    if len({f["repeat"] for f in per_fold[0]}) < 2:
+        return None  # one repeat of k folds, or one split: not repeated CV
+    if any(c is None or c["n_test"] != b["n_test"] for b, c in pairs):
+        return None
+    if any(b[metric] is None or c[metric] is None for b, c in pairs):  # type: ignore[index]
+        return None
+    n_test = float(np.mean([b["n_test"] for b, _ in pairs]))
+    result = stats.nadeau_bengio(
+        [b[metric] for b, _ in pairs],
+        [c[metric] for _, c in pairs],  # type: ignore[index]
+        n_train=n_examples - n_test,
+        n_test=n_test,
+    )
+    return None if result is None else result.p_value
 
 
 def _compare_predictions(
     *,
-    config,
-    view,
-    metric,
-    base,
-    cand,
-    n_labels,
-    f_idx,
-    paired,
-    per_fold,
-    n_examples,
-    n_boot,
-    random_state,
+    config: str,
+    view: str,
+    metric: str,
+    base: ViewPredictions,
+    cand: ViewPredictions,
+    n_labels: int,
+    f_idx: list[int],
+    paired: bool,
+    per_fold: tuple[list, list],
+    n_examples: int,
+    n_boot: int,
+    random_state: int,
 ) -> PairResult:
-    from types import SimpleNamespace
-
     L = n_labels
-    labels = list(range(L))
-    b = SimpleNamespace(groups=base[0], repeat=base[1], gold=base[2], pred=base[3], labels=labels)
-    c = SimpleNamespace(groups=cand[0], repeat=cand[1], gold=cand[2], pred=cand[3], labels=labels)
+
+    def value(cms: np.ndarray) -> np.ndarray:
+        return scores(cms, f_idx)[metric]
+
     rng = np.random.default_rng(random_state)
-    boot = stats.bootstrap_deltas(b, c, [metric], f_idx, n_boot, rng, paired)[metric]
-    perm = stats.permutation_deltas(b, c, [metric], f_idx, n_boot, rng)[metric] if paired else None
-    vb = float(scores(confusion(b.gold, b.pred, L), f_idx)[metric])
-    vc = float(scores(confusion(c.gold, c.pred, L), f_idx)[metric])
-    delta = None if np.isnan(vb) or np.isnan(vc) else vc - vb
-    d = boot[~np.isnan(boot)]
-    if delta is None or delta == 0 or not len(d):
-        p_boot = 1.0
+    vb = _value(base, L, f_idx, metric)
+    vc = _value(cand, L, f_idx, metric)
+    delta = None if vb is None or vc is None else vc - vb
+    pair = None
+    if paired:
+        pair = stats.paired_counts(base.groups, base.gold, base.pred, cand.pred, L)
+        reps = stats.bootstrap_delta(pair, value, n_boot=n_boot, rng=rng)
+        perm = stats.permutation_test(pair, value, n_perm=n_boot, rng=rng).p_value
     else:
-        below = (1 + np.sum(d <= 0)) / (len(d) + 1)
-        above = (1 + np.sum(d >= 0)) / (len(d) + 1)
-        p_boot = float(min(1.0, 2 * min(below, above)))
-    se = float(d.std(ddof=1)) if len(d) > 1 else 0.0
-    n_folds_ok = paired and len(per_fold[0]) > 1 and len({f["repeat"] for f in per_fold[0]}) > 1
+        reps = stats.bootstrap_unpaired_delta(
+            stats.group_counts(base.groups, base.gold, base.pred, L),
+            stats.group_counts(cand.groups, cand.gold, cand.pred, L),
+            value,
+            n_boot=n_boot,
+            rng=rng,
+        )
+        perm = None
+    mcnemar = method = None
+    if paired and metric == "accuracy":
+        first = base.repeat == base.repeat.min()
+        test = stats.cluster_mcnemar(
+            base.pred[first] == base.gold[first],
+            cand.pred[first] == cand.gold[first],
+            base.groups[first],
+        )
+        mcnemar, method = test.p_value, test.method
     tests = TestResults(
-        bootstrap=p_boot,
-        permutation=stats._perm_p(perm, delta) if perm is not None and delta is not None else None,
-        mcnemar=stats.mcnemar(b, c) if paired and metric == "accuracy" else None,
-        nadeau_bengio=stats.nadeau_bengio(per_fold[0], per_fold[1], metric, n_examples)
-        if n_folds_ok
-        else None,
+        bootstrap=1.0 if delta is None else reps.p_value(),
+        permutation=perm if delta is not None else None,
+        mcnemar=mcnemar,
+        mcnemar_method=method,
+        nadeau_bengio=_nadeau_bengio(per_fold, metric, n_examples) if paired else None,
     )
-    return PairResult(
-        config,
-        view,
-        metric,
-        None if np.isnan(vb) else vb,
-        None if np.isnan(vc) else vc,
-        delta,
-        paired,
-        tests,
-        boot,
-        se,
-    )
-
-
-def _adjusted_level(alpha: float, p: float, q: float) -> float:
-    return 1 - alpha * (p / q if q > 0 else 1.0)
+    return PairResult(config, view, metric, vb, vc, delta, paired, tests, reps, pair)
 
 
 # ------------------------------------------------------------------------------- tiers
@@ -450,9 +467,7 @@ def rank_score_p(
         da = (w @ flat_a).reshape(n, C, L, L)
         db = (w @ flat_b).reshape(n, C, L, L)
         deltas[start : start + n] = score(db) - score(da)
-    below = (1 + np.sum(deltas <= 0)) / (n_boot + 1)
-    above = (1 + np.sum(deltas >= 0)) / (n_boot + 1)
-    return float(min(1.0, 2 * min(below, above)))
+    return stats.replicates(deltas, observed, n_clusters=G).p_value()
 
 
 def tiers(

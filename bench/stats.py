@@ -296,6 +296,19 @@ def _replicates(
     )
 
 
+def replicates(
+    values: np.ndarray,
+    estimate: float,
+    jackknife: np.ndarray | None = None,
+    method: str = DEFAULT_DELTA_METHOD,
+    n_clusters: int = 0,
+) -> Replicates:
+    """A bootstrap distribution drawn elsewhere (e.g. of a composite score), for its
+    intervals and the p-value that inverts them."""
+    jk = np.empty(0) if jackknife is None else np.asarray(jackknife, dtype=np.float64)
+    return _replicates(np.asarray(values, dtype=np.float64), estimate, jk, method, n_clusters)
+
+
 def _jackknife(counts: np.ndarray, metric: Metric) -> np.ndarray:
     return _apply(metric, counts.sum(axis=0)[None] - counts)
 

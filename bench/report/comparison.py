@@ -22,11 +22,19 @@ def _p(p) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def _end(x: float) -> str:
+    if x == float("inf"):
+        return "+∞"
+    if x == float("-inf"):
+        return "−∞"
+    return f"{x:+.3f}"
+
+
 def _interval(row) -> str:
     iv = row.interval
-    if iv.low is None:
+    if iv.low is None or row.delta is None:
         return "n/a"
-    return f"[{iv.low:+.3f}, {iv.high:+.3f}] ({level_pct(iv.level)})"
+    return f"[{_end(iv.low)}, {_end(iv.high)}] ({level_pct(iv.level)})"
 
 
 def _mde(row) -> str:
@@ -69,7 +77,13 @@ def _footnotes(c) -> list[str]:
         "MDE: the smallest delta this data detects with 80% power at the row's level; "
         "'no significant change' with a delta below it is not evidence of no change."
     )
-    notes = sorted({r.mde.note for r in c.rows if r.mde.note})
+    notes = sorted({f"MDE n/a: {r.mde.reason}" for r in c.rows if r.mde.reason})
+    mcnemar = sorted({r.tests.mcnemar_method for r in c.rows if r.tests.mcnemar_method})
+    if mcnemar:
+        notes.append(
+            f"McNemar ({', '.join(mcnemar)}): on the first repeat, with items clustered by "
+            "sentence (exact when every sentence is one item)"
+        )
     return lines + notes + list(c.notes)
 
 
@@ -144,6 +158,10 @@ def render_markdown(c, title: str = "stance-bench comparison") -> str:
 
 
 def _plain(x: Any) -> Any:
+    if isinstance(x, float) and x in (float("inf"), float("-inf")):
+        return "inf" if x > 0 else "-inf"
+    if isinstance(x, float) and x != x:  # NaN: undefined
+        return None
     if dataclasses.is_dataclass(x) and not isinstance(x, type):
         return {f.name: _plain(getattr(x, f.name)) for f in dataclasses.fields(x)}
     if isinstance(x, (list, tuple)):
@@ -154,11 +172,7 @@ def _plain(x: Any) -> Any:
 
 
 def render_json(c) -> str:
-    rows = []
-    for r in c.rows:
-        d = _plain(r)
-        d.pop("deltas", None)
-        rows.append(d)
+    rows = [_plain(r) for r in c.rows]
     return dumps_json(
         {
             "alpha": c.alpha,
