@@ -9,7 +9,7 @@ from typing import Any
 from bench.specs import METRICS
 
 REPORTED = tuple(METRICS)
-_PLAIN = re.compile(r"[0-9.,+\-\[\]() %]*|n/a|–|<0\.001|[A-Za-z0-9 ]*")
+_PLAIN = re.compile(r"[A-Za-z0-9 .,+\-\[\]()%/:=–<>]*")  # numbers, intervals, words
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
@@ -22,8 +22,8 @@ def md(text: Any) -> str:
     """Any text made inert in Markdown (and in the HTML that Markdown allows): HTML
     escaped, Markdown punctuation backslashed, line breaks turned into spaces."""
     flat = " ".join(str(text).split())
-    if _PLAIN.fullmatch(flat):  # numbers, intervals, plain words: nothing to escape
-        return flat
+    if _PLAIN.fullmatch(flat) and "](" not in flat and "<" not in flat.replace("<0.001", ""):
+        return flat  # numbers, intervals, plain words: nothing to escape
     return _MD_SPECIAL.sub(r"\\\1", html_escape(flat, quote=False))
 
 
