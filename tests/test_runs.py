@@ -14,7 +14,8 @@ from bench.cli import main
 from bench.errors import RunError
 from bench.runs import RUN_FILES, find_runs, load_run, write_run
 from tests.conftest import write_base_config
-from tests.runs import noisy, write_run as write_known_run
+from tests.runs import noisy
+from tests.runs import write_run as write_known_run
 
 FILES = {name: f"{name}\n" for name in RUN_FILES}
 
