@@ -175,7 +175,7 @@ def reference_at(revision: str, repo: Path, dest: Path, path: str = REFERENCE_PA
 def _update(reference: Path, fresh: Path, names: list[str], known: set[str]) -> list[str]:
     """Merge the fresh results of ``names`` into ``reference`` (entries of other configs
     are kept; entries of deleted configs go), atomically: a failure leaves it untouched."""
-    from bench.ranking import rank
+    from bench.ranking import rank, with_tiers
     from bench.report.leaderboard import render_markdown
 
     stage = staging_dir(reference)
@@ -191,7 +191,8 @@ def _update(reference: Path, fresh: Path, names: list[str], known: set[str]) -> 
         env = {k: here.get(k) for k in ("python", *NUMERIC_PACKAGES)}
         write_text_atomic(stage / ENVIRONMENT, dumps_json(env))
         runs = [load_run(stage / n) for n in _entries(stage)]
-        write_text_atomic(stage / "leaderboard.md", render_markdown(rank(runs)))
+        entries = with_tiers(rank(runs), runs, alpha=0.05)
+        write_text_atomic(stage / "leaderboard.md", render_markdown(entries))
         replace_dir_atomic(stage, reference)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)

@@ -44,9 +44,7 @@ def write_run(
         pred=np.tile(pred, repeats),
         proba=None,
     )
-    jsonl = predictions_jsonl(
-        "cv", p.ids, p.groups, p.repeat, p.fold, p.gold, p.pred, None, LABELS
-    )
+    jsonl = predictions_jsonl("cv", p.ids, p.groups, p.repeat, p.fold, p.gold, p.pred, None, LABELS)
     m = evaluate(p, LABELS, ["support", "condemn"], n_boot=100, random_state=0)
     m.update(
         config=name,
