@@ -5,6 +5,7 @@ The Python API is ``bench.load_dataset(task="joint")``; the runner uses ``seed_f
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,11 +17,14 @@ DEFAULT_SEEDS = Path("seeds")
 DEFAULT_DATA = Path("data/derived")
 
 
-def ensure_derived(seeds: Path = DEFAULT_SEEDS, out: Path = DEFAULT_DATA) -> Path:
-    """Derive the dataset into ``out`` when it is missing or stale; return the Parquet path."""
+def ensure_derived(
+    seeds: Path = DEFAULT_SEEDS, out: Path = DEFAULT_DATA, fix: str = "pass --seeds DIR"
+) -> Path:
+    """Derive the dataset into ``out`` when it is missing or stale; return the Parquet path.
+    ``fix`` says how the caller names another seeds folder."""
     from bench.corpus import derive
 
-    derived = derive.derive(Path(seeds))
+    derived = derive.derive(Path(seeds), fix=fix)
     derive.write(derived, Path(out))
     return Path(out) / derive.PARQUET
 
@@ -58,7 +62,9 @@ def load_dataset(
     from bench.corpus import contrast, derive
     from bench.corpus.derive import features
 
-    parquet = ensure_derived(Path(seeds), Path(data_dir))
+    parquet = ensure_derived(
+        Path(seeds), Path(data_dir), fix="pass bench.load_dataset(seeds=...) (and data_dir=...)"
+    )
     spec = TASKS[task]
     splits = {derive.SPLIT: (parquet, derive.COLUMNS)}
     if (Path(data_dir) / derive.CONTRAST_PARQUET).is_file():  # capability tests, when derived
@@ -116,11 +122,59 @@ def _read_one(path: Path, ds):
             f"{path}:{line}: cannot decode as {ds.encoding} (byte 0x{exc.object[exc.start]:02x}); "
             'set encoding = "..." in the config (e.g. "cp1252")'
         ) from None
+    except pd.errors.EmptyDataError:
+        raise DataError(
+            f"{path}: the file is empty (no header row); give it a header and rows"
+        ) from None
     except (ValueError, pd.errors.ParserError, OSError) as exc:
-        raise DataError(f"{path}: cannot read as {ds.format}: {_first_line(exc)}") from None
+        why = _first_line(exc)
+        long_row = _LONG_ROW.search(why)
+        if long_row:
+            want, line, got = long_row.groups()
+            raise DataError(
+                f"{path}:{line}: row has {got} fields where the header has {want}; a "
+                f"malformed row: quote text that holds the delimiter, or set 'delimiter' "
+                f"or 'quoting' in the config"
+            ) from None
+        raise DataError(f"{path}: cannot read as {ds.format}: {why}") from None
+    if ds.format in ("csv", "tsv"):
+        _check_short_rows(path, ds, frame)
     label = "row " if first_line == 0 else ""
     frame["_where"] = _numbered(f"{path.name}:{label}", len(frame), first_line)
     return frame
+
+
+_LONG_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _check_short_rows(path: Path, ds, frame) -> None:
+    """pandas fills the missing fields of a short row with "": when any cell is empty,
+    count the fields of each record (a second, linear pass) and name the first short one."""
+    import csv
+
+    if frame.shape[1] < 2 or not (frame.to_numpy() == "").any():
+        return
+    sep = ds.delimiter or ("\t" if ds.format == "tsv" else ",")
+    with open(path, encoding=ds.encoding, newline="") as fh:
+        reader = csv.reader(
+            fh,
+            delimiter=sep,
+            quoting=csv.QUOTE_NONE if ds.quoting == "none" else csv.QUOTE_MINIMAL,
+        )
+        width = len(next(reader, []))
+        short = [(reader.line_num, len(r)) for r in reader if r and len(r) < width]
+    if short:
+        line, got = short[0]
+        more = f" ({len(short)} such rows)" if len(short) > 1 else ""
+        raise DataError(
+            f"{path}:{line}: row has {got} field(s) where the header has {width}{more}; a "
+            "short or malformed row: complete it, or check 'delimiter' and 'quoting'"
+        )
+
+
+def _strings(column):
+    """A column as strings, missing values (JSON null, NaN) as "" (never "nan")."""
+    return column.astype(object).where(column.notna(), "").astype(str)
 
 
 def _numbered(prefix: str, n: int, start: int = 0):
@@ -169,10 +223,11 @@ def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
     import pandas as pd
 
     from bench.config import DROP
+    from bench.corpus import shown
     from bench.labels import LABELS
 
     if ds.source == "seed":
-        parquet = ensure_derived(ds.seeds, ds.data_dir)
+        parquet = ensure_derived(ds.seeds, ds.data_dir, fix=f"set 'seeds' in [{where}]")
         if split != "train":
             from bench.corpus import derive
 
@@ -210,15 +265,14 @@ def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
                 f"{origin}: no column {columns[role]!r} for the {role} (columns: {present}); "
                 f'map it in [{where}.columns], e.g. {role} = "..."'
             )
-    null_text = raw[columns["text"]].isna()
-    text = raw[columns["text"]].astype(str).where(~null_text, "")
+    text = _strings(raw[columns["text"]])
     empty = text.str.strip() == ""
     if empty.any():
         raise DataError(
             f"{origin}: {int(empty.sum())} row(s) with empty text (first: "
             f"{_examples(raw, empty)}); remove them or fix the text column"
         )
-    gold = raw[columns["label"]].astype(str)
+    gold = _strings(raw[columns["label"]])
     mapping = dict(ds.labels)
     # with a mapping, it is the whole inventory; without one, labels must be ours already
     known = {v: mapping.get(v) if mapping else (v if v in LABELS else None) for v in gold.unique()}
@@ -226,13 +280,20 @@ def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
     unmapped = mapped.isna()
     if unmapped.any():
         values = sorted(v for v, m in known.items() if m is None)
+        blank = (gold == "") & unmapped
+        if blank.any():
+            raise DataError(
+                f"{origin}: {int(blank.sum())} row(s) have no label (first: "
+                f"{_examples(raw, blank)}); fill them in, or map them with "
+                f'"" = "drop" in [{where}.labels]'
+            )
         raise DataError(
             f"{origin}: {int(unmapped.sum())} row(s) have labels with no mapping "
-            f"({', '.join(map(repr, values[:5]))}; first: {_examples(raw, unmapped)}); add them "
+            f"({', '.join(map(shown, values[:5]))}; first: {_examples(raw, unmapped)}); add them "
             f'to [{where}.labels] as "X" = one of {", ".join(LABELS)} or "drop"'
         )
     if columns["id"] in raw.columns:
-        ids = raw[columns["id"]].astype(str)
+        ids = _strings(raw[columns["id"]])
         dup = ids.duplicated(keep=False)
         if dup.any():
             raise DataError(
@@ -243,11 +304,11 @@ def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
         stem = Path(str(ds.path[0] if ds.source == "file" else ds.name)).stem
         ids = _numbered(f"{stem}-", len(raw))
     target = (
-        raw[columns["target"]].astype(str)
+        _strings(raw[columns["target"]])
         if columns["target"] in raw.columns
         else pd.Series([""] * len(raw))
     )
-    group = raw[columns["group"]].astype(str) if columns["group"] in raw.columns else ids
+    group = _strings(raw[columns["group"]]) if columns["group"] in raw.columns else ids
     frame = pd.DataFrame(
         {
             "id": ids.values,
