@@ -159,6 +159,12 @@ def _annotation_not_object(tmp):
     return seeds
 
 
+def _orphan_annotations(tmp):
+    seeds = _seeds(tmp)
+    _text(seeds / f"lost{ANN[len(ARTICLE) :]}", "")
+    return seeds
+
+
 def _bad_contrast_rules(tmp):
     seeds = _seeds(tmp)
     _text(seeds / "contrast" / "mft.toml", "this is = not toml [\n")
@@ -370,6 +376,17 @@ CASES = [
     Case("label-huge-capped", derive_seeds(_long_label), "unknown label 'xxxx"),
     Case("id-huge-capped", derive_seeds(_long_id_at_wrong_offset), "is not at offset 5"),
     Case("annotation-not-object", derive_seeds(_annotation_not_object), "expected a JSON object"),
+    Case(
+        "offset-negative",
+        derive_seeds(lambda t: _edit_ann(t, 0, offset=-3)),
+        "'offset' must be a character offset (an integer >= 0), got -3",
+    ),
+    Case(
+        "evidence-many-hits-capped",
+        derive_seeds(lambda t: _edit_ann(t, 1, evidence="e")),
+        ', …); add "offset"',
+    ),
+    Case("annotations-without-article", derive_seeds(_orphan_annotations), "has no article"),
     Case("contrast-rules-bad-toml", derive_seeds(_bad_contrast_rules), "mft.toml: not valid TOML"),
     # --- configs ---------------------------------------------------------------------------
     Case("config-empty", run(raw_config("")), "no [model] table"),
@@ -492,6 +509,13 @@ CASES = [
     Case("out-under-file", out_under_file, "is a file"),
     Case("out-run-name-taken", out_run_name_taken, "not a run folder", new=RUNS),
     Case("n-jobs-0", run(cfg(""), "--n-jobs", "0"), "--n-jobs", xfail=ARGPARSE_FIX),
+    Case("threads-0", run(cfg(""), "--threads", "0"), "--threads", xfail=ARGPARSE_FIX),
+    Case("seed-out-of-range", run(cfg("seed = -1\n")), "'seed'"),
+    Case(
+        "test-size-out-of-range",
+        run(cfg('[protocol]\nkind = "split"\ntest_size = 1.5\n')),
+        "'test_size'",
+    ),
     # --- compare, leaderboard, report, check ------------------------------------------------
     Case("compare-cut-predictions", cut_candidate, "cut"),
     Case("compare-empty-metrics", empty_metrics("compare"), "metrics.json lacks"),
@@ -517,6 +541,14 @@ CASES = [
     Case("leaderboard-out-folder", leaderboard_out_folder, "is a folder"),
     Case("leaderboard-only-staging", leaderboard_empty, "no run folders"),
     Case("check-reference-missing", check_reference_missing, "nonexistent"),
+    Case(
+        "leaderboard-unknown-sort",
+        runs_then(["leaderboard", "runs", "--sort", "f1"]),
+        "--sort",
+        xfail=ARGPARSE_FIX,
+    ),
+    Case("report-missing", lambda t, d: ["report", "nope"], "nope"),
+    Case("unknown-command", lambda t, d: ["frobnicate"], "frobnicate", xfail=ARGPARSE_FIX),
 ]
 
 
