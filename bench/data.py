@@ -96,6 +96,7 @@ def _read_one(path: Path, ds):
 
     if not path.is_file():
         raise DataError(f"{path}: dataset file not found; check 'path' in the config")
+    encoding = _encoding(ds.encoding)
     try:
         if ds.format in ("csv", "tsv"):
             sep = ds.delimiter or ("\t" if ds.format == "tsv" else ",")
@@ -103,7 +104,7 @@ def _read_one(path: Path, ds):
             frame = pd.read_csv(
                 path,
                 sep=sep,
-                encoding=ds.encoding,
+                encoding=encoding,
                 quoting=quoting,
                 dtype=str,
                 keep_default_na=False,
@@ -111,7 +112,7 @@ def _read_one(path: Path, ds):
             )
             first_line = 2  # after the header
         elif ds.format == "json":
-            frame = pd.read_json(path, lines=True, dtype=False, encoding=ds.encoding)
+            frame = pd.read_json(path, lines=True, dtype=False, encoding=encoding)
             first_line = 1
         else:
             frame = pd.read_parquet(path)
@@ -137,32 +138,56 @@ def _read_one(path: Path, ds):
                 f"or 'quoting' in the config"
             ) from None
         raise DataError(f"{path}: cannot read as {ds.format}: {why}") from None
-    if ds.format in ("csv", "tsv"):
-        _check_short_rows(path, ds, frame)
+    starts = _csv_records(path, ds, frame) if ds.format in ("csv", "tsv") else None
     label = "row " if first_line == 0 else ""
-    frame["_where"] = _numbered(f"{path.name}:{label}", len(frame), first_line)
+    if starts is not None:  # records that span lines, or blank lines between them
+        frame["_where"] = [f"{path.name}:{line}" for line in starts]
+    else:
+        frame["_where"] = _numbered(f"{path.name}:{label}", len(frame), first_line)
     return frame
+
+
+def _encoding(name: str) -> str:
+    """UTF-8 reads as "utf-8-sig": a byte order mark at the start is dropped, not data."""
+    import codecs
+
+    return "utf-8-sig" if codecs.lookup(name).name == "utf-8" else name
 
 
 _LONG_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
-def _check_short_rows(path: Path, ds, frame) -> None:
-    """pandas fills the missing fields of a short row with "": when any cell is empty,
-    count the fields of each record (a second, linear pass) and name the first short one."""
+def _csv_records(path: Path, ds, frame) -> list[int] | None:
+    """The line each record starts on, when records are not simply lines 2, 3, ... (a
+    quoted field spans lines, or blank lines are skipped); None when they are. pandas
+    fills the missing fields of a short row with "", so when any cell is empty the fields
+    of each record are counted too, and the first short record is an error. The second
+    pass (Python's csv reader) runs only in those cases."""
     import csv
 
-    if frame.shape[1] < 2 or not (frame.to_numpy() == "").any():
-        return
+    with open(path, "rb") as raw:
+        data = raw.read()
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if lines == len(frame) + 1 and not (frame.to_numpy() == "").any():
+        return None
     sep = ds.delimiter or ("\t" if ds.format == "tsv" else ",")
-    with open(path, encoding=ds.encoding, newline="") as fh:
+    starts: list[int] = []
+    short: list[tuple[int, int]] = []
+    with open(path, encoding=_encoding(ds.encoding), newline="") as fh:
         reader = csv.reader(
             fh,
             delimiter=sep,
             quoting=csv.QUOTE_NONE if ds.quoting == "none" else csv.QUOTE_MINIMAL,
         )
         width = len(next(reader, []))
-        short = [(reader.line_num, len(r)) for r in reader if r and len(r) < width]
+        end = reader.line_num
+        for row in reader:
+            start, end = end + 1, reader.line_num
+            if not row:  # a blank line: pandas skips it
+                continue
+            starts.append(start)
+            if len(row) < width:
+                short.append((start, len(row)))
     if short:
         line, got = short[0]
         more = f" ({len(short)} such rows)" if len(short) > 1 else ""
@@ -170,6 +195,7 @@ def _check_short_rows(path: Path, ds, frame) -> None:
             f"{path}:{line}: row has {got} field(s) where the header has {width}{more}; a "
             "short or malformed row: complete it, or check 'delimiter' and 'quoting'"
         )
+    return starts if len(starts) == len(frame) else None
 
 
 def _strings(column):

@@ -468,6 +468,18 @@ CASES = [
         new=OUT,
     ),
     Case(
+        "csv-line-after-multiline-and-blank-rows",
+        run(file_data("d.csv", 'id,text,label\n1,"two\nlines",A\n\n2," ",F\n' + CSV_ROWS)),
+        "1 row(s) with empty text (first: d.csv:5)",
+        new=OUT,
+    ),
+    Case(
+        "jsonl-null-label",
+        run(file_data("d.jsonl", '{"text": "a b", "label": "A"}\n{"text": "c", "label": null}\n')),
+        "1 row(s) have no label (first: d.jsonl:2)",
+        new=OUT,
+    ),
+    Case(
         "csv-long-row",
         run(file_data("d.csv", "id,text,label\n" + CSV_ROWS + "13,a,b,A\n")),
         "d.csv:14: row has 4 fields where the header has 3",
@@ -646,6 +658,25 @@ def test_null_cells_are_empty_not_nan(tmp_path):
     )
     frame, _ = source_frame(cfg.dataset, "joint")
     assert frame["target"].tolist() == ["", "truce"] and frame["id"].tolist() == ["1", "2"]
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("d.csv", "id,text,label\n1,a b,A\n2,c d,F\n"),
+        (
+            "d.jsonl",
+            '{"id": 1, "text": "a b", "label": "A"}\n{"id": 2, "text": "c", "label": "F"}\n',
+        ),
+    ],
+)
+def test_a_bom_in_a_data_file_is_stripped(tmp_path, name, content):
+    from bench.config import load_config
+    from bench.data import source_frame
+
+    (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + content.encode("utf-8"))
+    frame, _ = source_frame(load_config(_file_config(tmp_path, name)).dataset, "joint")
+    assert frame["id"].tolist() == ["1", "2"] and frame["label"].tolist() == ["condemn", "support"]
 
 
 def test_a_corrupt_run_is_rerun_not_reused(tmp_path, derived_dir, capsys):
