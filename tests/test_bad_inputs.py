@@ -589,7 +589,7 @@ def test_bad_input(case: Case, tmp_path, derived_dir, capsys, monkeypatch):
     assert case.message in lines[0]
     assert len(lines[0]) <= MAX_LINE, f"{len(lines[0])} characters"
     assert code == case.code
-    assert took < 5, f"took {took:.1f} s"
+    assert took < 30, f"took {took:.1f} s"  # a hang guard (a 1 MB evidence took 67 s)
     after = _snapshot(tmp_path)
     for rel, content in before.items():
         assert rel in after, f"{rel} was removed"
@@ -611,6 +611,16 @@ def test_a_bom_in_the_article_and_the_annotations_is_stripped(tmp_path):
     assert got.content_hash == want.content_hash  # same offsets, same text
     text = (SEEDS / f"{ARTICLE}.txt").read_text(encoding="utf-8")
     assert all(text[r["start"] : r["end"]] == r["evidence"] for r in got.records)
+
+
+def test_a_long_paragraph_is_segmented_in_pieces_with_exact_offsets():
+    from bench.corpus import segment
+
+    line = "The minister said the talks went well. Dr. Lee (of the U.N.) agreed. " * 700
+    units = segment.segment(line + "\n")  # ~50 KB: pysbd sees it in pieces of ~2,000
+    assert len(units) == 1400
+    assert all(line[u.start : u.end] == u.text for u in units)
+    assert units[1].text == "Dr. Lee (of the U.N.) agreed."
 
 
 def test_derive_replaces_its_own_folder_and_fills_an_empty_one(tmp_path, seeds, capsys):
