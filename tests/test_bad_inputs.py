@@ -762,6 +762,12 @@ def test_markdown_and_html_escape_description_and_target_text(tmp_path, capsys):
         body = path.read_text(encoding="utf-8")
         assert "<img" not in body, path.name
     assert "&lt;img" in (out / "c" / "report.md").read_text(encoding="utf-8")
+    for argv in (
+        ["leaderboard", str(out), "--format", "html"],
+        ["compare", str(out / "c"), str(out / "c"), "--format", "markdown", "--n-boot", "100"],
+    ):
+        assert main(argv) == 0
+        assert "<img" not in capsys.readouterr().out
     assert main(["leaderboard", str(out), "--format", "markdown"]) == 0
     board = capsys.readouterr().out
     assert "<img" not in board
