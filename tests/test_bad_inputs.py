@@ -349,9 +349,10 @@ class Case:
     xfail: str = ""  # the fix needed, in a file this module's author does not own
 
 
-ARGPARSE = "cli.py: argparse usage errors print usage plus 'stance-bench run: error:'; "
 ARGPARSE_FIX = (
-    ARGPARSE + "override ArgumentParser.error to print one line 'stance-bench: error: ...'"
+    "cli.py: argparse prints its usage block, then 'stance-bench run: error: ...'; give "
+    "build_parser an ArgumentParser subclass whose error(self, message) calls "
+    "self.exit(2, f\"stance-bench: error: {message} (see '{self.prog} --help')\\n\")"
 )
 RUNS = ("runs", "runs/.stance-bench.lock")
 OUT = ("runs",)  # runner.py makes --out before it reads the data (an empty folder is left)
