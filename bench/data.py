@@ -5,6 +5,7 @@ The Python API is ``bench.load_dataset(task="joint")``; the runner uses ``seed_f
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,11 +17,14 @@ DEFAULT_SEEDS = Path("seeds")
 DEFAULT_DATA = Path("data/derived")
 
 
-def ensure_derived(seeds: Path = DEFAULT_SEEDS, out: Path = DEFAULT_DATA) -> Path:
-    """Derive the dataset into ``out`` when it is missing or stale; return the Parquet path."""
+def ensure_derived(
+    seeds: Path = DEFAULT_SEEDS, out: Path = DEFAULT_DATA, fix: str = "pass --seeds DIR"
+) -> Path:
+    """Derive the dataset into ``out`` when it is missing or stale; return the Parquet path.
+    ``fix`` says how the caller names another seeds folder."""
     from bench.corpus import derive
 
-    derived = derive.derive(Path(seeds))
+    derived = derive.derive(Path(seeds), fix=fix)
     derive.write(derived, Path(out))
     return Path(out) / derive.PARQUET
 
@@ -58,7 +62,9 @@ def load_dataset(
     from bench.corpus import contrast, derive
     from bench.corpus.derive import features
 
-    parquet = ensure_derived(Path(seeds), Path(data_dir))
+    parquet = ensure_derived(
+        Path(seeds), Path(data_dir), fix="pass bench.load_dataset(seeds=...) (and data_dir=...)"
+    )
     spec = TASKS[task]
     splits = {derive.SPLIT: (parquet, derive.COLUMNS)}
     if (Path(data_dir) / derive.CONTRAST_PARQUET).is_file():  # capability tests, when derived
@@ -90,6 +96,7 @@ def _read_one(path: Path, ds):
 
     if not path.is_file():
         raise DataError(f"{path}: dataset file not found; check 'path' in the config")
+    encoding = _encoding(ds.encoding)
     try:
         if ds.format in ("csv", "tsv"):
             sep = ds.delimiter or ("\t" if ds.format == "tsv" else ",")
@@ -97,7 +104,7 @@ def _read_one(path: Path, ds):
             frame = pd.read_csv(
                 path,
                 sep=sep,
-                encoding=ds.encoding,
+                encoding=encoding,
                 quoting=quoting,
                 dtype=str,
                 keep_default_na=False,
@@ -105,7 +112,7 @@ def _read_one(path: Path, ds):
             )
             first_line = 2  # after the header
         elif ds.format == "json":
-            frame = pd.read_json(path, lines=True, dtype=False, encoding=ds.encoding)
+            frame = pd.read_json(path, lines=True, dtype=False, encoding=encoding)
             first_line = 1
         else:
             frame = pd.read_parquet(path)
@@ -116,11 +123,84 @@ def _read_one(path: Path, ds):
             f"{path}:{line}: cannot decode as {ds.encoding} (byte 0x{exc.object[exc.start]:02x}); "
             'set encoding = "..." in the config (e.g. "cp1252")'
         ) from None
+    except pd.errors.EmptyDataError:
+        raise DataError(
+            f"{path}: the file is empty (no header row); give it a header and rows"
+        ) from None
     except (ValueError, pd.errors.ParserError, OSError) as exc:
-        raise DataError(f"{path}: cannot read as {ds.format}: {_first_line(exc)}") from None
+        why = _first_line(exc)
+        long_row = _LONG_ROW.search(why)
+        if long_row:
+            want, line, got = long_row.groups()
+            raise DataError(
+                f"{path}:{line}: row has {got} fields where the header has {want}; a "
+                f"malformed row: quote text that holds the delimiter, or set 'delimiter' "
+                f"or 'quoting' in the config"
+            ) from None
+        raise DataError(f"{path}: cannot read as {ds.format}: {why}") from None
+    starts = _csv_records(path, ds, frame) if ds.format in ("csv", "tsv") else None
     label = "row " if first_line == 0 else ""
-    frame["_where"] = _numbered(f"{path.name}:{label}", len(frame), first_line)
+    if starts is not None:  # records that span lines, or blank lines between them
+        frame["_where"] = [f"{path.name}:{line}" for line in starts]
+    else:
+        frame["_where"] = _numbered(f"{path.name}:{label}", len(frame), first_line)
     return frame
+
+
+def _encoding(name: str) -> str:
+    """UTF-8 reads as "utf-8-sig": a byte order mark at the start is dropped, not data."""
+    import codecs
+
+    return "utf-8-sig" if codecs.lookup(name).name == "utf-8" else name
+
+
+_LONG_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _csv_records(path: Path, ds, frame) -> list[int] | None:
+    """The line each record starts on, when records are not simply lines 2, 3, ... (a
+    quoted field spans lines, or blank lines are skipped); None when they are. pandas
+    fills the missing fields of a short row with "", so when any cell is empty the fields
+    of each record are counted too, and the first short record is an error. The second
+    pass (Python's csv reader) runs only in those cases."""
+    import csv
+
+    with open(path, "rb") as raw:
+        data = raw.read()
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if lines == len(frame) + 1 and not (frame.to_numpy() == "").any():
+        return None
+    sep = ds.delimiter or ("\t" if ds.format == "tsv" else ",")
+    starts: list[int] = []
+    short: list[tuple[int, int]] = []
+    with open(path, encoding=_encoding(ds.encoding), newline="") as fh:
+        reader = csv.reader(
+            fh,
+            delimiter=sep,
+            quoting=csv.QUOTE_NONE if ds.quoting == "none" else csv.QUOTE_MINIMAL,
+        )
+        width = len(next(reader, []))
+        end = reader.line_num
+        for row in reader:
+            start, end = end + 1, reader.line_num
+            if not row:  # a blank line: pandas skips it
+                continue
+            starts.append(start)
+            if len(row) < width:
+                short.append((start, len(row)))
+    if short:
+        line, got = short[0]
+        more = f" ({len(short)} such rows)" if len(short) > 1 else ""
+        raise DataError(
+            f"{path}:{line}: row has {got} field(s) where the header has {width}{more}; a "
+            "short or malformed row: complete it, or check 'delimiter' and 'quoting'"
+        )
+    return starts if len(starts) == len(frame) else None
+
+
+def _strings(column):
+    """A column as strings, missing values (JSON null, NaN) as "" (never "nan")."""
+    return column.astype(object).where(column.notna(), "").astype(str)
 
 
 def _numbered(prefix: str, n: int, start: int = 0):
@@ -169,10 +249,11 @@ def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
     import pandas as pd
 
     from bench.config import DROP
+    from bench.corpus import shown
     from bench.labels import LABELS
 
     if ds.source == "seed":
-        parquet = ensure_derived(ds.seeds, ds.data_dir)
+        parquet = ensure_derived(ds.seeds, ds.data_dir, fix=f"set 'seeds' in [{where}]")
         if split != "train":
             from bench.corpus import derive
 
@@ -210,15 +291,14 @@ def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
                 f"{origin}: no column {columns[role]!r} for the {role} (columns: {present}); "
                 f'map it in [{where}.columns], e.g. {role} = "..."'
             )
-    null_text = raw[columns["text"]].isna()
-    text = raw[columns["text"]].astype(str).where(~null_text, "")
+    text = _strings(raw[columns["text"]])
     empty = text.str.strip() == ""
     if empty.any():
         raise DataError(
             f"{origin}: {int(empty.sum())} row(s) with empty text (first: "
             f"{_examples(raw, empty)}); remove them or fix the text column"
         )
-    gold = raw[columns["label"]].astype(str)
+    gold = _strings(raw[columns["label"]])
     mapping = dict(ds.labels)
     # with a mapping, it is the whole inventory; without one, labels must be ours already
     known = {v: mapping.get(v) if mapping else (v if v in LABELS else None) for v in gold.unique()}
@@ -226,13 +306,20 @@ def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
     unmapped = mapped.isna()
     if unmapped.any():
         values = sorted(v for v, m in known.items() if m is None)
+        blank = (gold == "") & unmapped
+        if blank.any():
+            raise DataError(
+                f"{origin}: {int(blank.sum())} row(s) have no label (first: "
+                f"{_examples(raw, blank)}); fill them in, or map them with "
+                f'"" = "drop" in [{where}.labels]'
+            )
         raise DataError(
             f"{origin}: {int(unmapped.sum())} row(s) have labels with no mapping "
-            f"({', '.join(map(repr, values[:5]))}; first: {_examples(raw, unmapped)}); add them "
+            f"({', '.join(map(shown, values[:5]))}; first: {_examples(raw, unmapped)}); add them "
             f'to [{where}.labels] as "X" = one of {", ".join(LABELS)} or "drop"'
         )
     if columns["id"] in raw.columns:
-        ids = raw[columns["id"]].astype(str)
+        ids = _strings(raw[columns["id"]])
         dup = ids.duplicated(keep=False)
         if dup.any():
             raise DataError(
@@ -243,11 +330,11 @@ def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
         stem = Path(str(ds.path[0] if ds.source == "file" else ds.name)).stem
         ids = _numbered(f"{stem}-", len(raw))
     target = (
-        raw[columns["target"]].astype(str)
+        _strings(raw[columns["target"]])
         if columns["target"] in raw.columns
         else pd.Series([""] * len(raw))
     )
-    group = raw[columns["group"]].astype(str) if columns["group"] in raw.columns else ids
+    group = _strings(raw[columns["group"]]) if columns["group"] in raw.columns else ids
     frame = pd.DataFrame(
         {
             "id": ids.values,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.corpus import shown
 from bench.corpus.segment import Unit
 from bench.errors import DataError, did_you_mean
 from bench.labels import LABELS
@@ -33,21 +33,29 @@ class Item:
 
 
 def closest_passage(text: str, quote: str) -> str:
-    """The passage of ``text`` most like ``quote`` (same length, word-aligned starts)."""
-    best, best_ratio = "", -1.0
-    n = len(quote)
-    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch in " \n—“‘"]
-    matcher = difflib.SequenceMatcher(autojunk=False)
-    matcher.set_seq2(quote)
-    for s in starts:
-        window = text[s : s + n]
-        matcher.set_seq1(window)
-        if matcher.real_quick_ratio() <= best_ratio or matcher.quick_ratio() <= best_ratio:
-            continue
-        r = matcher.ratio()
-        if r > best_ratio:
-            best, best_ratio = window, r
-    return best.replace("\n", " ")
+    """The passage of ``text`` (as long as ``quote``) that starts with the longest prefix
+    of ``quote`` found in ``text``, or ends with its longest suffix; "" when no anchor of
+    a few characters is found. Each anchor length is one ``str.find`` and the lengths are
+    bisected, so the search is linear in the text (times a logarithm), whatever the quote.
+    """
+
+    def longest(anchor) -> tuple[int, int]:  # (length, position) of the longest anchor found
+        lo, hi, where = 0, min(len(quote), len(text)), 0
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            at = text.find(anchor(mid))
+            if at >= 0:
+                lo, where = mid, at
+            else:
+                hi = mid - 1
+        return lo, where
+
+    n_pre, at_pre = longest(lambda k: quote[:k])
+    n_suf, at_suf = longest(lambda k: quote[len(quote) - k :])
+    if max(n_pre, n_suf) < 4:
+        return ""
+    start = at_pre if n_pre >= n_suf else max(0, at_suf + n_suf - len(quote))
+    return text[start : start + len(quote)].replace("\n", " ")
 
 
 def _where(path: Path, line: int) -> str:
@@ -73,7 +81,7 @@ def _check_fields(path: Path, lineno: int, row: dict) -> None:
     for key in row:
         if key not in allowed:
             raise DataError(
-                f"{where}: no such key {key!r}{did_you_mean(key, allowed | {'exclude'})} "
+                f"{where}: no such key {shown(key)}{did_you_mean(key, allowed | {'exclude'})} "
                 f"(allowed: {', '.join(sorted(allowed))})"
             )
     for key in ("id", "evidence"):
@@ -86,7 +94,7 @@ def _check_fields(path: Path, lineno: int, row: dict) -> None:
     label = row.get("label")
     if label not in LABELS:
         raise DataError(
-            f"{where}: unknown label {label!r}{did_you_mean(str(label), LABELS)} "
+            f"{where}: unknown label {shown(label)}{did_you_mean(str(label), LABELS)} "
             f"(allowed: {', '.join(LABELS)})"
         )
     for key in ("holder", "target"):
@@ -95,11 +103,14 @@ def _check_fields(path: Path, lineno: int, row: dict) -> None:
             raise DataError(f"{where}: {key!r} must be a string, got {type(value).__name__}")
         if label != "fact" and not (value or "").strip():
             raise DataError(
-                f"{where}: {label!r} item {row['id']!r} has no {key}; stance items need a "
+                f"{where}: {label!r} item {shown(row['id'])} has no {key}; stance items need a "
                 f"holder and a target (use label 'fact' if nobody takes a stance)"
             )
-    if "offset" in row and (not isinstance(row["offset"], int) or isinstance(row["offset"], bool)):
-        raise DataError(f"{where}: 'offset' must be a character offset (integer)")
+    offset = row.get("offset", 0)
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise DataError(
+            f"{where}: 'offset' must be a character offset (an integer >= 0), got {shown(offset)}"
+        )
 
 
 def _locate(path: Path, lineno: int, row: dict, text: str) -> int:
@@ -109,8 +120,8 @@ def _locate(path: Path, lineno: int, row: dict, text: str) -> int:
         at = row["offset"]
         if text[at : at + len(quote)] != quote:
             raise DataError(
-                f"{where}: evidence of {row['id']!r} is not at offset {at}; "
-                f"found there {text[at : at + len(quote)]!r}"
+                f"{where}: evidence of {shown(row['id'])} is not at offset {at}; "
+                f"found there {shown(text[at : at + len(quote)])}"
             )
         return at
     hits, at = [], text.find(quote)
@@ -118,14 +129,16 @@ def _locate(path: Path, lineno: int, row: dict, text: str) -> int:
         hits.append(at)
         at = text.find(quote, at + 1)
     if not hits:
+        near = closest_passage(text, quote)
         raise DataError(
-            f"{where}: evidence of {row['id']!r} not found verbatim in the article; "
-            f"closest passage: {closest_passage(text, quote)!r}"
+            f"{where}: evidence of {shown(row['id'])} not found verbatim in the article; "
+            + (f"closest passage: {shown(near)}" if near else "no passage like it")
         )
     if len(hits) > 1:
         raise DataError(
-            f"{where}: evidence of {row['id']!r} occurs {len(hits)} times (offsets "
-            f'{", ".join(map(str, hits))}); add "offset": N to say which'
+            f"{where}: evidence of {shown(row['id'])} occurs {len(hits)} times (offsets "
+            f"{', '.join(map(str, hits[:5]))}{', …' if len(hits) > 5 else ''}); "
+            'add "offset": N to say which'
         )
     return hits[0]
 
@@ -135,7 +148,7 @@ def _unit_of(path: Path, lineno: int, item_id: str, start: int, end: int, units:
         if unit.start <= start and end <= unit.end:
             return unit
     raise DataError(
-        f"{_where(path, lineno)}: evidence of {item_id!r} (offsets {start}-{end}) crosses a "
+        f"{_where(path, lineno)}: evidence of {shown(item_id)} (offsets {start}-{end}) crosses a "
         "sentence boundary; quote a passage inside one sentence"
     )
 
@@ -150,8 +163,9 @@ def _check_targets(path: Path, items: list[Item]) -> None:
         first = seen.setdefault(key, item)
         if first.label != item.label:
             raise DataError(
-                f"{_where(path, item.line)}: items {first.id!r} ({first.label}) and {item.id!r} "
-                f"({item.label}) give target {item.target!r} two labels in one sentence; "
+                f"{_where(path, item.line)}: items {shown(first.id)} ({first.label}) and "
+                f"{shown(item.id)} ({item.label}) give target {shown(item.target)} two labels "
+                "in one sentence; "
                 "name the targets apart (see GUIDELINES.md, Holder and target)"
             )
 
@@ -159,7 +173,7 @@ def _check_targets(path: Path, items: list[Item]) -> None:
 def read_annotations(path: Path, text: str, units: list[Unit]) -> list[Item]:
     """Parse, validate and align the annotation file of one article."""
     try:
-        raw_lines = path.read_text(encoding="utf-8").splitlines()
+        raw_lines = path.read_text(encoding="utf-8-sig").splitlines()  # a BOM is dropped
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 (byte {exc.start}); save it as UTF-8") from None
     items: list[Item] = []
@@ -172,7 +186,7 @@ def read_annotations(path: Path, text: str, units: list[Unit]) -> list[Item]:
         item_id = row["id"]
         if item_id in seen:
             raise DataError(
-                f"{_where(path, lineno)}: duplicate id {item_id!r} (first on line "
+                f"{_where(path, lineno)}: duplicate id {shown(item_id)} (first on line "
                 f"{seen[item_id]}); ids must be unique"
             )
         seen[item_id] = lineno
@@ -199,6 +213,6 @@ def read_annotations(path: Path, text: str, units: list[Unit]) -> list[Item]:
         if unit.index not in covered:
             raise DataError(
                 f"{path}: sentence {unit.index} at offset {unit.start} is not annotated "
-                f'({unit.text[:60]!r}); add an item or an "exclude" line with a reason'
+                f'({shown(unit.text, 60)}); add an item or an "exclude" line with a reason'
             )
     return items

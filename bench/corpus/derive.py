@@ -67,7 +67,7 @@ def features(columns: dict[str, str] = COLUMNS):
 def _read_article(path: Path) -> str:
     data = path.read_bytes()
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a BOM is not text: offsets count from after it
     except UnicodeDecodeError as exc:
         raise DataError(
             f"{path}: not UTF-8 (invalid byte at offset {exc.start}); re-save the article as UTF-8"
@@ -77,11 +77,12 @@ def _read_article(path: Path) -> str:
     return text
 
 
-def find_articles(seeds: Path) -> list[tuple[Path, Path]]:
-    """Pairs of (article.txt, article.annotations.jsonl); every file must have its partner."""
+def find_articles(seeds: Path, fix: str = "pass --seeds DIR") -> list[tuple[Path, Path]]:
+    """Pairs of (article.txt, article.annotations.jsonl); every file must have its partner.
+    ``fix`` says how the caller names another seeds folder."""
     seeds = Path(seeds)
     if not seeds.is_dir():
-        raise DataError(f"{seeds}: seeds folder not found; pass --seeds DIR")
+        raise DataError(f"{seeds}: seeds folder not found; {fix}")
     texts = sorted(seeds.glob("*.txt"))
     if not texts:
         raise DataError(f"{seeds}: no articles (*.txt); add one with its {ANNOTATION_SUFFIX}")
@@ -113,11 +114,12 @@ def _guidelines_summary(seeds: Path) -> str:
     return body.split("\n## ", 1)[0].strip()
 
 
-def derive(seeds: Path) -> Derived:
-    """Read every article and its annotations; validate and align them."""
+def derive(seeds: Path, *, fix: str = "pass --seeds DIR") -> Derived:
+    """Read every article and its annotations; validate and align them. ``fix`` says how
+    the caller names another seeds folder (CLI wording by default)."""
     seeds = Path(seeds)
     records, excluded, articles = [], [], []
-    for text_path, ann_path in find_articles(seeds):
+    for text_path, ann_path in find_articles(seeds, fix):
         article = text_path.stem
         text = _read_article(text_path)
         units = segment(text)
@@ -309,11 +311,49 @@ def _contrast_card(cases: list[dict]) -> list[str]:
     return lines + [""]
 
 
+def _written_by_us(out: Path) -> bool:
+    """A dataset folder that ``write`` made: our dataset_info.json, and nothing but the
+    files ``write`` puts there."""
+    import json
+
+    try:
+        info = json.loads((out / INFO).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(info, dict) or not {"content_hash", "schema_version", "splits"} <= set(info):
+        return False
+    ours = {INFO, "README.md", "data", PARQUET, CONTRAST_PARQUET}
+    return all(p.relative_to(out).as_posix() in ours for p in out.rglob("*"))
+
+
+def check_out(out: Path) -> None:
+    """Fail before any work unless ``out`` may receive a dataset: missing, an empty
+    folder, or a dataset folder this tool wrote (nothing else is replaced)."""
+    out = Path(out)
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise DataError(f"{out}: {parent} is a file, not a folder; choose another output")
+            break
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise DataError(f"{out}: is a file, not a dataset folder; choose another output folder")
+    if any(out.iterdir()) and not _written_by_us(out):
+        raise DataError(
+            f"{out}: not a dataset folder that stance-bench derive wrote (it holds other "
+            f"files, or no {INFO} of ours); derive replaces only its own folders: move it "
+            "away, or choose another output folder"
+        )
+
+
 def write(derived: Derived, out: Path) -> bool:
-    """Write the dataset to ``out`` atomically; returns False when it was already up to date."""
+    """Write the dataset to ``out`` atomically; returns False when it was already up to date.
+    ``out`` must be missing, empty, or a dataset folder written here (see ``check_out``)."""
     import pyarrow.parquet as pq
 
     out = Path(out)
+    check_out(out)
     card = render_card(derived)
     if stored_hash(out) == derived.content_hash:
         readme = out / "README.md"

@@ -23,6 +23,11 @@ _AFTER_QUOTE = re.compile(
     rf"|[”\"],?\s+(?:said|says|added)\s+(?P<who2>{_NAME})"
 )
 _BEFORE_QUOTE = re.compile(rf"(?P<who>{_NAME})\s+{_SAY}\s*[:,]\s*[“\"]")
+# pysbd's time grows with the square of its input: a longer line is fed to it in pieces
+# cut at likely sentence ends: a lower-case word of 3+ letters (not "Dr."), final
+# punctuation, closers, space, then a capital or a quote
+_CHUNK = 2000
+_LIKELY_END = re.compile(r"(?<=[a-z]{3})[.!?…][\"'”’»)\]]*\s+(?=[“\"‘'(A-Z])")
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,30 @@ def _spans(line: str, pieces: list[str]) -> list[tuple[int, int]]:
         spans.append((at, at + len(piece)))
         cursor = at + len(piece)
     return spans
+
+
+def _sentences(line: str) -> list[str]:
+    """pysbd's sentences of ``line``. A line longer than ``_CHUNK`` is cut first, at the
+    last likely sentence end in each window of ``_CHUNK`` characters (or the first one
+    after it), so that the time stays linear in the line's length."""
+    if len(line) <= _CHUNK:
+        return _pysbd().segment(line)
+    out: list[str] = []
+    start = 0
+    while start < len(line):
+        cut = len(line)
+        if len(line) - start > _CHUNK:
+            ends = [
+                m.end() for m in _LIKELY_END.finditer(line, start + _CHUNK // 2, start + _CHUNK)
+            ]
+            if ends:
+                cut = ends[-1]
+            else:
+                after = _LIKELY_END.search(line, start + _CHUNK)
+                cut = after.end() if after else len(line)
+        out += _pysbd().segment(line[start:cut])
+        start = cut
+    return out
 
 
 def _merge_continuations(line: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -111,7 +140,7 @@ def segment(text: str) -> list[Unit]:
             spans = _spans(line, [line])
             kind = "headline"
         else:
-            spans = _merge_continuations(line, _spans(line, _pysbd().segment(line)))
+            spans = _merge_continuations(line, _spans(line, _sentences(line)))
             kind = "sentence"
         quote_open, speaker = False, None
         for start, end in spans:
