@@ -22,6 +22,13 @@ DEFAULT_DATA = Path("data/derived")
 DEFAULT_REFERENCE = Path("results/reference")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit 2), like every other error here."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"stance-bench: error: {message} (see '{self.prog} --help')\n")
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -270,7 +277,7 @@ def _add_run_options(p: argparse.ArgumentParser, out: Path | None, out_help: str
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="stance-bench",
         description="Fact-and-stance classification benchmark: derive the dataset, run "
         "baselines from configs, report and compare results.",

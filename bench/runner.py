@@ -184,7 +184,10 @@ def _contrast_plan(cfg: Config, cv: ViewPlan, cache: DataCache | None) -> ViewPl
 
 def prepare(cfg: Config, cache: DataCache | None = None) -> Prepared:
     """Load the config's data (shared through ``cache`` by configs that read the same
-    dataset for the same task) and draw the folds of every view."""
+    dataset for the same task) and draw the folds of every view. The model is built once
+    here, so a factory that fails does so before any folder is made or fold fitted."""
+    spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.path.parent)
+    spec.build(dict(cfg.model.params), 0, cfg.labels)
     cv = _cv_plan(cfg, cache)
     views = [cv]
     if cfg.views.cross_target:
@@ -574,13 +577,13 @@ def run_configs(
 
     backend = backend or Backend()
     check_writable(out)
-    Path(out).mkdir(parents=True, exist_ok=True)
     threads = threads or default_threads(n_jobs)
     cache: DataCache = {}
     prepared = [
         prepare(cfg, cache)
         for cfg in tqdm(configs, desc="loading", unit="config", disable=not progress, leave=False)
     ]
+    Path(out).mkdir(parents=True, exist_ok=True)  # only once every config has loaded
     todo: list[Prepared] = []
     records: dict[str, RunRecord] = {}
     for prep in prepared:

@@ -47,7 +47,7 @@ def signed(x, digits: int = 3) -> str:
 
 def level_pct(level: float) -> str:
     """0.95 -> "95%"; 0.9875 -> "98.75%" (as many digits as the level has)."""
-    return f"{level * 100:.6g}%"
+    return f"{level * 100:.4g}%"
 
 
 def ci(interval, digits: int = 3) -> str:
