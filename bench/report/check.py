@@ -16,10 +16,16 @@ def outcome(result) -> str:
         return "check passed: every result reproduced exactly" + (
             f" and no significant regression against {result.base.label}" if result.base else ""
         )
-    return (
-        "check FAILED: results differ from the reference or regressed; if the change is "
-        "intended, review the table and run `stance-bench check --update`"
-    )
+    reasons = []
+    if result.own.changed or result.own.added:
+        reasons.append(
+            "results differ from the committed reference (if the change is intended, review "
+            "the table and run `stance-bench check --update`)"
+        )
+    base = result.base
+    if base is not None and base.comparison is not None and base.comparison.failed:
+        reasons.append(f"a significant regression against {base.label}")
+    return "check FAILED: " + "; ".join(reasons)
 
 
 def _lines(a) -> list[str]:

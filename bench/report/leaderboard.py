@@ -33,6 +33,14 @@ def _views(entries: list[Entry]) -> list[str]:
     return [v for v in VIEW_ORDER if v in present]
 
 
+def _view_header(metric: str, view: str, level: str) -> str:
+    if view == "cv":
+        return f"{metric} cv [{level} CI]"
+    if view == "contrast":
+        return f"{metric} contrast (type-balanced)"
+    return f"{metric} {view}"
+
+
 def _header(entries: list[Entry]) -> list[str]:
     first = entries[0] if entries else None
     metric = label(first.metric) if first else "score"
