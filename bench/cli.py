@@ -11,15 +11,15 @@ import os
 import sys
 from pathlib import Path
 
-from bench import __version__
+from bench import __version__, specs
 from bench.errors import BenchError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-DEFAULT_CONFIGS = Path("configs")
-DEFAULT_RUNS = Path("runs")
-DEFAULT_SEEDS = Path("seeds")
-DEFAULT_DATA = Path("data/derived")
-DEFAULT_REFERENCE = Path("results/reference")
+DEFAULT_CONFIGS = Path(specs.DEFAULT_CONFIGS)
+DEFAULT_RUNS = Path(specs.DEFAULT_RUNS)
+DEFAULT_SEEDS = Path(specs.DEFAULT_SEEDS)
+DEFAULT_DATA = Path(specs.DEFAULT_DATA)
+DEFAULT_REFERENCE = Path(specs.DEFAULT_REFERENCE)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,6 +1,7 @@
-"""Datasets as the experiments see them: the derived seed dataset and task views of it.
+"""Datasets as the experiments see them: the derived seed dataset (its items and its
+contrast split) and task views of it, and any dataset a config names (files or the hub).
 
-The Python API is ``bench.load_dataset(task="joint")``; the runner uses ``seed_frame``.
+The Python API is ``bench.load_dataset(task="joint")``; the runner uses ``source_frame``.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import specs
 from bench.errors import DataError
 from bench.labels import TASKS
 
-DEFAULT_SEEDS = Path("seeds")
-DEFAULT_DATA = Path("data/derived")
+DEFAULT_SEEDS = Path(specs.DEFAULT_SEEDS)
+DEFAULT_DATA = Path(specs.DEFAULT_DATA)
 
 
 def ensure_derived(

@@ -39,6 +39,14 @@ METRICS: dict[str, MetricSpec] = {
 }
 NAMED: tuple[str, ...] = tuple(name for name, spec in METRICS.items() if spec.comparable)
 
+# default locations, relative to the working folder (the CLI's defaults, the Python API's,
+# and a config's seed dataset when it names no folders)
+DEFAULT_SEEDS = "seeds"
+DEFAULT_DATA = "data/derived"
+DEFAULT_CONFIGS = "configs"
+DEFAULT_RUNS = "runs"
+DEFAULT_REFERENCE = "results/reference"
+
 # the paired tests bench.stats implements; the first decides by default
 TESTS = ("bootstrap", "permutation", "mcnemar", "nadeau_bengio")
 # what fails the gate: a significant regression, any change, or nothing

@@ -21,6 +21,7 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
+from bench import specs
 from bench.config.schema import (
     COLUMN_ROLES,
     DROP,
@@ -241,8 +242,8 @@ def _dataset(raw: dict, section: str, path: Path) -> DatasetConfig:
             f"{where}: {', '.join(map(repr, stray))} do not apply to source {source!r}; {fix}"
         )
     if source == "seed":
-        merged.setdefault("seeds", Path("seeds").resolve())
-        merged.setdefault("data_dir", Path("data/derived").resolve())
+        merged.setdefault("seeds", Path(specs.DEFAULT_SEEDS).resolve())
+        merged.setdefault("data_dir", Path(specs.DEFAULT_DATA).resolve())
     if source == "file":
         if "path" not in merged:
             raise ConfigError(f"{where}: source 'file' needs path = \"data.csv\"")

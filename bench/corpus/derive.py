@@ -246,7 +246,7 @@ def render_card(derived: Derived) -> str:
         *table("label", c["label"]),
         "## Tasks",
         "",
-        "| task | " + " | ".join(["labels"]) + " |",
+        "| task | labels |",
         "|---|---|",
         *[
             f"| {name} | " + ", ".join(f"{k}: {v}" for k, v in per.items()) + " |"

@@ -39,7 +39,6 @@ class Unit:
     end: int
     text: str
     kind: str  # "headline" or "sentence"
-    paragraph: int
     speaker: str | None = None
 
 
@@ -128,14 +127,12 @@ def segment(text: str) -> list[Unit]:
     """Split an article into units whose ``text`` equals ``article[start:end]``."""
     units: list[Unit] = []
     offset = 0
-    paragraph = -1
     for raw_line in text.splitlines(keepends=True):
         line = raw_line.rstrip("\r\n")
         line_start = offset
         offset += len(raw_line)
         if not line.strip():
             continue
-        paragraph += 1
         if is_headline(line):
             spans = _spans(line, [line])
             kind = "headline"
@@ -159,7 +156,6 @@ def segment(text: str) -> list[Unit]:
                     end=line_start + end,
                     text=piece,
                     kind=kind,
-                    paragraph=paragraph,
                     speaker=speaker if (own or starts_quoted) else None,
                 )
             )

@@ -1,0 +1,65 @@
+"""Renderers (bench.report): they escape what comes from data and print levels from it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bench.report import RunData, render_html, render_markdown
+from bench.report.format import level_pct, md, text_table
+from bench.runs import load_run
+from tests.runs import noisy, write_run
+
+INJECTION = "nl\n\n## ✅ All checks passed\n\n| fake | row | <img src=x onerror=alert(1)> `x`"
+
+
+def test_markdown_text_is_inert():
+    out = md(INJECTION)
+    assert "\n" not in out and "<img" not in out and "\\|" in out and "\\`" in out
+    assert md("0.866 [0.710, 1.000]") == "0.866 [0.710, 1.000]"
+    assert md("[a](javascript:x)") == "\\[a\\](javascript:x)"
+
+
+def test_levels_are_printed_as_computed():
+    assert level_pct(0.95) == "95%" and level_pct(0.9) == "90%" and level_pct(0.975) == "97.5%"
+
+
+def test_run_report_escapes_targets_and_prints_the_configured_level(tmp_path):
+    gold = np.arange(40) % 4
+    run = load_run(write_run(tmp_path, "m", gold, noisy(gold, 0.7, 1)))
+    m = dict(run.metrics)
+    m["ci_level"] = 0.9
+    m["per_target"] = {
+        INJECTION: {
+            "n_predictions": 3,
+            "macro_f1": 0.5,
+            "f_avg": None,
+            "accuracy": 0.5,
+            "kappa": None,
+        }
+    }
+    data = RunData(
+        m,
+        {},
+        [
+            {
+                "id": "x",
+                "gold": "fact",
+                "predicted": "support",
+                "wrong": 1,
+                "of": 1,
+                "target": INJECTION,
+                "text": INJECTION,
+                "evidence": None,
+            }
+        ],
+    )
+    md_text = render_markdown(data)
+    assert "90% CI" in md_text and "95% CI" not in md_text
+    assert "<img" not in md_text and "\n## ✅" not in md_text
+    html = render_html(data)
+    assert "<img src=x" not in html and "&lt;img src=x" in html
+
+
+def test_text_table_aligns_columns():
+    out = text_table(["a", "bb"], [["ccc", "d"]])
+    assert out.splitlines() == ["a    bb", "---  --", "ccc  d"]
