@@ -528,7 +528,7 @@ def _parallel(n_jobs: int, backend: Backend, scatter: list) -> Iterator[Any]:
             "--backend dask needs the dask extra: pip install 'stance-bench[dask]'"
         ) from None
     try:
-        client = Client(backend.scheduler, timeout="10s") if backend.scheduler else Client()
+        client = Client(backend.scheduler, timeout="5s") if backend.scheduler else Client()
     except OSError as exc:
         raise RunError(
             f"cannot reach the Dask scheduler {backend.scheduler}: {exc}; start it with "

@@ -14,13 +14,14 @@ from tests.conftest import REPO, write_base_config
 from tests.runs import noisy, write_run
 
 
-def _configs(tmp_path, derived_dir, C: str = "10.0"):
+def _configs(tmp_path, derived_dir, worse: bool = False):
+    """Two fast configs; with ``worse``, ``logreg_target`` (the one that will change) gets a
+    model that ignores the text, a change big enough to be significant on 25 items."""
     folder = tmp_path / "configs"
     folder.mkdir(exist_ok=True)
     write_base_config(folder / "_base.toml", derived_dir, seed=11)
-    (folder / "logreg_target.toml").write_text(
-        f'extends = "_base.toml"\n[model]\nname = "tfidf_logreg"\nC = {C}\ntarget_aware = true\n'
-    )
+    model = 'name = "majority"' if worse else 'name = "cue_lexicon"'
+    (folder / "logreg_target.toml").write_text(f'extends = "_base.toml"\n[model]\n{model}\n')
     (folder / "majority.toml").write_text('extends = "_base.toml"\n[model]\nname = "majority"\n')
     return folder
 
@@ -55,7 +56,7 @@ def test_check_update_pass_then_worsened_model_fails_then_update_passes(
     assert "reproduced exactly: 2 of 2" in capsys.readouterr().out
     assert "✅" in summary.read_text() and "check passed" in summary.read_text()
 
-    _configs(tmp_path, derived_dir, C="1e-6")  # deliberately worse
+    _configs(tmp_path, derived_dir, worse=True)  # deliberately worse
     summary.unlink()
     assert main(args) == 1
     out = capsys.readouterr().out
@@ -138,7 +139,7 @@ def test_check_base_catches_a_regression_hidden_by_an_updated_reference(
     _git(repo, "add", ".")
     _git(repo, "commit", "-q", "-m", "base")
     # the change: a worse model, with its own reference updated so that `check` alone passes
-    _configs(repo, derived_dir, C="1e-6")
+    _configs(repo, derived_dir, worse=True)
     assert main(["check", "configs", "-q", "--update"]) == 0
     _git(repo, "add", ".")
     _git(repo, "commit", "-q", "-m", "worse, reference updated")
