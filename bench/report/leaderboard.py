@@ -50,10 +50,7 @@ def _header(entries: list[Entry]) -> list[str]:
     head += ["config", "model"]
     if any(v != "cv" for v in views):
         head.append(f"generalization {metric}")
-    head += [
-        f"{metric} {'cv' if v == 'cv' else v}" + (f" [{level} CI]" if v == "cv" else "")
-        for v in views
-    ]
+    head += [_view_header(metric, v, level) for v in views]
     return head + ["accuracy", "fit s"]
 
 
