@@ -4,9 +4,8 @@ from __future__ import annotations
 
 
 class BenchError(Exception):
-    """Base class: a problem the user can fix. ``str(err)`` is the one-line message."""
-
-    exit_code = 2
+    """Base class: a problem the user can fix. ``str(err)`` is the one-line message; the
+    CLI turns it into exit code 2."""
 
 
 class DataError(BenchError):

@@ -159,3 +159,29 @@ def test_undefined_kappa_compares_without_crashing(tmp_path, capsys):
     assert main(["compare", str(a), str(b), "--metric", "kappa", "--format", "json"]) == 0
     row = json.loads(capsys.readouterr().out)["rows"][0]
     assert row["base"] is None and row["delta"] is None and row["verdict"].startswith("no")
+
+
+def test_no_verdict_contradicts_its_interval_on_the_default_configs():
+    """Every pair of the committed reference runs of a task, every view, two metrics."""
+    import itertools
+
+    from bench.compare import compare_runs, decide
+    from bench.runs import find_runs, load_run
+    from tests.conftest import REPO
+
+    runs = [load_run(p) for p in find_runs([REPO / "results" / "reference"])]
+    checked = 0
+    for task in ("joint", "stance", "fact"):
+        mine = [r for r in runs if r.metrics["task"] == task]
+        raw = []
+        for a, b in itertools.combinations(mine, 2):
+            rows, _ = compare_runs(a, b, ["macro_f1", "accuracy"], n_boot=300, random_state=1)
+            raw += rows
+        c = decide(raw, alpha=0.05, test="bootstrap", max_drop=None, fail_on="regression", notes=[])
+        for r in c.rows:
+            if r.delta is None:
+                continue
+            excludes_zero = r.interval.low > 0 or r.interval.high < 0
+            assert excludes_zero == (r.verdict != "no significant change"), r
+            checked += 1
+    assert checked > 300
