@@ -632,4 +632,5 @@ def run_configs(
                     prep.config, run_dir, output.metrics, output.manifest
                 )
                 fitted[ci] = []
+                bar.set_postfix_str(f"{len(records)} of {len(configs)} written")
     return [records[cfg.name] for cfg in configs]
