@@ -248,16 +248,17 @@ def _add_run_options(p: argparse.ArgumentParser, out: Path | None, out_help: str
     p.add_argument(
         "--n-jobs",
         type=_positive_int,
-        default=1,
+        default=os.cpu_count() or 1,
         metavar="N",
-        help="folds fitted in parallel (results are identical for any N)",
+        help="folds fitted in parallel (default: every core; results are identical for any N)",
     )
     p.add_argument(
         "--threads",
         type=_positive_int,
         default=None,
         metavar="T",
-        help="native (BLAS/OpenMP) threads per job (default: cores / n-jobs)",
+        help="native (BLAS/OpenMP) threads per job (default: cores / n-jobs, so 1 with the "
+        "default n-jobs)",
     )
     p.add_argument("--out", type=Path, default=out, help=out_help)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
