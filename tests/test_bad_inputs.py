@@ -435,7 +435,12 @@ CASES = [
         "broken plug-in",
         new=("__pycache__*",),
     ),
-    Case("plugin-no-factory", run(plugin("x = 1\n")), "has no callable 'build'"),
+    Case(
+        "plugin-no-factory",
+        run(plugin("x = 1\n")),
+        "has no callable 'build'",
+        new=("__pycache__*",),
+    ),
     # --- data files ------------------------------------------------------------------------
     Case(
         "column-mapped-absent",
