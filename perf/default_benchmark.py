@@ -8,13 +8,14 @@ ratios within rounds (so a drift in the machine's speed cancels). Printed:
 
 - harness / plain: ``python -m bench run configs --force -q`` against
   ``perf/plain_sklearn.py`` (same data, folds, models and views; no bootstrap, reports
-  or files);
+  or files), both with default threads, then both with one;
 - default threads / one thread: the harness as it is against the harness with
   ``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1`` in its environment, and against
   ``--threads 1`` (goal: <= 1.15);
-- n-jobs 1 / n-jobs 2: the harness with ``--n-jobs 1`` against ``--n-jobs 2``;
+- n-jobs 1 / n-jobs 2: the harness with ``--n-jobs 1`` (default threads, then
+  ``--threads 1``) against ``--n-jobs 2`` (one thread per job by default on 2 cores);
 - whether every harness variant wrote byte-identical metrics.json files, and whether
-  the plain script's macro-F1s equal the harness's.
+  the plain script's macro-F1s equal the harness's (it checks them as it runs).
 
 ``--load on`` repeats it all while a busy loop keeps one core busy (a child process that
 stops by itself after ``--load-seconds`` and is killed when this script ends), as on a
@@ -42,21 +43,21 @@ sys.path.insert(0, str(ROOT / "perf"))
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None) -> float:
-    """Wall seconds of one whole process, which must succeed."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    _, err = proc.communicate()
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err.decode()[-2000:]}")
-    return wall
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
+    """Wall seconds of one whole process, which must succeed, and its last output line."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        code = subprocess.call(
+            cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out, stderr=err
+        )
+        wall = time.perf_counter() - t0
+        if code != 0:
+            err.seek(0)
+            text = err.read().decode(errors="replace")[-2000:]
+            raise SystemExit(f"failed ({code}): {' '.join(cmd)}\n{text}")
+        out.seek(0)
+        lines = out.read().decode(errors="replace").strip().splitlines()
+    return wall, lines[-1] if lines else ""
 
 
 @contextlib.contextmanager
@@ -88,21 +89,25 @@ def phase(args, tmp: Path, configs: list[str]) -> None:
 
     plain = [sys.executable, str(ROOT / "perf" / "plain_sklearn.py")]
     plain += ["--quick"] if args.quick else []
+    plain += ["--check", str(tmp / "default")]  # the warm-up writes it first
     commands: dict[str, tuple[list[str], dict[str, str] | None]] = {
         "harness": (harness("default"), None),
         "harness, one-thread env": (harness("env1"), ONE_THREAD),
         "harness --threads 1": (harness("t1") + ["--threads", "1"], None),
         "harness --n-jobs 2": (harness("j2") + ["--n-jobs", "2"], None),
         "plain": (plain, None),
+        "plain, one-thread env": (plain, ONE_THREAD),
     }
     names = list(commands)
     for name in names:  # warm-up: derived data, caches, page cache
         measure(*commands[name])
     walls: dict[str, list[float]] = {name: [] for name in names}
+    last: dict[str, str] = {}
     for r in range(args.runs):
         order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
-            walls[name].append(measure(*commands[name]))
+            wall, last[name] = measure(*commands[name])
+            walls[name].append(wall)
     print(f"{'command':26} {'median s':>9} {'min s':>7} {'max s':>7}")
     for name in names:
         w = walls[name]
@@ -111,20 +116,24 @@ def phase(args, tmp: Path, configs: list[str]) -> None:
     def ratio(a: str, b: str) -> float:
         return statistics.median(x / y for x, y in zip(walls[a], walls[b], strict=True))
 
-    print(f"harness / plain                        {ratio('harness', 'plain'):.2f}")
+    print(
+        f"harness / plain                        {ratio('harness', 'plain'):.2f}  (default threads)"
+    )
+    one = ratio("harness --threads 1", "plain, one-thread env")
+    print(f"harness / plain, one thread each       {one:.2f}  (--threads 1 vs one-thread env)")
     t_env = ratio("harness", "harness, one-thread env")
     t_one = ratio("harness", "harness --threads 1")
     print(f"default threads / one-thread env       {t_env:.2f}  (goal <= 1.15)")
     print(f"default threads / --threads 1          {t_one:.2f}  (goal <= 1.15)")
-    print(f"n-jobs 1 / n-jobs 2                    {ratio('harness', 'harness --n-jobs 2'):.2f}")
+    j_def = ratio("harness", "harness --n-jobs 2")
+    j_one = ratio("harness --threads 1", "harness --n-jobs 2")
+    print(f"n-jobs 1 / n-jobs 2                    {j_def:.2f}  (n-jobs 1 with default threads)")
+    print(f"n-jobs 1 / n-jobs 2, one thread each   {j_one:.2f}  (--threads 1 vs --n-jobs 2)")
     base = tmp / "default"
     for other in ("env1", "t1", "j2"):
         same = same_metrics(base, tmp / other)
         print(f"metrics.json default vs {other:4}: {'byte-identical' if same else 'DIFFERENT'}")
-    check = subprocess.run(
-        [*plain, "--check", str(base)], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    print(f"plain macro-F1s vs harness: {(check.stdout + check.stderr).strip().splitlines()[-1]}")
+    print(f"plain macro-F1s vs harness: {last['plain']}")
 
 
 def main() -> None:
@@ -149,7 +158,7 @@ def main() -> None:
             ctx = busy_core(args.load_seconds) if load == "on" else contextlib.nullcontext()
             with ctx:
                 phase(args, Path(tmp), configs)
-    helps = [measure([sys.executable, "-m", "bench", "--help"]) for _ in range(3)]
+    helps = [measure([sys.executable, "-m", "bench", "--help"])[0] for _ in range(3)]
     print(f"\n--help median {statistics.median(helps):.3f} s")
 
 
