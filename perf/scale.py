@@ -9,9 +9,10 @@ resamples, predictions and reports written; the views off, as synthetic data has
 contrast suite; ``--cross-target`` turns leave-one-target-out on) and
 ``perf/plain_scale.py`` (the same load, split, features, fit, predict and macro-F1,
 nothing else; its macro-F1 is checked against the harness's). Prints a Markdown table:
-median wall time and peak resident memory of each, the median ratio, and the harness's
-time per 1k rows. ``--timeout`` bounds one command (a size that exceeds it is reported
-as such and the larger sizes are skipped).
+median wall time and peak resident memory of each, the median wall ratio and CPU-time
+(user + system) ratio of the pairs (CPU time moves less than wall time on a shared
+machine), and the harness's time per 1k rows. ``--timeout`` bounds one command (a size
+that exceeds it is reported as such and the larger sizes are skipped).
 """
 
 from __future__ import annotations
@@ -50,8 +51,9 @@ class TimedOut(Exception):
     pass
 
 
-def measure(cmd: list[str], timeout: float) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one whole process, which must succeed."""
+def measure(cmd: list[str], timeout: float) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of one whole process,
+    which must succeed."""
     with tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
@@ -71,7 +73,7 @@ def measure(cmd: list[str], timeout: float) -> tuple[float, float]:
             err.seek(0)
             text = err.read().decode(errors="replace")[-2000:]
             raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{text}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -109,7 +111,7 @@ def main() -> None:
                     first, second = measure(a, args.timeout), measure(b, args.timeout)
                     pairs.append((first, second) if a is harness else (second, first))
             except TimedOut as exc:
-                print(f"| {n:,} | > {args.timeout:.0f} s: not finished ({exc}) | | | | | |")
+                print(f"| {n:,} | > {args.timeout:.0f} s: not finished ({exc}) | | | | | | | |")
                 break
             if args.cross_target:
                 pass  # plain_scale.py does the main split only: no F1 check
@@ -120,14 +122,15 @@ def main() -> None:
                     check=True,
                     stdout=subprocess.DEVNULL,
                 )
-            h = statistics.median(p[0][0] for p in pairs)
-            p = statistics.median(p[1][0] for p in pairs)
+            h = statistics.median(a[0] for a, _ in pairs)
+            p = statistics.median(b[0] for _, b in pairs)
             ratio = statistics.median(a[0] / b[0] for a, b in pairs)
-            hm = max(p[0][1] for p in pairs)
-            pm = max(p[1][1] for p in pairs)
+            cpu = statistics.median(a[1] / b[1] for a, b in pairs)
+            hm = max(a[2] for a, _ in pairs)
+            pm = max(b[2] for _, b in pairs)
             print(
-                f"| {n:,} | {h:.2f} | {p:.2f} | {ratio:.2f} | {hm:.0f} | {pm:.0f} | "
-                f"{1000 * h / n:.3f} |",
+                f"| {n:,} | {h:.2f} | {p:.2f} | {ratio:.2f} | {cpu:.2f} | {hm:.0f} | {pm:.0f} "
+                f"| {hm / pm:.2f} | {1000 * h / n:.3f} |",
                 flush=True,
             )
 
