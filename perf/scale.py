@@ -88,8 +88,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.sizes, args.runs = [1000, 10000], 1
-    print("| rows | harness s | plain s | ratio | harness MiB | plain MiB | harness s/1k rows |")
-    print("|---:|---:|---:|---:|---:|---:|---:|", flush=True)
+    print(
+        "| rows | harness s | plain s | wall ratio | CPU ratio | harness MiB | plain MiB "
+        "| MiB ratio | harness s/1k rows |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         flag = "true" if args.cross_target else "false"
