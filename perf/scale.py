@@ -107,6 +107,8 @@ def main() -> None:
                 str(ROOT / "perf" / "plain_scale.py"),
                 str(tmp / "data.parquet"),
             ]
+            if not args.cross_target:  # plain_scale.py does the main split only
+                plain += ["--check", str(runs / "scale")]  # round 0 runs the harness first
             pairs = []
             try:
                 for r in range(args.runs):
@@ -116,15 +118,6 @@ def main() -> None:
             except TimedOut as exc:
                 print(f"| {n:,} | > {args.timeout:.0f} s: not finished ({exc}) | | | | | | | |")
                 break
-            if args.cross_target:
-                pass  # plain_scale.py does the main split only: no F1 check
-            else:
-                subprocess.run(
-                    [*plain, "--check", str(runs / "scale")],
-                    cwd=ROOT,
-                    check=True,
-                    stdout=subprocess.DEVNULL,
-                )
             h = statistics.median(a[0] for a, _ in pairs)
             p = statistics.median(b[0] for _, b in pairs)
             ratio = statistics.median(a[0] / b[0] for a, b in pairs)
