@@ -1,6 +1,6 @@
 """Fold quality: the project's stratified group k-fold vs scikit-learn's splitters.
 
-    python perf/folds_quality.py [--seeds 50] [--n-splits 3]
+    python perf/folds_quality.py [--seeds 50] [--n-splits 3] [--quick]
 
 For each dataset and each splitter, over many seeds, measures every test fold against the
 whole data and prints a Markdown table (means over seeds and folds):
@@ -99,7 +99,12 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=50)
     parser.add_argument("--n-splits", type=int, default=3)
+    parser.add_argument(
+        "--quick", action="store_true", help="3 seeds, the small datasets, no 300k timing"
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.seeds = 3
     k = args.n_splits
     datasets = {
         "seed dataset (joint)": seed_dataset(),
@@ -109,6 +114,8 @@ def main(argv=None) -> None:
         "60 groups, mean size 30": grouped(60, 30),
         "20k singletons, 1% label": singletons(20_000),
     }
+    if args.quick:
+        datasets = dict(list(datasets.items())[:3])
     sgkf, skf = sklearn_splitter("StratifiedGroupKFold"), sklearn_splitter("StratifiedKFold")
     print(f"{args.seeds} seeds, n_splits = {k}\n")
     print(
@@ -126,6 +133,8 @@ def main(argv=None) -> None:
                 f"| {name} | {len(y)} | {len(np.unique(groups))} | {rival} | {mad:.3f} "
                 f"| {spread:.2f} | {missing:.2f} | {1000 * sec:.1f} |"
             )
+    if args.quick:
+        return
     print()
     for name, (y, groups) in {
         "300k singletons": singletons(300_000),

@@ -55,7 +55,13 @@ def bench_split(line: str) -> list[str]:
 
 
 def main() -> None:
+    import argparse
+
     from bench.corpus.segment import segment
+
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the same (it takes seconds)")
+    parser.parse_args()
 
     expected_article = [u.text for u in segment(ARTICLE)]
     lines = [ln for ln in ARTICLE.splitlines() if ln.strip()]

@@ -1,6 +1,7 @@
 """Seeded synthetic stance data: short news-like sentences with targets and four labels.
 
     python perf/synth.py N OUT.parquet [--seed S]
+    python perf/synth.py --quick            (1000 rows to synth.parquet)
 
 Each sentence is built from a holder, a label-specific verb phrase, a target and filler,
 with 15% of the verb phrases swapped to another label's so the task is not trivial.
@@ -109,10 +110,13 @@ def make(n: int, seed: int = 0) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("n", type=int)
-    parser.add_argument("out")
+    parser.add_argument("n", type=int, nargs="?", default=1000)
+    parser.add_argument("out", nargs="?", default="synth.parquet")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="1000 rows (the default N)")
     args = parser.parse_args()
+    if args.quick:
+        args.n = 1000
     make(args.n, args.seed).to_parquet(args.out, index=False)
 
 
