@@ -257,8 +257,8 @@ def _add_run_options(p: argparse.ArgumentParser, out: Path | None, out_help: str
         type=_positive_int,
         default=None,
         metavar="T",
-        help="native (BLAS/OpenMP) threads per job (default: cores / n-jobs, so 1 with the "
-        "default n-jobs)",
+        help="native (BLAS/OpenMP) threads per job (default: 1; small fits gain nothing "
+        "from more, and on a busy machine they wait for each other)",
     )
     p.add_argument("--out", type=Path, default=out, help=out_help)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -19,6 +19,16 @@ DEFAULT_SEEDS = Path(specs.DEFAULT_SEEDS)
 DEFAULT_DATA = Path(specs.DEFAULT_DATA)
 
 
+# (seeds, out, the seed files' sizes and mtimes) of the derivations done in this process
+_DERIVED: set[tuple] = set()
+
+
+def _seed_state(seeds: Path, out: Path) -> tuple:
+    files = sorted(p for p in seeds.rglob("*") if p.is_file())
+    stats = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    return (str(seeds.resolve()), str(out.resolve()), stats)
+
+
 def ensure_derived(
     seeds: Path = DEFAULT_SEEDS, out: Path = DEFAULT_DATA, fix: str = "pass --seeds DIR"
 ) -> Path:
@@ -26,9 +36,16 @@ def ensure_derived(
     ``fix`` says how the caller names another seeds folder."""
     from bench.corpus import derive
 
-    derived = derive.derive(Path(seeds), fix=fix)
-    derive.write(derived, Path(out))
-    return Path(out) / derive.PARQUET
+    seeds, out = Path(seeds), Path(out)
+    state = _seed_state(seeds, out) if seeds.is_dir() else None
+    if state in _DERIVED and (out / derive.PARQUET).is_file():
+        return out / derive.PARQUET  # unchanged since this process derived it
+
+    derived = derive.derive(seeds, fix=fix)
+    derive.write(derived, out)
+    if state is not None:
+        _DERIVED.add(state)
+    return out / derive.PARQUET
 
 
 def task_view(frame, task: str):

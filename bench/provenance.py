@@ -54,6 +54,12 @@ def files_hash(paths: Iterable[Path]) -> str:
 
 
 def versions() -> dict[str, str | None]:
+    return dict(_versions())
+
+
+@lru_cache(maxsize=1)
+def _versions() -> dict[str, str | None]:
+    """Package versions, read once per process (each lookup scans site-packages)."""
     from importlib.metadata import PackageNotFoundError, version
 
     out: dict[str, str | None] = {"python": platform.python_version()}
