@@ -8,12 +8,13 @@ ratios within rounds (so a drift in the machine's speed cancels). Printed:
 
 - harness / plain: ``python -m bench run configs --force -q`` against
   ``perf/plain_sklearn.py`` (same data, folds, models and views; no bootstrap, reports
-  or files), both with default threads, then both with one;
-- default threads / one thread: the harness as it is against the harness with
-  ``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1`` in its environment, and against
-  ``--threads 1`` (goal: <= 1.15);
-- n-jobs 1 / n-jobs 2: the harness with ``--n-jobs 1`` (default threads, then
-  ``--threads 1``) against ``--n-jobs 2`` (one thread per job by default on 2 cores);
+  or files), each with its defaults, then with the same resources (one process, one
+  native thread each);
+- default threads / one-thread env: the harness as it is against the harness with
+  ``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1`` in its environment (goal: <= 1.15);
+- n-jobs 1 / default: the harness in one process against its default (every core);
+- two threads / one thread: one process with the old default of two native threads per
+  fit against one;
 - whether every harness variant wrote byte-identical metrics.json files, and whether
   the plain script's macro-F1s equal the harness's (it checks them as it runs).
 
@@ -91,10 +92,13 @@ def phase(args, tmp: Path, configs: list[str]) -> None:
     plain += ["--quick"] if args.quick else []
     plain += ["--check", str(tmp / "default")]  # the warm-up writes it first
     commands: dict[str, tuple[list[str], dict[str, str] | None]] = {
-        "harness": (harness("default"), None),
+        "harness": (harness("default"), None),  # defaults: every core, one thread per job
         "harness, one-thread env": (harness("env1"), ONE_THREAD),
-        "harness --threads 1": (harness("t1") + ["--threads", "1"], None),
-        "harness --n-jobs 2": (harness("j2") + ["--n-jobs", "2"], None),
+        "harness --n-jobs 1": (harness("j1") + ["--n-jobs", "1"], None),
+        "harness --n-jobs 1 --threads 2": (
+            harness("t2") + ["--n-jobs", "1", "--threads", "2"],
+            None,
+        ),
         "plain": (plain, None),
         "plain, one-thread env": (plain, ONE_THREAD),
     }
@@ -117,23 +121,21 @@ def phase(args, tmp: Path, configs: list[str]) -> None:
         return statistics.median(x / y for x, y in zip(walls[a], walls[b], strict=True))
 
     print(
-        f"harness / plain                        {ratio('harness', 'plain'):.2f}  (default threads)"
+        f"harness / plain                        {ratio('harness', 'plain'):.2f}  (defaults each)"
     )
-    one = ratio("harness --threads 1", "plain, one-thread env")
-    print(f"harness / plain, one thread each       {one:.2f}  (--threads 1 vs one-thread env)")
+    one = ratio("harness --n-jobs 1", "plain, one-thread env")
+    print(f"harness / plain, same resources        {one:.2f}  (one process, one thread each)")
     t_env = ratio("harness", "harness, one-thread env")
-    t_one = ratio("harness", "harness --threads 1")
     print(f"default threads / one-thread env       {t_env:.2f}  (goal <= 1.15)")
-    print(f"default threads / --threads 1          {t_one:.2f}  (goal <= 1.15)")
-    j_def = ratio("harness", "harness --n-jobs 2")
-    j_one = ratio("harness --threads 1", "harness --n-jobs 2")
-    print(f"n-jobs 1 / n-jobs 2                    {j_def:.2f}  (n-jobs 1 with default threads)")
-    print(f"n-jobs 1 / n-jobs 2, one thread each   {j_one:.2f}  (--threads 1 vs --n-jobs 2)")
+    t_two = ratio("harness --n-jobs 1 --threads 2", "harness --n-jobs 1")
+    print(f"two threads / one thread (n-jobs 1)    {t_two:.2f}  (the old default / the new)")
+    j = ratio("harness --n-jobs 1", "harness")
+    print(f"n-jobs 1 / default n-jobs (all cores)  {j:.2f}")
     base = tmp / "default"
-    for other in ("env1", "t1", "j2"):
-        same = same_metrics(base, tmp / other)
-        print(f"metrics.json default vs {other:4}: {'byte-identical' if same else 'DIFFERENT'}")
-    print(f"plain macro-F1s vs harness: {last['plain']}")
+    for name, folder in (("env1", "env1"), ("j1", "j1"), ("t2", "t2")):
+        same = same_metrics(base, tmp / folder)
+        print(f"metrics.json default vs {name:4}: {'byte-identical' if same else 'DIFFERENT'}")
+    print(f"plain macro-F1s vs harness: {last['plain'].strip().splitlines()[-1]}")
 
 
 def main() -> None:
