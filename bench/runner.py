@@ -628,7 +628,8 @@ def run_configs(
             disable=not progress or not calls,
             leave=False,
         ) as bar,
-        _parallel(n_jobs, backend, scatter) as parallel,
+        # no more processes than fits: a single split is fitted here, not in a pool
+        _parallel(max(1, min(n_jobs, len(calls))), backend, scatter) as parallel,
     ):
         for (ci, vi), result in zip(owners, _guard(parallel(calls) if calls else []), strict=True):
             fitted[ci][vi].append(result)
