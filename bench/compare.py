@@ -31,7 +31,7 @@ class Row:
     interval: stats.Interval  # of the delta, at the row's (Holm-adjusted) level
     p_value: float  # raw, of the deciding test
     p_adjusted: float
-    verdict: str  # one of VERDICTS
+    verdict: str  # better | worse | no significant change
     mde: stats.MinimumDetectableEffect
     paired: bool
     tests: TestResults

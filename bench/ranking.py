@@ -8,9 +8,8 @@ README says why in-data CV alone is not used to rank.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bench.runs import Run
 from bench.specs import METRICS
@@ -35,7 +34,6 @@ class Entry:
     log_loss: float | None
     fit_seconds: float | None
     tier: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def generalization(views: dict[str, float | None]) -> tuple[float | None, str]:

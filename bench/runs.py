@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from bench.errors import RunError
-from bench.io import dumps_json, sha256_bytes, staging_dir, write_text_atomic
+from bench.io import sha256_bytes, staging_dir, write_text_atomic
 
 RUN_FILES = (
     "config.toml",
@@ -180,13 +180,10 @@ class ViewPredictions:
     """One view's predictions, sorted by (id, repeat): the unit of paired comparison."""
 
     keys: np.ndarray  # "id\\x1frepeat" per prediction
-    ids: np.ndarray
     groups: np.ndarray
     repeat: np.ndarray
-    fold: np.ndarray
     gold: np.ndarray  # label indices
     pred: np.ndarray
-    targets: np.ndarray | None = None
     test_type: np.ndarray | None = None  # contrast suite rows: invariance | directional | mft
 
 
@@ -308,10 +305,8 @@ def _read_predictions(run: Run) -> dict[str, ViewPredictions]:
         order = np.argsort(keys.to_numpy(), kind="stable")
         out[view] = ViewPredictions(
             keys=keys.to_numpy()[order],
-            ids=part["id"].astype(str).to_numpy()[order],
             groups=part["group"].astype(str).to_numpy()[order],
             repeat=part["repeat"].to_numpy()[order],
-            fold=part["fold"].to_numpy()[order],
             gold=gold.to_numpy(dtype=np.int64)[order],
             pred=pred.to_numpy(dtype=np.int64)[order],
             test_type=part["test_type"].astype(str).to_numpy()[order]
@@ -383,7 +378,3 @@ def match_runs(base: Path, candidate: Path) -> Matched:
             f"no run of the same config in {base} and {candidate} (runs are matched by folder name)"
         )
     return Matched(pairs, sorted(b.keys() - c.keys()), sorted(c.keys() - b.keys()))
-
-
-def metrics_json(doc: Mapping[str, Any]) -> str:
-    return dumps_json(doc)

@@ -51,4 +51,3 @@ DEFAULT_REFERENCE = "results/reference"
 TESTS = ("bootstrap", "permutation", "mcnemar", "nadeau_bengio")
 # what fails the gate: a significant regression, any change, or nothing
 FAIL_ON = ("regression", "any-change", "never")
-VERDICTS = ("better", "worse", "no significant change")

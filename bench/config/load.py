@@ -17,7 +17,7 @@ import re
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import MISSING, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -492,11 +492,3 @@ def load_configs(targets: list[Path]) -> list[Config]:
             )
         seen[cfg.name] = cfg.path
     return configs
-
-
-def field_default(cls: type, name: str) -> Any:
-    """A schema field's default (for documentation and dumping)."""
-    for f in fields(cls):
-        if f.name == name:
-            return None if f.default is MISSING else f.default
-    raise KeyError(name)  # pragma: no cover
