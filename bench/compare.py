@@ -413,7 +413,7 @@ def _components(run: Run, metric: str) -> list[tuple[str, str | None, float]]:
 
 
 def _component_counts(
-    run: Run, parts: list[tuple[str, str | None, float]], clusters: dict[str, int]
+    run: Run, parts: list[tuple[str, str | None, float]], clusters: np.ndarray
 ) -> np.ndarray:
     """Confusion counts per cluster and score component: (G, C, L, L)."""
     from bench.metrics import confusions
@@ -426,7 +426,7 @@ def _component_counts(
         rows = np.ones(len(p.gold), dtype=bool)
         if test_type is not None and p.test_type is not None:
             rows = p.test_type == test_type
-        g = np.array([clusters[x] for x in p.groups[rows]], dtype=np.int64)
+        g = np.searchsorted(clusters, p.groups[rows])  # clusters: every group id, sorted
         out[:, c] = confusions(p.gold[rows], p.pred[rows], L, g, len(clusters))
     return out
 
@@ -443,10 +443,9 @@ def rank_score_p(
     parts = _components(a, metric)
     if parts != _components(b, metric):
         raise RunError(f"{a.path} and {b.path} have different views; cannot tier them together")
-    keys = sorted(
-        {g for run in (a, b) for p in run.predictions().values() for g in p.groups.tolist()}
+    clusters = np.unique(
+        np.concatenate([p.groups for run in (a, b) for p in run.predictions().values()])
     )
-    clusters = {g: i for i, g in enumerate(keys)}
     ca, cb = _component_counts(a, parts, clusters), _component_counts(b, parts, clusters)
     G, C, L = ca.shape[0], ca.shape[1], ca.shape[2]
     weights = np.array([w for _, _, w in parts])

@@ -18,6 +18,7 @@ that start with a dot. A folder is replaced only when it is a run folder itself.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -209,8 +210,18 @@ class Run:
         return {MAIN_VIEW: self.metrics, **self.metrics.get("views", {})}
 
     def predictions(self) -> dict[str, ViewPredictions]:
-        """Predictions per view (read on demand: the leaderboard often needs none)."""
+        """Predictions per view (read on demand, once: the leaderboard often needs none,
+        tiers compare one run with many)."""
+        return self._predictions
+
+    @functools.cached_property
+    def _predictions(self) -> dict[str, ViewPredictions]:
         return _read_predictions(self)
+
+    @functools.cached_property
+    def predictions_text(self) -> str:
+        """predictions.jsonl, read once (validation and parsing share it)."""
+        return _predictions_text(self)
 
 
 def _fail(run_dir: Path, why: str) -> RunError:
@@ -253,7 +264,7 @@ def load_run(run_dir: Path, *, verify: bool = True) -> Run:
             raise _fail(run_dir, f"misclassified.jsonl is not valid JSON ({exc})") from None
     run = Run(run_dir, metrics, manifest, wrong)
     if verify:
-        text = _predictions_text(run)
+        text = run.predictions_text
         if predictions_digest(text) != metrics["predictions_sha256"]:
             lines = text.count("\n")
             raise _fail(
@@ -279,7 +290,7 @@ def _read_predictions(run: Run) -> dict[str, ViewPredictions]:
 
     import pandas as pd
 
-    text = _predictions_text(run)
+    text = run.predictions_text
     try:
         frame = pd.read_json(
             io.StringIO(text), lines=True, dtype={"id": str, "group": str, "view": str}
