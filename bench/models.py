@@ -569,6 +569,7 @@ def inner_cv(
     grid: list = [],  # noqa: B006
     inner_splits: int = 3,
     metric: str = "macro_f1",
+    f_avg_labels: list = [],  # noqa: B006
     random_state: int | None = None,
     labels: tuple[str, ...] | None = None,
 ):
@@ -580,6 +581,7 @@ def inner_cv(
         grid=[dict(g) for g in grid],
         inner_splits=inner_splits,
         metric=metric,
+        f_avg_labels=list(f_avg_labels),
         random_state=random_state,
         labels=labels,
     )

@@ -25,6 +25,7 @@ class InnerCVSelect(ClassifierMixin, BaseEstimator):
         grid: list | None = None,
         inner_splits: int = 3,
         metric: str = "macro_f1",
+        f_avg_labels: list | None = None,
         random_state: int | None = None,
         labels: tuple[str, ...] | None = None,
     ):
@@ -33,6 +34,7 @@ class InnerCVSelect(ClassifierMixin, BaseEstimator):
         self.grid = grid
         self.inner_splits = inner_splits
         self.metric = metric
+        self.f_avg_labels = f_avg_labels
         self.random_state = random_state
         self.labels = labels
 
@@ -56,7 +58,7 @@ class InnerCVSelect(ClassifierMixin, BaseEstimator):
         folds = make_folds(
             ProtocolConfig(n_splits=k, n_repeats=1), y, groups, seed, require_stratified=False
         )
-        f_idx = [index[lab] for lab in ("support", "condemn") if lab in index] or [0]
+        f_idx = [index[lab] for lab in (self.f_avg_labels or labels) if lab in index]
         inner: list[float] = []
         for setting in self.grid or [{}]:
             gold, pred = [], []

@@ -72,3 +72,16 @@ def test_sweep_runs_summary_and_inner_cv_selection(tmp_path, derived_dir, capsys
     assert all(f["selected"]["alpha"] in (0.01, 1.0) for f in folds)
     # sweep runs are ordinary runs: the leaderboard and compare take them
     assert main(["compare", str(out / "sw.alpha-0.01"), str(out / "sw.alpha-1.0")]) in (0, 1)
+
+
+def test_inner_cv_selects_with_the_configs_metric_and_f_avg_labels(tmp_path, derived_dir):
+    path = _sweep(
+        tmp_path,
+        derived_dir,
+        '[metrics]\nprimary = "f_avg"\n[sweep]\n"model.alpha" = [0.1, 1.0]\nselect = "inner_cv"\n',
+    )
+    selected = load_configs([path])[-1]
+    params = dict(selected.model.params)
+    assert selected.name == "sw.inner_cv" and params["metric"] == "f_avg"
+    assert params["f_avg_labels"] == ["support", "condemn"]  # the joint task's default
+    assert params["grid"] == [{"alpha": 0.1}, {"alpha": 1.0}]

@@ -39,7 +39,7 @@ from bench.config.schema import (
     ViewsConfig,
 )
 from bench.errors import ConfigError, did_you_mean
-from bench.labels import LABELS
+from bench.labels import LABELS, TASKS
 
 try:  # Python 3.11+
     import tomllib
@@ -456,6 +456,10 @@ def load_runs(path: Path | str) -> list[Config]:
             "grid": grid,
             "inner_splits": inner,
             "metric": raw.get("metrics", {}).get("primary", "macro_f1"),
+            "f_avg_labels": list(
+                raw.get("metrics", {}).get("f_avg_labels")
+                or TASKS[raw.get("task", "joint")].f_avg_labels
+            ),
         }
         runs.append(_build(selected, path, f"{name}.inner_cv", SweepInfo(name, keys, (), select)))
     return runs
