@@ -15,13 +15,13 @@ from tests.runs import noisy, write_run
 
 
 def _configs(tmp_path, derived_dir, worse: bool = False):
-    """Two fast configs; with ``worse``, ``logreg_target`` (the one that will change) gets a
+    """Two fast configs; with ``worse``, ``changing`` (the one that will change) gets a
     model that ignores the text, a change big enough to be significant on 25 items."""
     folder = tmp_path / "configs"
     folder.mkdir(exist_ok=True)
     write_base_config(folder / "_base.toml", derived_dir, seed=11)
     model = 'name = "majority"' if worse else 'name = "cue_lexicon"'
-    (folder / "logreg_target.toml").write_text(f'extends = "_base.toml"\n[model]\n{model}\n')
+    (folder / "changing.toml").write_text(f'extends = "_base.toml"\n[model]\n{model}\n')
     (folder / "majority.toml").write_text('extends = "_base.toml"\n[model]\nname = "majority"\n')
     return folder
 
@@ -41,7 +41,7 @@ def test_check_update_pass_then_worsened_model_fails_then_update_passes(
     assert sorted(p.name for p in ref.iterdir()) == [
         "environment.json",
         "leaderboard.md",
-        "logreg_target",
+        "changing",
         "majority",
     ]
     assert sorted(p.name for p in (ref / "majority").iterdir()) == [
@@ -60,7 +60,7 @@ def test_check_update_pass_then_worsened_model_fails_then_update_passes(
     summary.unlink()
     assert main(args) == 1
     out = capsys.readouterr().out
-    assert "NOT reproduced: logreg_target" in out and "▼ worse" in out
+    assert "NOT reproduced: changing" in out and "▼ worse" in out
     assert "check FAILED" in out
     assert "❌" in summary.read_text() and "check FAILED" in summary.read_text()
 
@@ -73,19 +73,19 @@ def test_updating_a_subset_merges_into_the_reference(tmp_path, derived_dir, caps
     configs = _configs(tmp_path, derived_dir)
     ref = tmp_path / "reference"
     assert main(["check", str(configs), "--reference", str(ref), "-q", "--update"]) == 0
-    before = _snapshot(ref / "logreg_target")
+    before = _snapshot(ref / "changing")
     assert (
         main(["check", str(configs / "majority.toml"), "--reference", str(ref), "-q", "--update"])
         == 0
     )
-    assert (ref / "majority").is_dir() and _snapshot(ref / "logreg_target") == before
+    assert (ref / "majority").is_dir() and _snapshot(ref / "changing") == before
     capsys.readouterr()
     assert main(["check", str(configs / "majority.toml"), "--reference", str(ref), "-q"]) == 0
     out = capsys.readouterr().out
-    assert "REMOVED" not in out  # logreg_target's config still exists: not checked, not gone
-    (configs / "logreg_target.toml").unlink()
+    assert "REMOVED" not in out  # changing's config still exists: not checked, not gone
+    (configs / "changing.toml").unlink()
     assert main(["check", str(configs), "--reference", str(ref), "-q"]) == 0
-    assert "REMOVED: logreg_target" in capsys.readouterr().out
+    assert "REMOVED: changing" in capsys.readouterr().out
 
 
 def test_check_without_reference_entry_fails_and_missing_folder_is_usage(
@@ -148,7 +148,7 @@ def test_check_base_catches_a_regression_hidden_by_an_updated_reference(
     capsys.readouterr()
     assert main(["check", "configs", "-q", "--n-boot", "500", "--base", "HEAD~1"]) == 1
     out = capsys.readouterr().out
-    assert "against base HEAD~1" in out and "logreg_target" in out and "▼ worse" in out
+    assert "against base HEAD~1" in out and "changing" in out and "▼ worse" in out
     # an unchanged tree passes against its own base
     assert main(["check", "configs", "-q", "--n-boot", "500", "--base", "HEAD"]) == 0
     # a revision that does not exist, or has no reference, is a usage error

@@ -71,7 +71,9 @@ def test_sweep_runs_summary_and_inner_cv_selection(tmp_path, derived_dir, capsys
     folds = json.loads((out / "sw.inner_cv" / "metrics.json").read_text())["per_fold"]
     assert all(f["selected"]["alpha"] in (0.01, 1.0) for f in folds)
     # sweep runs are ordinary runs: the leaderboard and compare take them
+    capsys.readouterr()
     assert main(["compare", str(out / "sw.alpha-0.01"), str(out / "sw.alpha-1.0")]) in (0, 1)
+    assert "sw.alpha-0.01 → sw.alpha-1.0" in capsys.readouterr().out
 
 
 def test_inner_cv_selects_with_the_configs_metric_and_f_avg_labels(tmp_path, derived_dir):
