@@ -39,9 +39,9 @@ def test_check_update_pass_then_worsened_model_fails_then_update_passes(
     args = ["check", str(configs), "--reference", str(ref), "-q", "--n-boot", "500"]
     assert main(["check", str(configs), "--reference", str(ref), "-q", "--update"]) == 0
     assert sorted(p.name for p in ref.iterdir()) == [
+        "changing",
         "environment.json",
         "leaderboard.md",
-        "changing",
         "majority",
     ]
     assert sorted(p.name for p in (ref / "majority").iterdir()) == [
