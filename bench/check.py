@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.compare import Comparison, compare
-from bench.config import Config, discover, load_config, load_configs
+from bench.config import Config, load_configs
+from bench.config.load import load_runs
 from bench.errors import BenchError, RunError
 from bench.io import dumps_json, replace_dir_atomic, staging_dir, write_text_atomic
 from bench.provenance import NUMERIC_PACKAGES, versions
@@ -69,15 +70,18 @@ def _same(a: Path, b: Path) -> bool:
     )
 
 
-def _known_names(targets: list[Path]) -> set[str]:
+def _known_names(targets: list[Path], configs: list[Config]) -> set[str]:
     """Names of every config in the folders of ``targets``: a reference entry whose name
-    is not here belongs to a config that was really deleted (not just not checked)."""
-    folders = {Path(t) if Path(t).is_dir() else Path(t).parent for t in targets}
-    names: set[str] = set()
-    for folder in folders:
-        for path in discover([folder]) if any(folder.glob("*.toml")) else []:
+    is not here belongs to a config that was really deleted (not just not checked). The
+    configs already loaded count; only the other files beside a named file are read."""
+    names = {cfg.name for cfg in configs}
+    loaded = {cfg.path for cfg in configs}
+    for folder in {Path(t).parent for t in targets if not Path(t).is_dir()}:
+        for path in sorted(folder.glob("*.toml")):
+            if path.name.startswith("_") or path.resolve() in loaded:
+                continue
             try:
-                names.add(load_config(path).name)
+                names |= {cfg.name for cfg in load_runs(path)}
             except BenchError:
                 names.add(path.stem)
     return names
@@ -229,7 +233,7 @@ def check(
     if reference.exists() and not reference.is_dir():
         raise RunError(f"{reference}: is a file, not a reference folder")
     configs: list[Config] = load_configs(targets)
-    known = _known_names(targets)
+    known = _known_names(targets, configs)
     with tempfile.TemporaryDirectory(prefix="stance-bench-check-") as tmp_name:
         tmp = Path(tmp_name)
         base_ref = None
