@@ -276,6 +276,57 @@ def _on_path(folder: Path | None) -> Iterator[None]:
             sys.path.remove(entry)
 
 
+def _local_source(folder: Path, top: str) -> list[Path]:
+    """The source files of module ``top`` in ``folder`` (``top.py``, or every ``.py`` of
+    the package ``top/``), or [] when the folder does not hold it."""
+    single = folder / f"{top}.py"
+    if single.is_file():
+        return [single.resolve()]
+    package = folder / top
+    if (package / "__init__.py").is_file():
+        return sorted(p.resolve() for p in package.rglob("*.py"))
+    return []
+
+
+# top-level plug-in module name -> (its folder, the hash of its source) when imported here
+_IMPORTED: dict[str, tuple[Path, str]] = {}
+
+
+def _import(module_name: str, folder: Path | None) -> Any:
+    """Import ``module_name``, a plug-in in ``folder`` first. A long-lived process (a Dask
+    worker, a reused pool worker, a test session) may hold a module of the same name from
+    another config's folder, or an older version of this one: then that module and its
+    submodules are dropped and the folder's current source imported, never a stale one."""
+    top = module_name.partition(".")[0]
+    local = _local_source(folder, top) if folder is not None else []
+    stamp = None
+    if local:
+        assert folder is not None
+        import hashlib
+
+        digest = hashlib.sha256()
+        for path in local:
+            digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+        stamp = (folder, digest.hexdigest())
+        cached = sys.modules.get(top)
+        origin = getattr(cached, "__file__", None)
+        ours = top in _IMPORTED or (origin is not None and Path(origin).resolve() in local)
+        if cached is not None and not ours:  # the environment's module, not a plug-in
+            raise ModelError(
+                f"plug-in module {top!r} in {folder} has the name of a module already "
+                f"imported from {origin or 'the interpreter'}; rename the plug-in file"
+            )
+        if cached is not None and _IMPORTED.get(top) != stamp:
+            for name in [m for m in sys.modules if m == top or m.startswith(f"{top}.")]:
+                del sys.modules[name]
+            importlib.invalidate_caches()
+    with _on_path(folder):
+        module = importlib.import_module(module_name)
+    if stamp is not None:
+        _IMPORTED[top] = stamp
+    return module
+
+
 REGISTRY: dict[str, ModelSpec] = {}
 
 
@@ -315,8 +366,7 @@ def resolve(name: str, where: str = "model", search_path: Path | None = None) ->
             f" or from the config's folder {folder}" if folder is not None else ""
         )
         try:
-            with _on_path(folder):
-                module = importlib.import_module(module_name)
+            module = _import(module_name, folder)
         except ModuleNotFoundError as exc:
             if exc.name == module_name or module_name.startswith(f"{exc.name}."):
                 raise ModelError(

@@ -280,6 +280,45 @@ def test_plugin_faults_are_one_line_model_errors(plugin_folder):
         assert "\n" not in err
 
 
+def test_a_plugin_is_never_a_stale_or_foreign_module(tmp_path):
+    # a long-lived process (a Dask worker, a test session) resolves plug-ins of one name
+    # from two config folders, and after an edit: each time the folder's current source
+    import sys
+
+    name = f"same_{tmp_path.name.replace('-', '_')}"
+    source = (
+        "from sklearn.dummy import DummyClassifier\n\n"
+        "def build():\n    return DummyClassifier(strategy={!r})\n"
+    )
+    folders = {"a": "most_frequent", "b": "prior"}
+    for sub, strategy in folders.items():
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / f"{name}.py").write_text(source.format(strategy))
+
+    def strategy(sub: str) -> str:
+        return resolve(f"{name}:build", search_path=tmp_path / sub).build({}).strategy
+
+    try:
+        assert [strategy("a"), strategy("b"), strategy("a")] == [
+            "most_frequent",
+            "prior",
+            "most_frequent",
+        ]
+        (tmp_path / "a" / f"{name}.py").write_text(source.format("uniform"))
+        assert strategy("a") == "uniform"
+    finally:
+        sys.modules.pop(name, None)
+
+
+def test_a_plugin_named_like_an_imported_module_is_an_error(tmp_path):
+    (tmp_path / "json.py").write_text("def build():\n    return None\n")
+    with pytest.raises(ModelError, match=r"plug-in module 'json' in .* has the name of a module"):
+        resolve("json:build", search_path=tmp_path)
+    import json
+
+    assert callable(json.dumps)  # the environment's module is untouched
+
+
 # ------------------------------------------------------------- labels unseen in training (B)
 def test_factories_that_take_labels_predict_labels_unseen_in_training():
     seen = y != "skeptical"
