@@ -58,6 +58,11 @@ def _summary(markdown: str) -> None:
 
 
 # ---------------------------------------------------------------------------- commands
+def _warn(message: str) -> None:
+    """A one-line warning on stderr; the command goes on."""
+    print(f"stance-bench: warning: {message}", file=sys.stderr)
+
+
 def _cmd_derive(args: argparse.Namespace) -> int:
     from bench.corpus import derive
 
@@ -90,6 +95,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         force=args.force,
         progress=not args.quiet,
         backend=Backend(args.backend, args.scheduler),
+        warn=_warn,
     )
     runs = [load_run(r.run_dir, verify=False) for r in records]
     entries = rank(runs)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -527,16 +527,31 @@ class Backend:
 
 
 @contextlib.contextmanager
-def _parallel(n_jobs: int, backend: Backend, scatter: list) -> Iterator[Any]:
-    """A joblib Parallel for the backend, yielding results in submission order."""
-    from joblib import Parallel
-
+def _results(calls: list, n_jobs: int, backend: Backend, shared: list) -> Iterator[Iterator]:
+    """The results of ``calls`` (joblib ``delayed`` calls) in submission order: from a
+    local loky pool of ``n_jobs`` processes, or from a Dask cluster, which receives
+    ``shared`` (the objects the calls pass by identity) once, copied to every worker."""
     if backend.name != "dask":
-        yield Parallel(n_jobs=n_jobs, return_as="generator")
+        from joblib import Parallel
+
+        yield _guard(Parallel(n_jobs=n_jobs, return_as="generator")(calls) if calls else [])
         return
+    client = _connect(backend)
+    try:
+        yield _guard(_on_dask(client, calls, shared))
+    finally:
+        client.close()
+
+
+# How long a run waits for a Dask cluster without workers to get one.
+WORKER_WAIT_S = 60
+
+
+def _connect(backend: Backend) -> Any:
+    """A Dask client of the backend's scheduler (a local cluster without one) that has at
+    least one worker."""
     try:
         from dask.distributed import Client
-        from joblib import parallel_config
     except ImportError:
         raise RunError(
             "--backend dask needs the dask extra: pip install 'stance-bench[dask]'"
@@ -549,15 +564,45 @@ def _parallel(n_jobs: int, backend: Backend, scatter: list) -> Iterator[Any]:
             "`dask scheduler` and check the address"
         ) from None
     try:
-        with parallel_config(backend="dask", scatter=scatter):
-            yield Parallel(n_jobs=-1, return_as="generator")
-    finally:
+        client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+    except Exception:
         client.close()
+        raise RunError(
+            f"the Dask scheduler {backend.scheduler or '(local)'} has no worker after "
+            f"{WORKER_WAIT_S} s; start one with `dask worker {backend.scheduler or 'ADDRESS'}`"
+        ) from None
+    return client
+
+
+def _on_dask(client: Any, calls: list, shared: list) -> Iterator[FoldResult]:
+    """Submit every call to the cluster (never run here, whatever the cluster's size:
+    joblib's Dask backend runs the calls in this process when the cluster has one
+    thread), then yield the results in submission order."""
+    scattered = client.scatter(shared, broadcast=True, hash=False) if shared else []
+    futures_of = {id(obj): fut for obj, fut in zip(shared, scattered, strict=True)}
+    futures = [
+        client.submit(func, *[futures_of.get(id(a), a) for a in args], pure=False, **kwargs)
+        for func, args, kwargs in calls
+    ]
+    for future in futures:
+        yield future.result()
+
+
+class _ClusterLost(Exception):
+    """The Dask cluster lost data that pending folds need (every worker holding the
+    scattered data died at once); the folds not yet collected can be resubmitted."""
+
+
+# How many times the folds still pending are resubmitted after the cluster lost their data.
+RESUBMITS = 2
 
 
 def _guard(results: Any) -> Iterator[FoldResult]:
     """Results as they come; a cluster that lost a fold for good (its workers kept dying)
-    is one clear error, after the runs already written."""
+    is one clear error, after the runs already written; a cluster that lost the scattered
+    data (all its workers died together) is `_ClusterLost`, for the caller to resubmit."""
+    from concurrent.futures import CancelledError
+
     try:
         yield from results
     except Exception as exc:
@@ -566,6 +611,8 @@ def _guard(results: Any) -> Iterator[FoldResult]:
                 f"a Dask worker died repeatedly while fitting a fold ({exc}); the run folders "
                 "already complete were kept; check the workers' memory and logs, then re-run"
             ) from None
+        if isinstance(exc, CancelledError):  # distributed's FutureCancelledError
+            raise _ClusterLost(str(exc)) from None
         raise
 
 
@@ -578,13 +625,16 @@ def run_configs(
     force: bool = False,
     progress: bool = True,
     backend: Backend | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[RunRecord]:
     """Run every config into ``out/<name>/``; complete runs of unchanged configs (same
     config, data, folds, code and dependency files) are reused.
 
     The fold fits of every config and view form one pool (so many small configs keep
     every worker busy); a config's run folder is written as soon as its last fold is
-    in, so an interruption keeps the runs already complete."""
+    in, so an interruption keeps the runs already complete. On a Dask cluster that
+    loses the scattered data (every worker holding it died), the folds not yet collected
+    are resubmitted, up to ``RESUBMITS`` times, each time saying so through ``warn``."""
     from tqdm.auto import tqdm
 
     from bench.runs import check_writable, reusable, write_run
@@ -620,32 +670,52 @@ def run_configs(
     fitted: list[list[list[FoldResult]]] = [[[] for _ in p.views] for p in todo]
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    with (
-        tqdm(
-            total=len(calls),
-            desc="folds",
-            unit="fold",
-            disable=not progress or not calls,
-            leave=False,
-        ) as bar,
-        # no more processes than fits: a single split is fitted here, not in a pool
-        _parallel(max(1, min(n_jobs, len(calls))), backend, scatter) as parallel,
-    ):
-        for (ci, vi), result in zip(owners, _guard(parallel(calls) if calls else []), strict=True):
-            fitted[ci][vi].append(result)
-            bar.update(1)
-            left[ci] -= 1
-            if left[ci] == 0:
-                prep = todo[ci]
-                bar.set_postfix_str(f"{prep.config.name}: reports")
-                output = finish(
-                    prep, fitted[ci], started, time.perf_counter() - t0, n_jobs, threads
-                )
-                run_dir = Path(out) / prep.config.name
-                write_run(run_dir, run_files(output, run_dir))
-                records[prep.config.name] = RunRecord(
-                    prep.config, run_dir, output.metrics, output.manifest
-                )
-                fitted[ci] = []
-                bar.set_postfix_str(f"{len(records)} of {len(configs)} written")
+
+    def collect(k: int, result: FoldResult) -> None:
+        """Fold result k is in; a config whose last fold this was is written now."""
+        ci, vi = owners[k]
+        fitted[ci][vi].append(result)
+        left[ci] -= 1
+        if left[ci] == 0:
+            prep = todo[ci]
+            bar.set_postfix_str(f"{prep.config.name}: reports")
+            output = finish(prep, fitted[ci], started, time.perf_counter() - t0, n_jobs, threads)
+            run_dir = Path(out) / prep.config.name
+            write_run(run_dir, run_files(output, run_dir))
+            records[prep.config.name] = RunRecord(
+                prep.config, run_dir, output.metrics, output.manifest
+            )
+            fitted[ci] = []
+            bar.set_postfix_str(f"{len(records)} of {len(configs)} written")
+
+    done = 0
+    with tqdm(
+        total=len(calls),
+        desc="folds",
+        unit="fold",
+        disable=not progress or not calls,
+        leave=False,
+    ) as bar:
+        for attempt in range(RESUBMITS + 1):
+            pending = calls[done:]
+            try:
+                # no more processes than fits: a single split is fitted here, not in a pool
+                with _results(pending, max(1, min(n_jobs, len(pending))), backend, scatter) as rs:
+                    for result in rs:
+                        collect(done, result)
+                        done += 1
+                        bar.update(1)
+                break
+            except _ClusterLost as exc:
+                if attempt == RESUBMITS:
+                    raise RunError(
+                        f"the Dask cluster lost the data of the pending folds {attempt + 1} "
+                        f"times ({exc}); the run folders already complete were kept; check "
+                        "the workers' memory and logs, then re-run"
+                    ) from None
+                if warn is not None:
+                    warn(
+                        "the Dask cluster lost the data of the pending folds (its workers "
+                        f"died); resubmitting the {len(calls) - done} folds not yet collected"
+                    )
     return [records[cfg.name] for cfg in configs]

@@ -15,20 +15,37 @@ distributed = pytest.importorskip("distributed")
 
 DYING = '''
 import os
+import time
 from pathlib import Path
 
 from sklearn.dummy import DummyClassifier
 
-MARKER = Path({marker!r})
+MARKS = [Path(p) for p in {marks!r}]  # one death each; empty: every fit dies
+TOGETHER = {together!r}  # the deaths wait for each other, so the workers die at once
+
+
+def _claim(mark):
+    try:  # atomic: of two workers that try at once, exactly one wins the mark
+        os.close(os.open(mark, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
 
 
 class Dying(DummyClassifier):
-    """The first fit anywhere kills its worker process; every later fit is a majority."""
+    """A fit that claims a mark kills its worker process; later fits are a majority."""
 
     def fit(self, X, y):
-        if not MARKER.exists():
-            MARKER.write_text("died once")
+        if not MARKS:
             os._exit(1)
+        for mark in MARKS:
+            if _claim(mark):
+                deadline = time.monotonic() + 20
+                while TOGETHER and time.monotonic() < deadline:
+                    if all(m.exists() for m in MARKS):
+                        break
+                    time.sleep(0.02)
+                os._exit(1)
         return super().fit(X, y)
 
 
@@ -54,6 +71,20 @@ def _config(tmp_path, derived_dir, model: str):
     return cfg
 
 
+def _dying(tmp_path, derived_dir, marks: list[str], *, together: bool = False):
+    """A config whose model kills a worker once per mark (every fit if no marks)."""
+    paths = [str(tmp_path / m) for m in marks]
+    (tmp_path / "dying.py").write_text(DYING.format(marks=paths, together=together))
+    return _config(tmp_path, derived_dir, "dying:build")
+
+
+def _majority_predictions(tmp_path, derived_dir) -> str:
+    (tmp_path / "majority").mkdir()
+    cfg = _config(tmp_path / "majority", derived_dir, "majority")
+    assert main(["run", "-q", str(cfg), "--out", str(tmp_path / "local")]) == 0
+    return (tmp_path / "local" / "m" / "predictions.jsonl").read_text()
+
+
 @pytest.mark.slow
 def test_dask_backend_writes_the_same_bytes_as_local(tmp_path, derived_dir, cluster):
     cfg = _config(tmp_path, derived_dir, "cue_lexicon")
@@ -67,20 +98,101 @@ def test_dask_backend_writes_the_same_bytes_as_local(tmp_path, derived_dir, clus
 
 @pytest.mark.slow
 def test_a_worker_dying_mid_run_loses_nothing(tmp_path, derived_dir, cluster):
-    (tmp_path / "dying.py").write_text(DYING.format(marker=str(tmp_path / "died")))
-    cfg = _config(tmp_path, derived_dir, "dying:build")
+    cfg = _dying(tmp_path, derived_dir, ["died"])
     args = ["--backend", "dask", "--scheduler", cluster.scheduler_address]
     assert main(["run", "-q", str(cfg), "--out", str(tmp_path / "dask"), *args]) == 0
-    assert (tmp_path / "died").read_text() == "died once"  # a worker really died
-    majority = (
-        _config(tmp_path / "m2", derived_dir, "majority")
-        if (tmp_path / "m2").mkdir() is None
-        else None
-    )
-    assert main(["run", "-q", str(majority), "--out", str(tmp_path / "local")]) == 0
+    assert (tmp_path / "died").exists()  # a worker really died
     got = (tmp_path / "dask" / "m" / "predictions.jsonl").read_text()
-    want = (tmp_path / "local" / "m" / "predictions.jsonl").read_text()
-    assert got == want  # the lost fold was retried on the other worker
+    assert got == _majority_predictions(tmp_path, derived_dir)  # its fold was retried
+
+
+@pytest.mark.slow
+def test_every_worker_dying_at_once_resubmits_the_pending_folds(
+    tmp_path, derived_dir, cluster, capsys
+):
+    # both workers die together: the scattered data is lost with them, so the folds not yet
+    # collected are resubmitted (data scattered again) to the restarted workers
+    cfg = _dying(tmp_path, derived_dir, ["died-a", "died-b"], together=True)
+    args = ["--backend", "dask", "--scheduler", cluster.scheduler_address]
+    assert main(["run", "-q", str(cfg), "--out", str(tmp_path / "dask"), *args]) == 0
+    assert (tmp_path / "died-a").exists() and (tmp_path / "died-b").exists()
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("stance-bench")]
+    assert len(err) == 1 and err[0].startswith("stance-bench: warning: the Dask cluster lost")
+    got = (tmp_path / "dask" / "m" / "predictions.jsonl").read_text()
+    assert got == _majority_predictions(tmp_path, derived_dir)
+
+
+@pytest.mark.slow
+def test_a_fold_that_keeps_killing_workers_is_one_clear_error(tmp_path, derived_dir, capsys):
+    import dask
+
+    cfg = _dying(tmp_path, derived_dir, [])  # every fit kills its worker
+    # a task is given up after its first killed worker (the default retries it 3 times)
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as c,
+    ):
+        args = ["--backend", "dask", "--scheduler", c.scheduler_address]
+        code = main(["run", "-q", str(cfg), "--out", str(tmp_path / "dask"), *args])
+    assert code == 2
+    err = capsys.readouterr().err
+    ours = [ln for ln in err.splitlines() if ln.startswith("stance-bench")]
+    assert ours and ours[-1].startswith("stance-bench: error: ") and "Traceback" not in err
+    assert "check the workers' memory and logs, then re-run" in ours[-1]
+    assert not (tmp_path / "dask" / "m").exists()  # no half-written run
+
+
+PIDS = """
+import os
+
+from sklearn.dummy import DummyClassifier
+
+
+class Where(DummyClassifier):
+    def fit(self, X, y):
+        with open({log!r}, "a") as f:
+            f.write(f"{{os.getpid()}}\\n")
+        return super().fit(X, y)
+
+
+def build():
+    return Where(strategy="most_frequent")
+"""
+
+
+@pytest.mark.slow
+def test_a_one_thread_cluster_still_fits_on_the_cluster(tmp_path, derived_dir):
+    # joblib's Dask backend runs every call in the client process when the cluster has a
+    # single thread; the folds must go to the worker whatever the cluster's size
+    import os
+
+    (tmp_path / "where.py").write_text(PIDS.format(log=str(tmp_path / "pids")))
+    cfg = _config(tmp_path, derived_dir, "where:build")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as c:
+        args = ["--backend", "dask", "--scheduler", c.scheduler_address]
+        assert main(["run", "-q", str(cfg), "--out", str(tmp_path / "o"), *args]) == 0
+    pids = set((tmp_path / "pids").read_text().split())
+    assert len(pids) == 1 and str(os.getpid()) not in pids
+
+
+def test_a_scheduler_without_workers_is_one_line(tmp_path, derived_dir, capsys, monkeypatch):
+    import bench.runner
+
+    monkeypatch.setattr(bench.runner, "WORKER_WAIT_S", 1)
+    cfg = _config(tmp_path, derived_dir, "majority")
+    with distributed.LocalCluster(n_workers=0, processes=True, dashboard_address=None) as c:
+        args = ["--backend", "dask", "--scheduler", c.scheduler_address]
+        assert main(["run", "-q", str(cfg), "--out", str(tmp_path / "o"), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"stance-bench: error: the Dask scheduler {c.scheduler_address} has no worker after "
+        f"1 s; start one with `dask worker {c.scheduler_address}`"
+    )
+    assert not (tmp_path / "o" / "m").exists()
 
 
 def test_unreachable_scheduler_is_one_line(tmp_path, derived_dir, capsys):
