@@ -14,9 +14,11 @@ registry loads instantly.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib
 import inspect
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -116,7 +118,7 @@ class ModelSpec:
     description: str
     constraints: Mapping[str, Constraint] = field(default_factory=dict)
     packages: tuple[str, ...] = ()
-    module_file: Path | None = None
+    module_files: tuple[Path, ...] = ()  # a plug-in's source files
     where: str = ""
     folder: Path | None = None
 
@@ -217,7 +219,7 @@ class ModelSpec:
         """Files besides the bench package that the model's predictions depend on: a
         plug-in's module file and every file parameter (a lexicon; its default file when
         the parameter is left empty). Hash them to tell when a run is stale."""
-        files = [self.module_file] if self.module_file is not None else []
+        files = list(self.module_files)
         for key, rule in self.constraints.items():
             if isinstance(rule, FilePath):
                 value = params.get(key)
@@ -276,55 +278,102 @@ def _on_path(folder: Path | None) -> Iterator[None]:
             sys.path.remove(entry)
 
 
-def _local_source(folder: Path, top: str) -> list[Path]:
-    """The source files of module ``top`` in ``folder`` (``top.py``, or every ``.py`` of
-    the package ``top/``), or [] when the folder does not hold it."""
-    single = folder / f"{top}.py"
-    if single.is_file():
-        return [single.resolve()]
-    package = folder / top
-    if (package / "__init__.py").is_file():
-        return sorted(p.resolve() for p in package.rglob("*.py"))
-    return []
+def _provides(folder: Path, top: str) -> bool:
+    """Whether ``folder`` holds module ``top`` (``top.py`` or a package ``top/``)."""
+    return (folder / f"{top}.py").is_file() or (folder / top / "__init__.py").is_file()
 
 
-# top-level plug-in module name -> (its folder, the hash of its source) when imported here
-_IMPORTED: dict[str, tuple[Path, str]] = {}
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None  # deleted since: stale
 
 
-def _import(module_name: str, folder: Path | None) -> Any:
-    """Import ``module_name``, a plug-in in ``folder`` first. A long-lived process (a Dask
-    worker, a reused pool worker, a test session) may hold a module of the same name from
-    another config's folder, or an older version of this one: then that module and its
-    submodules are dropped and the folder's current source imported, never a stale one."""
+@dataclass
+class _Plugins:
+    """The modules imported from the one config folder whose plug-ins this process holds:
+    name -> (source file, its hash when imported)."""
+
+    folder: Path | None = None
+    modules: dict[str, tuple[Path, str | None]] = field(default_factory=dict)
+
+    def stale(self, folder: Path, top: str) -> bool:
+        """Another folder is asked for (its modules may share names with ours, and ours
+        must not shadow the environment's), or a source file of ours has changed."""
+        if not self.modules:
+            return False
+        if self.folder != folder and (_provides(folder, top) or top in self.modules):
+            return True
+        return any(_digest(path) != digest for path, digest in self.modules.values())
+
+    def drop(self) -> None:
+        """Forget every module of the folder, and the bytecode of each changed file (Python
+        checks it by mtime in whole seconds and size: a quick same-size edit would load
+        the old code)."""
+        from importlib.util import cache_from_source
+
+        for name, (path, digest) in self.modules.items():
+            sys.modules.pop(name, None)
+            if _digest(path) != digest:
+                with contextlib.suppress(OSError, ValueError, NotImplementedError):
+                    Path(cache_from_source(str(path))).unlink()
+        self.modules.clear()
+        importlib.invalidate_caches()
+
+    def record(self, folder: Path, before: set[str]) -> None:
+        """Note the modules the last import loaded from ``folder`` (new submodules of a
+        package that was there before, like ``bench`` itself, are not the folder's)."""
+        self.folder = folder
+        for name in set(sys.modules) - before:
+            package = name.partition(".")[0]
+            if package in before and package not in self.modules:
+                continue
+            file = getattr(sys.modules[name], "__file__", None)
+            path = Path(file).resolve() if file else None
+            if path is not None and path.is_relative_to(folder):
+                self.modules[name] = (path, _digest(path))
+
+
+_PLUGINS = _Plugins()
+# Plug-ins are imported one at a time: a Dask worker fits folds in several threads, and
+# sys.path and sys.modules are the whole process's.
+_IMPORT_LOCK = threading.RLock()
+
+
+def _import(module_name: str, folder: Path | None) -> tuple[Any, tuple[Path, ...]]:
+    """Import ``module_name``, from ``folder`` first, and the source files of every module
+    it loaded from there. A long-lived process (a Dask worker, a reused pool worker, a test
+    session) holds the plug-ins of one config folder at a time, as they are now: a module
+    from another folder, or an edited one, is dropped with the rest of its folder's and
+    imported again. A plug-in named like a module of the environment is an error."""
     top = module_name.partition(".")[0]
-    local = _local_source(folder, top) if folder is not None else []
-    stamp = None
-    if local:
-        assert folder is not None
-        import hashlib
-
-        digest = hashlib.sha256()
-        for path in local:
-            digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
-        stamp = (folder, digest.hexdigest())
+    with _IMPORT_LOCK:
+        if folder is not None and _PLUGINS.stale(folder, top):
+            _PLUGINS.drop()
         cached = sys.modules.get(top)
-        origin = getattr(cached, "__file__", None)
-        ours = top in _IMPORTED or (origin is not None and Path(origin).resolve() in local)
-        if cached is not None and not ours:  # the environment's module, not a plug-in
-            raise ModelError(
-                f"plug-in module {top!r} in {folder} has the name of a module already "
-                f"imported from {origin or 'the interpreter'}; rename the plug-in file"
-            )
-        if cached is not None and _IMPORTED.get(top) != stamp:
+        if (
+            folder is not None
+            and cached is not None
+            and top not in _PLUGINS.modules
+            and _provides(folder, top)
+        ):
+            origin = getattr(cached, "__file__", None)
+            if origin is None or not Path(origin).resolve().is_relative_to(folder):
+                raise ModelError(
+                    f"plug-in module {top!r} in {folder} has the name of a module already "
+                    f"imported from {origin or 'the interpreter'}; rename the plug-in file"
+                )
             for name in [m for m in sys.modules if m == top or m.startswith(f"{top}.")]:
-                del sys.modules[name]
-            importlib.invalidate_caches()
-    with _on_path(folder):
-        module = importlib.import_module(module_name)
-    if stamp is not None:
-        _IMPORTED[top] = stamp
-    return module
+                del sys.modules[name]  # imported from the folder by other means: afresh
+        before = set(sys.modules)
+        with _on_path(folder):
+            module = importlib.import_module(module_name)
+        if folder is not None:
+            _PLUGINS.record(folder, before)
+        files = tuple(sorted({path for path, _ in _PLUGINS.modules.values()}))
+        mine = folder is not None and _PLUGINS.folder == folder and top in _PLUGINS.modules
+        return module, files if mine else ()
 
 
 REGISTRY: dict[str, ModelSpec] = {}
@@ -366,7 +415,9 @@ def resolve(name: str, where: str = "model", search_path: Path | None = None) ->
             f" or from the config's folder {folder}" if folder is not None else ""
         )
         try:
-            module = _import(module_name, folder)
+            module, local_files = _import(module_name, folder)
+        except ModelError as exc:
+            raise ModelError(f"{where}: {exc}") from None
         except ModuleNotFoundError as exc:
             if exc.name == module_name or module_name.startswith(f"{exc.name}."):
                 raise ModelError(
@@ -387,11 +438,12 @@ def resolve(name: str, where: str = "model", search_path: Path | None = None) ->
         if spec is not None:
             return replace(spec, where=where, folder=folder)
         file = getattr(module, "__file__", None)
+        own = (Path(file).resolve(),) if file else ()
         return ModelSpec(
             name,
             factory,
             factory.__doc__ or "",
-            module_file=Path(file).resolve() if file else None,
+            module_files=tuple(dict.fromkeys(own + local_files)),
             where=where,
             folder=folder,
         )

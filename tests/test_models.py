@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -280,40 +282,98 @@ def test_plugin_faults_are_one_line_model_errors(plugin_folder):
         assert "\n" not in err
 
 
-def test_a_plugin_is_never_a_stale_or_foreign_module(tmp_path):
-    # a long-lived process (a Dask worker, a test session) resolves plug-ins of one name
-    # from two config folders, and after an edit: each time the folder's current source
+BUILD = "from sklearn.dummy import DummyClassifier\n\ndef build():\n    return {}\n"
+
+
+def _plugin(folder: Path, module: str, strategy: str, *, helper: str | None = None) -> None:
+    """``module.build`` in ``folder`` returns a DummyClassifier of ``strategy`` (taken from a
+    sibling module ``helper`` when given)."""
+    folder.mkdir(exist_ok=True)
+    if helper is None:
+        body = BUILD.format(f"DummyClassifier(strategy={strategy!r})")
+    else:
+        (folder / f"{helper}.py").write_text(f"STRATEGY = {strategy!r}\n")
+        body = f"from {helper} import STRATEGY\n" + BUILD.format(
+            "DummyClassifier(strategy=STRATEGY)"
+        )
+    (folder / f"{module}.py").write_text(body)
+
+
+@pytest.fixture
+def names(tmp_path):
+    """Module names unique to the test, dropped from sys.modules afterwards."""
     import sys
 
-    name = f"same_{tmp_path.name.replace('-', '_')}"
-    source = (
-        "from sklearn.dummy import DummyClassifier\n\n"
-        "def build():\n    return DummyClassifier(strategy={!r})\n"
-    )
-    folders = {"a": "most_frequent", "b": "prior"}
-    for sub, strategy in folders.items():
-        (tmp_path / sub).mkdir()
-        (tmp_path / sub / f"{name}.py").write_text(source.format(strategy))
+    tag = tmp_path.name.replace("-", "_")
+    yield f"plug_{tag}", f"helpers_{tag}"
+    for name in [m for m in sys.modules if m.endswith(tag)]:
+        del sys.modules[name]
 
-    def strategy(sub: str) -> str:
-        return resolve(f"{name}:build", search_path=tmp_path / sub).build({}).strategy
 
-    try:
-        assert [strategy("a"), strategy("b"), strategy("a")] == [
-            "most_frequent",
-            "prior",
-            "most_frequent",
-        ]
-        (tmp_path / "a" / f"{name}.py").write_text(source.format("uniform"))
-        assert strategy("a") == "uniform"
-    finally:
-        sys.modules.pop(name, None)
+def _strategy(name: str, folder: Path) -> str:
+    return resolve(f"{name}:build", search_path=folder).build({}).strategy
+
+
+def test_a_plugin_is_never_a_stale_or_foreign_module(tmp_path, names):
+    # a long-lived process (a Dask worker, a test session) resolves plug-ins of one name
+    # from two config folders, and after edits: each time the folder's current source
+    plug, helpers = names
+    _plugin(tmp_path / "a", plug, "most_frequent", helper=helpers)
+    _plugin(tmp_path / "b", plug, "prior", helper=helpers)
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert [_strategy(plug, a), _strategy(plug, b), _strategy(plug, a)] == [
+        "most_frequent",
+        "prior",
+        "most_frequent",
+    ]
+    assert resolve(f"{plug}:build", search_path=a).source_files({}) == (
+        (a / f"{plug}.py").resolve(),
+        (a / f"{helpers}.py").resolve(),
+    )  # an edit of the sibling module makes a run stale too
+    (a / f"{helpers}.py").write_text("STRATEGY = 'uniform'\n")
+    assert _strategy(plug, a) == "uniform"  # the sibling module was edited
+    (tmp_path / "c").mkdir()
+    with pytest.raises(ModelError, match=r"cannot import 'plug_.*': no such module"):
+        resolve(f"{plug}:build", search_path=tmp_path / "c")  # not another folder's
+
+
+def test_a_same_size_edit_within_a_second_is_not_hidden_by_bytecode(tmp_path, names, monkeypatch):
+    import os
+    import sys
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # as on a user's machine
+    plug, _ = names
+    _plugin(tmp_path, plug, "prior")
+    stamp = (tmp_path / f"{plug}.py").stat().st_mtime_ns
+    assert _strategy(plug, tmp_path) == "prior"
+    _plugin(tmp_path, plug, "fifty")  # as long as "prior"; same mtime: the .pyc looks valid
+    os.utime(tmp_path / f"{plug}.py", ns=(stamp, stamp))
+    assert _strategy(plug, tmp_path) == "fifty"
+
+
+def test_plugins_resolve_safely_from_many_threads(tmp_path, names):
+    # a Dask worker fits folds in several threads; a slow plug-in import (a heavy library)
+    # must not be dropped half-way by another thread
+    from concurrent.futures import ThreadPoolExecutor
+
+    plug, _ = names
+    _plugin(tmp_path, plug, "prior")
+    source = (tmp_path / f"{plug}.py").read_text()
+    (tmp_path / f"{plug}.py").write_text("import time\ntime.sleep(0.3)\n" + source)
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda _: _strategy(plug, tmp_path), range(4)))
+    assert got == ["prior"] * 4
 
 
 def test_a_plugin_named_like_an_imported_module_is_an_error(tmp_path):
     (tmp_path / "json.py").write_text("def build():\n    return None\n")
-    with pytest.raises(ModelError, match=r"plug-in module 'json' in .* has the name of a module"):
-        resolve("json:build", search_path=tmp_path)
+    with pytest.raises(ModelError) as err:
+        resolve("json:build", where="[model] of a.toml", search_path=tmp_path)
+    assert str(err.value).startswith(
+        f"[model] of a.toml: plug-in module 'json' in {tmp_path.resolve()} has the name of a "
+        "module already imported from "
+    )
+    assert str(err.value).endswith("; rename the plug-in file")
     import json
 
     assert callable(json.dumps)  # the environment's module is untouched

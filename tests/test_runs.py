@@ -101,6 +101,15 @@ def test_reuse_is_invalidated_by_plugin_and_lexicon_edits_and_corruption(
         (tmp_path / "plug.py").read_text().replace("most_frequent", "prior")
     )
     assert "(0 unchanged, reused)" in run()  # the plug-in's file changed
+    (tmp_path / "plughelp.py").write_text("STRATEGY = 'prior'\n")
+    (tmp_path / "plug.py").write_text(
+        "from plughelp import STRATEGY\nfrom sklearn.dummy import DummyClassifier\n\n"
+        "def build():\n    return DummyClassifier(strategy=STRATEGY)\n"
+    )
+    assert "(0 unchanged, reused)" in run()
+    assert "(1 unchanged, reused)" in run()
+    (tmp_path / "plughelp.py").write_text("STRATEGY = 'most_frequent'\n")
+    assert "(0 unchanged, reused)" in run()  # a module the plug-in imports changed
     (out / "p" / "metrics.json").write_text("{ not json")
     assert "(0 unchanged, reused)" in run()  # a corrupt run is re-run, not a crash
     assert json.loads((out / "p" / "metrics.json").read_text())["config"] == "p"
