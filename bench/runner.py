@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -557,7 +559,11 @@ def _connect(backend: Backend) -> Any:
             "--backend dask needs the dask extra: pip install 'stance-bench[dask]'"
         ) from None
     try:
-        client = Client(backend.scheduler, timeout="5s") if backend.scheduler else Client()
+        client = (
+            Client(backend.scheduler, timeout="5s")
+            if backend.scheduler
+            else Client(silence_logs=logging.CRITICAL)  # a local cluster: its workers' logs
+        )
     except OSError as exc:
         raise RunError(
             f"cannot reach the Dask scheduler {backend.scheduler}: {exc}; start it with "
@@ -565,8 +571,10 @@ def _connect(backend: Backend) -> Any:
         ) from None
     try:
         client.wait_for_workers(1, timeout=WORKER_WAIT_S)
-    except Exception:
+    except BaseException as exc:
         client.close()
+        if not isinstance(exc, Exception):  # Ctrl-C while waiting
+            raise
         raise RunError(
             f"the Dask scheduler {backend.scheduler or '(local)'} has no worker after "
             f"{WORKER_WAIT_S} s; start one with `dask worker {backend.scheduler or 'ADDRESS'}`"
@@ -578,14 +586,19 @@ def _on_dask(client: Any, calls: list, shared: list) -> Iterator[FoldResult]:
     """Submit every call to the cluster (never run here, whatever the cluster's size:
     joblib's Dask backend runs the calls in this process when the cluster has one
     thread), then yield the results in submission order."""
-    scattered = client.scatter(shared, broadcast=True, hash=False) if shared else []
+    from concurrent.futures import CancelledError
+
+    try:
+        scattered = client.scatter(shared, broadcast=True, hash=False) if shared else []
+    except (OSError, TimeoutError, CancelledError) as exc:  # workers dying as it is sent
+        raise _ClusterLost(f"sending the data failed: {type(exc).__name__}: {exc}") from None
     futures_of = {id(obj): fut for obj, fut in zip(shared, scattered, strict=True)}
-    futures = [
+    futures = deque(
         client.submit(func, *[futures_of.get(id(a), a) for a in args], pure=False, **kwargs)
         for func, args, kwargs in calls
-    ]
-    for future in futures:
-        yield future.result()
+    )
+    while futures:  # each result leaves the cluster's memory once it is here
+        yield futures.popleft().result()
 
 
 class _ClusterLost(Exception):
@@ -709,9 +722,9 @@ def run_configs(
             except _ClusterLost as exc:
                 if attempt == RESUBMITS:
                     raise RunError(
-                        f"the Dask cluster lost the data of the pending folds {attempt + 1} "
-                        f"times ({exc}); the run folders already complete were kept; check "
-                        "the workers' memory and logs, then re-run"
+                        f"every Dask worker died at once, {attempt + 1} times ({exc}); a fold "
+                        "may be killing them; the run folders already complete were kept; "
+                        "check the workers' memory and logs, then re-run"
                     ) from None
                 if warn is not None:
                     warn(
