@@ -118,7 +118,7 @@ class ModelSpec:
     description: str
     constraints: Mapping[str, Constraint] = field(default_factory=dict)
     packages: tuple[str, ...] = ()
-    module_files: tuple[Path, ...] = ()  # a plug-in's source files
+    module_files: tuple[Path, ...] = ()  # a plug-in's source and the modules beside it
     where: str = ""
     folder: Path | None = None
 
@@ -217,8 +217,9 @@ class ModelSpec:
     # what a run depends on ------------------------------------------------------------
     def source_files(self, params: Mapping[str, Any]) -> tuple[Path, ...]:
         """Files besides the bench package that the model's predictions depend on: a
-        plug-in's module file and every file parameter (a lexicon; its default file when
-        the parameter is left empty). Hash them to tell when a run is stale."""
+        plug-in's module files (with the modules beside it) and every file parameter (a
+        lexicon; its default file when the parameter is left empty). Hash them to tell when
+        a run is stale."""
         files = list(self.module_files)
         for key, rule in self.constraints.items():
             if isinstance(rule, FilePath):
@@ -283,6 +284,16 @@ def _provides(folder: Path, top: str) -> bool:
     return (folder / f"{top}.py").is_file() or (folder / top / "__init__.py").is_file()
 
 
+def _folder_sources(folder: Path) -> tuple[Path, ...]:
+    """Every module source a plug-in in ``folder`` could import from there: the folder's
+    ``*.py`` files and those of its packages. A plug-in's run depends on all of them (the
+    same list whatever this process imported before)."""
+    files = list(folder.glob("*.py"))
+    for package in folder.glob("*/__init__.py"):
+        files += package.parent.rglob("*.py")
+    return tuple(sorted(p.resolve() for p in files))
+
+
 def _digest(path: Path) -> str | None:
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -341,12 +352,12 @@ _PLUGINS = _Plugins()
 _IMPORT_LOCK = threading.RLock()
 
 
-def _import(module_name: str, folder: Path | None) -> tuple[Any, tuple[Path, ...]]:
-    """Import ``module_name``, from ``folder`` first, and the source files of every module
-    it loaded from there. A long-lived process (a Dask worker, a reused pool worker, a test
-    session) holds the plug-ins of one config folder at a time, as they are now: a module
-    from another folder, or an edited one, is dropped with the rest of its folder's and
-    imported again. A plug-in named like a module of the environment is an error."""
+def _import(module_name: str, folder: Path | None) -> Any:
+    """Import ``module_name``, from ``folder`` first. A long-lived process (a Dask worker,
+    a reused pool worker, a test session) holds the plug-ins of one config folder at a
+    time, as they are now: a module from another folder, or an edited one, is dropped with
+    the rest of its folder's and imported again. A plug-in named like a module of the
+    environment is an error."""
     top = module_name.partition(".")[0]
     with _IMPORT_LOCK:
         if folder is not None and _PLUGINS.stale(folder, top):
@@ -371,9 +382,7 @@ def _import(module_name: str, folder: Path | None) -> tuple[Any, tuple[Path, ...
             module = importlib.import_module(module_name)
         if folder is not None:
             _PLUGINS.record(folder, before)
-        files = tuple(sorted({path for path, _ in _PLUGINS.modules.values()}))
-        mine = folder is not None and _PLUGINS.folder == folder and top in _PLUGINS.modules
-        return module, files if mine else ()
+        return module
 
 
 REGISTRY: dict[str, ModelSpec] = {}
@@ -415,7 +424,7 @@ def resolve(name: str, where: str = "model", search_path: Path | None = None) ->
             f" or from the config's folder {folder}" if folder is not None else ""
         )
         try:
-            module, local_files = _import(module_name, folder)
+            module = _import(module_name, folder)
         except ModelError as exc:
             raise ModelError(f"{where}: {exc}") from None
         except ModuleNotFoundError as exc:
@@ -437,13 +446,16 @@ def resolve(name: str, where: str = "model", search_path: Path | None = None) ->
         spec = next((s for s in REGISTRY.values() if s.factory is factory), None)
         if spec is not None:
             return replace(spec, where=where, folder=folder)
-        file = getattr(module, "__file__", None)
-        own = (Path(file).resolve(),) if file else ()
+        file = Path(module.__file__).resolve() if getattr(module, "__file__", None) else None
+        if file is not None and folder is not None and file.is_relative_to(folder):
+            files = _folder_sources(folder)  # the plug-in and the modules beside it
+        else:
+            files = (file,) if file is not None else ()
         return ModelSpec(
             name,
             factory,
             factory.__doc__ or "",
-            module_files=tuple(dict.fromkeys(own + local_files)),
+            module_files=files,
             where=where,
             folder=folder,
         )

@@ -257,7 +257,8 @@ def plugin_folder(tmp_path, monkeypatch):
 def test_plugin_found_in_the_config_folder(plugin_folder):
     folder, name = plugin_folder
     spec = resolve(f"{name}:good", where="'name' in [model] of a.toml", search_path=folder)
-    assert spec.source_files({}) == ((folder / f"{name}.py").resolve(),)
+    beside = (folder / f"{name}.py").resolve(), (folder / f"{name}_bad.py").resolve()
+    assert spec.source_files({}) == tuple(sorted(beside))  # the modules beside it count too
     assert spec.check_params({"strategy": "prior"}, "a.toml") == {"strategy": "prior"}
     assert list(spec.build({}).fit(X, y).predict(X.iloc[:2])) == ["condemn", "condemn"]
 
@@ -327,8 +328,8 @@ def test_a_plugin_is_never_a_stale_or_foreign_module(tmp_path, names):
         "most_frequent",
     ]
     assert resolve(f"{plug}:build", search_path=a).source_files({}) == (
-        (a / f"{plug}.py").resolve(),
         (a / f"{helpers}.py").resolve(),
+        (a / f"{plug}.py").resolve(),
     )  # an edit of the sibling module makes a run stale too
     (a / f"{helpers}.py").write_text("STRATEGY = 'uniform'\n")
     assert _strategy(plug, a) == "uniform"  # the sibling module was edited
