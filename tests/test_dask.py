@@ -54,11 +54,16 @@ def build():
 '''
 
 
+def _local_cluster(n_workers: int = 2):
+    """A cluster of worker processes with one thread each, in this test process."""
+    return distributed.LocalCluster(
+        n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+
+
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as c:
+    with _local_cluster() as c:
         yield c
 
 
@@ -130,9 +135,7 @@ def test_a_fold_that_keeps_killing_workers_is_one_clear_error(tmp_path, derived_
     # a task is given up after its first killed worker (the default retries it 3 times)
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 0}),
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as c,
+        _local_cluster() as c,
     ):
         args = ["--backend", "dask", "--scheduler", c.scheduler_address]
         code = main(["run", "-q", str(cfg), "--out", str(tmp_path / "dask"), *args])
@@ -170,9 +173,7 @@ def test_a_one_thread_cluster_still_fits_on_the_cluster(tmp_path, derived_dir):
 
     (tmp_path / "where.py").write_text(PIDS.format(log=str(tmp_path / "pids")))
     cfg = _config(tmp_path, derived_dir, "where:build")
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as c:
+    with _local_cluster(n_workers=1) as c:
         args = ["--backend", "dask", "--scheduler", c.scheduler_address]
         assert main(["run", "-q", str(cfg), "--out", str(tmp_path / "o"), *args]) == 0
     pids = set((tmp_path / "pids").read_text().split())
@@ -184,7 +185,7 @@ def test_a_scheduler_without_workers_is_one_line(tmp_path, derived_dir, capsys, 
 
     monkeypatch.setattr(bench.runner, "WORKER_WAIT_S", 1)
     cfg = _config(tmp_path, derived_dir, "majority")
-    with distributed.LocalCluster(n_workers=0, processes=True, dashboard_address=None) as c:
+    with _local_cluster(n_workers=0) as c:
         args = ["--backend", "dask", "--scheduler", c.scheduler_address]
         assert main(["run", "-q", str(cfg), "--out", str(tmp_path / "o"), *args]) == 2
     err = capsys.readouterr().err.strip()
