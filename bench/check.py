@@ -18,17 +18,25 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.compare import Comparison, compare
+from bench.backends import Backend
+from bench.compare import DEFAULT_GATE, Comparison, Gate, compare
 from bench.config import Config, load_configs
 from bench.config.load import load_runs
 from bench.errors import BenchError, RunError
 from bench.io import dumps_json, replace_dir_atomic, staging_dir, write_text_atomic
 from bench.provenance import NUMERIC_PACKAGES, versions
-from bench.runs import REFERENCE_FILES, is_run_dir, load_run
+from bench.runs import COMPARED_FILES, ENVIRONMENT, REFERENCE_FILES, is_run_dir, load_run
+from bench.specs import DEFAULT_REFERENCE
 
-COMPARED_FILES = ("metrics.json", "predictions.jsonl")
-ENVIRONMENT = "environment.json"
-REFERENCE_PATH = "results/reference"
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How the configs of a check are run (as ``stance-bench run`` would)."""
+
+    n_jobs: int = 1
+    threads: int | None = None
+    backend: Backend = Backend()
+    progress: bool = True
 
 
 @dataclass(frozen=True)
@@ -116,7 +124,7 @@ def _against(
     names: list[str],
     known: set[str],
     tmp: Path,
-    gate: dict,
+    gate: Gate,
 ) -> Against:
     reproduced, changed, added = [], [], []
     for name in names:
@@ -136,13 +144,13 @@ def _against(
             load_run(reference / name)  # a corrupt reference names its real path
             shutil.copytree(reference / name, base / name)
             shutil.copytree(fresh / name, cand / name)
-        comparison = compare(base, cand, **gate)
+        comparison = compare(base, cand, gate)
     return Against(
         label, reproduced, changed, added, removed, comparison, _environment_diff(reference)
     )
 
 
-def reference_at(revision: str, repo: Path, dest: Path, path: str = REFERENCE_PATH) -> Path:
+def reference_at(revision: str, repo: Path, dest: Path, path: str = DEFAULT_REFERENCE) -> Path:
     """The reference folder as committed at ``revision``, extracted into ``dest`` with
     ``git archive`` (the work tree is not touched)."""
 
@@ -216,14 +224,14 @@ def check(
     *,
     update: bool = False,
     base: str | None = None,
-    n_jobs: int = 1,
-    progress: bool = True,
     out: Path | None = None,
-    run_options: dict | None = None,
-    **gate,
+    options: RunOptions | None = None,
+    gate: Gate = DEFAULT_GATE,
 ) -> CheckResult:
     """Re-run ``targets`` (into ``out`` when given, else a temp folder) and compare."""
-    from bench.runner import run_configs
+    from bench.execute import run_configs
+
+    options = options or RunOptions()
 
     reference = Path(reference)
     if not update and not reference.is_dir():
@@ -241,7 +249,13 @@ def check(
             base_ref = reference_at(base, Path.cwd(), tmp / "base")
         fresh = Path(out) if out is not None else tmp / "runs"
         results = run_configs(
-            configs, fresh, n_jobs=n_jobs, force=True, progress=progress, **(run_options or {})
+            configs,
+            fresh,
+            n_jobs=options.n_jobs,
+            threads=options.threads,
+            force=True,
+            progress=options.progress,
+            backend=options.backend,
         )
         names = [r.config.name for r in results]
         if update:

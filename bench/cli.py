@@ -79,11 +79,12 @@ def _cmd_derive(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from bench.backends import Backend
     from bench.config import load_configs
+    from bench.execute import run_configs
     from bench.io import write_text_atomic
     from bench.ranking import rank
     from bench.report import leaderboard
-    from bench.runner import Backend, run_configs
     from bench.runs import load_run
 
     configs = load_configs(args.configs or [DEFAULT_CONFIGS])
@@ -124,30 +125,32 @@ def _write_sweeps(out: Path, runs: list) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from bench.report import write_reports
+    from bench.execute import rewrite_reports
 
     for run_dir in args.runs:
-        for path in write_reports(run_dir):
+        for path in rewrite_reports(run_dir):
             print(f"wrote {path}")
     return EXIT_OK
 
 
-def _gate(args: argparse.Namespace) -> dict:
-    return {
-        "metrics": args.metrics,
-        "test": args.test,
-        "alpha": args.alpha,
-        "max_drop": args.max_drop,
-        "fail_on": args.fail_on,
-        "n_boot": args.n_boot,
-    }
+def _gate(args: argparse.Namespace):
+    from bench.compare import Gate
+
+    return Gate(
+        metrics=tuple(args.metrics) if args.metrics else None,
+        test=args.test,
+        alpha=args.alpha,
+        max_drop=args.max_drop,
+        fail_on=args.fail_on,
+        n_boot=args.n_boot,
+    )
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from bench.compare import compare
     from bench.report import comparison
 
-    cmp = compare(args.base, args.candidate, **_gate(args))
+    cmp = compare(args.base, args.candidate, _gate(args))
     render = {
         "text": comparison.render_text,
         "markdown": comparison.render_markdown,
@@ -159,20 +162,24 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from bench.check import check
+    from bench.backends import Backend
+    from bench.check import RunOptions, check
     from bench.report import check as render
-    from bench.runner import Backend
 
+    options = RunOptions(
+        n_jobs=args.n_jobs,
+        threads=args.threads,
+        backend=Backend(args.backend, args.scheduler),
+        progress=not args.quiet,
+    )
     result = check(
         args.configs or [DEFAULT_CONFIGS],
         args.reference,
         update=args.update,
         base=args.base,
-        n_jobs=args.n_jobs,
-        progress=not args.quiet,
         out=args.out,
-        run_options={"threads": args.threads, "backend": Backend(args.backend, args.scheduler)},
-        **_gate(args),
+        options=options,
+        gate=_gate(args),
     )
     text = render.render_markdown(result) if args.format == "markdown" else None
     print(text if text is not None else render.render_text(result), end="")

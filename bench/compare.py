@@ -1,23 +1,55 @@
-"""Verdicts: compare two runs view by view and metric by metric, and gate on it; and the
-leaderboard's significance tiers. The statistics themselves live in ``bench.stats``.
+"""Verdicts: compare two runs view by view and metric by metric, and gate on it. The
+statistics themselves live in ``bench.stats``; the rank score and tiers in ``bench.ranking``.
 
 For every matched pair of runs, every view both have, and every metric: the delta, its
 interval, a p-value from the deciding test, Holm-corrected across all rows, the verdict
-(better / worse / no significant change) and whether the row fails the gate.
+(``Verdict``) and whether the row fails the ``Gate``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 
 from bench import stats
 from bench.errors import RunError
-from bench.metrics import confusion, scores
-from bench.runs import Run, ViewPredictions, load_run, match_runs
-from bench.specs import METRICS, NAMED
+from bench.metrics import Predictions, confusion, scores
+from bench.runs import Run, load_run, match_runs
+from bench.specs import FAIL_ON, METRICS, NAMED, TESTS
+
+
+class Verdict(StrEnum):
+    """What a row says about the candidate against the base."""
+
+    BETTER = "better"
+    WORSE = "worse"
+    NO_CHANGE = "no significant change"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What is compared and what fails: the metrics (None: each run's primary), the
+    deciding test, the family-wise level, the drop that fails even when not significant,
+    what fails (``FAIL_ON``), and the resampling rounds."""
+
+    metrics: tuple[str, ...] | None = None
+    test: str = "bootstrap"
+    alpha: float = 0.05
+    max_drop: float | None = None
+    fail_on: str = "regression"
+    n_boot: int = 2000
+
+    def __post_init__(self) -> None:
+        if self.test not in TESTS:
+            raise ValueError(f"unknown test {self.test!r}; choose from {', '.join(TESTS)}")
+        if self.fail_on not in FAIL_ON:
+            raise ValueError(f"unknown fail_on {self.fail_on!r}; choose from {', '.join(FAIL_ON)}")
 
 
 @dataclass(frozen=True)
@@ -31,7 +63,7 @@ class Row:
     interval: stats.Interval  # of the delta, at the row's (Holm-adjusted) level
     p_value: float  # raw, of the deciding test
     p_adjusted: float
-    verdict: str  # better | worse | no significant change
+    verdict: Verdict
     mde: stats.MinimumDetectableEffect
     paired: bool
     tests: TestResults
@@ -42,10 +74,7 @@ class Row:
 @dataclass(frozen=True)
 class Comparison:
     rows: list[Row]
-    alpha: float
-    max_drop: float | None
-    fail_on: str
-    test: str
+    gate: Gate
     notes: list[str] = field(default_factory=list)
     only_base: list[str] = field(default_factory=list)  # runs missing from the candidate
     only_candidate: list[str] = field(default_factory=list)
@@ -58,11 +87,11 @@ class Comparison:
     def failed(self) -> bool:
         """Whether the gate fails: a regression, or under ``any-change`` any change or
         any run present on one side only."""
-        if self.fail_on == "never":
+        if self.gate.fail_on == "never":
             return False
-        if self.fail_on == "any-change":
+        if self.gate.fail_on == "any-change":
             return (
-                any(r.verdict != "no significant change" or r.regression for r in self.rows)
+                any(r.verdict is not Verdict.NO_CHANGE or r.regression for r in self.rows)
                 or bool(self.only_base)
                 or bool(self.only_candidate)
             )
@@ -76,18 +105,18 @@ class Comparison:
         return out
 
 
-def _pairable(base: Run, cand: Run, vb: ViewPredictions, vc: ViewPredictions) -> str:
+def _pairable(base: Run, cand: Run, vb: Predictions, vc: Predictions) -> str:
     """Why two views cannot be paired, or "" when they can."""
     if base.metrics["data_hash"] != cand.metrics["data_hash"]:
         return "the data differ (data hashes differ)"
     if base.metrics["folds_hash"] != cand.metrics["folds_hash"]:
         return "the folds differ (fold hashes differ)"
-    if not np.array_equal(vb.keys, vc.keys):
+    if not np.array_equal(vb.keys(), vc.keys()):
         return "the predictions are not of the same examples"
     return ""
 
 
-def _value(view: ViewPredictions, L: int, f_idx: list[int], metric: str) -> float | None:
+def _value(view: Predictions, L: int, f_idx: list[int], metric: str) -> float | None:
     v = float(scores(confusion(view.gold, view.pred, L), f_idx)[metric])
     return None if np.isnan(v) else v
 
@@ -142,50 +171,35 @@ def compare_runs(
     return out, notes
 
 
+DEFAULT_GATE = Gate()
+
+
 def compare(
-    base: Path,
-    candidate: Path,
-    *,
-    metrics: list[str] | None = None,
-    test: str = "bootstrap",
-    alpha: float = 0.05,
-    max_drop: float | None = None,
-    fail_on: str = "regression",
-    n_boot: int = 2000,
-    random_state: int = 0,
+    base: Path, candidate: Path, gate: Gate = DEFAULT_GATE, *, random_state: int = 0
 ) -> Comparison:
-    """Compare every matched pair of runs on ``metrics`` (default: each run's primary)."""
+    """Compare every matched pair of runs on the gate's metrics (default: each run's
+    primary)."""
     matched = match_runs(base, candidate)
     raw: list[PairResult] = []
     notes: list[str] = []
     for b_dir, c_dir in matched.pairs:
         b, c = load_run(b_dir), load_run(c_dir)
-        names = metrics or [b.metrics["primary"]]
+        names = list(gate.metrics or [b.metrics["primary"]])
         for name in names:
             if name not in NAMED:
                 raise RunError(f"cannot compare metric {name!r}; choose from {', '.join(NAMED)}")
-        rows, why = compare_runs(b, c, names, n_boot=n_boot, random_state=random_state)
+        rows, why = compare_runs(b, c, names, n_boot=gate.n_boot, random_state=random_state)
         notes += why
         raw += rows
     return decide(
-        raw,
-        alpha=alpha,
-        test=test,
-        max_drop=max_drop,
-        fail_on=fail_on,
-        notes=notes,
-        only_base=matched.only_base,
-        only_candidate=matched.only_candidate,
+        raw, gate, notes=notes, only_base=matched.only_base, only_candidate=matched.only_candidate
     )
 
 
 def decide(
     raw: list[PairResult],
+    gate: Gate,
     *,
-    alpha: float,
-    test: str,
-    max_drop: float | None,
-    fail_on: str,
     notes: list[str],
     only_base: list[str] | None = None,
     only_candidate: list[str] | None = None,
@@ -194,6 +208,7 @@ def decide(
     default), each row's interval is printed at its Holm-adjusted level and is the same
     procedure as its p-value, so a verdict never contradicts the interval beside it."""
     notes = list(notes)
+    alpha, test, max_drop = gate.alpha, gate.test, gate.max_drop
     if test == "bootstrap":
         decisions = stats.holm_intervals([r.replicates for r in raw], alpha)
         pvals = [d.p_value for d in decisions]
@@ -230,11 +245,11 @@ def decide(
         improvement = None if r.delta is None else (r.delta if higher else -r.delta)
         significant = q < alpha and improvement not in (None, 0)
         verdict = (
-            "better"
+            Verdict.BETTER
             if significant and improvement is not None and improvement > 0
-            else "worse"
+            else Verdict.WORSE
             if significant
-            else "no significant change"
+            else Verdict.NO_CHANGE
         )
         dropped = max_drop is not None and improvement is not None and -improvement > max_drop
         rows.append(
@@ -252,16 +267,13 @@ def decide(
                 mde=r.mde_at(a_row),
                 paired=r.paired,
                 tests=r.tests,
-                regression=verdict == "worse" or dropped,
+                regression=verdict is Verdict.WORSE or dropped,
                 dropped=dropped,
             )
         )
     return Comparison(
         rows=rows,
-        alpha=alpha,
-        max_drop=max_drop,
-        fail_on=fail_on,
-        test=test,
+        gate=gate,
         notes=notes,
         only_base=list(only_base or []),
         only_candidate=list(only_candidate or []),
@@ -335,8 +347,8 @@ def _compare_predictions(
     config: str,
     view: str,
     metric: str,
-    base: ViewPredictions,
-    cand: ViewPredictions,
+    base: Predictions,
+    cand: Predictions,
     n_labels: int,
     f_idx: list[int],
     paired: bool,
@@ -385,131 +397,3 @@ def _compare_predictions(
         nadeau_bengio=_nadeau_bengio(per_fold, metric, n_examples) if paired else None,
     )
     return PairResult(config, view, metric, vb, vc, delta, paired, tests, reps, pair)
-
-
-# ------------------------------------------------------------------------------- tiers
-@dataclass(frozen=True)
-class Tiered:
-    run: Run
-    tier: int
-
-
-def _components(run: Run, metric: str) -> list[tuple[str, str | None, float]]:
-    """The parts of a run's rank score (``bench.ranking``): (view, test type, weight)."""
-    from bench.ranking import TRANSFER_VIEWS
-
-    views = run.views()
-    present = [v for v in TRANSFER_VIEWS if v in views]
-    if not present:
-        return [("cv", None, 1.0)]
-    out: list[tuple[str, str | None, float]] = []
-    for v in present:
-        types = sorted(views[v].get("by_test_type", {}))
-        if types:
-            out += [(v, t, 1 / len(present) / len(types)) for t in types]
-        else:
-            out.append((v, None, 1 / len(present)))
-    return out
-
-
-def _component_counts(
-    run: Run, parts: list[tuple[str, str | None, float]], clusters: np.ndarray
-) -> np.ndarray:
-    """Confusion counts per cluster and score component: (G, C, L, L)."""
-    from bench.metrics import confusions
-
-    L = len(run.labels)
-    preds = run.predictions()
-    out = np.zeros((len(clusters), len(parts), L, L))
-    for c, (view, test_type, _) in enumerate(parts):
-        p = preds[view]
-        rows = np.ones(len(p.gold), dtype=bool)
-        if test_type is not None and p.test_type is not None:
-            rows = p.test_type == test_type
-        g = np.searchsorted(clusters, p.groups[rows])  # clusters: every group id, sorted
-        out[:, c] = confusions(p.gold[rows], p.pred[rows], L, g, len(clusters))
-    return out
-
-
-def rank_score_p(
-    a: Run, b: Run, metric: str, *, n_boot: int = 1000, random_state: int = 0
-) -> float:
-    """Two-sided p-value of the difference of two runs' rank scores (cv, or the mean of
-    the transfer views, contrast balanced over test types): a paired cluster bootstrap
-    over the sentence groups that every view shares (a contrast case moves with the
-    sentence it was made from), inverted from its percentile interval."""
-    from bench.metrics import chunks, resample_weights, scores
-
-    parts = _components(a, metric)
-    if parts != _components(b, metric):
-        raise RunError(f"{a.path} and {b.path} have different views; cannot tier them together")
-    clusters = np.unique(
-        np.concatenate([p.groups for run in (a, b) for p in run.predictions().values()])
-    )
-    ca, cb = _component_counts(a, parts, clusters), _component_counts(b, parts, clusters)
-    G, C, L = ca.shape[0], ca.shape[1], ca.shape[2]
-    weights = np.array([w for _, _, w in parts])
-    f_idx = [a.labels.index(lab) for lab in a.metrics["f_avg_labels"]]
-
-    def score(counts: np.ndarray) -> np.ndarray:  # (n, C, L, L) -> (n,)
-        values = scores(counts, f_idx)[metric]
-        return np.nansum(values * weights, axis=-1)
-
-    observed = float(score(cb.sum(axis=0)[None])[0] - score(ca.sum(axis=0)[None])[0])
-    if observed == 0:
-        return 1.0
-    rng = np.random.default_rng(random_state)
-    deltas = np.empty(n_boot)
-    flat_a, flat_b = ca.reshape(G, -1), cb.reshape(G, -1)
-    for start, n in chunks(n_boot, G):
-        w = resample_weights(rng, G, n)
-        da = (w @ flat_a).reshape(n, C, L, L)
-        db = (w @ flat_b).reshape(n, C, L, L)
-        deltas[start : start + n] = score(db) - score(da)
-    return stats.replicates(deltas, observed, n_clusters=G).p_value()
-
-
-def tiers(
-    runs: list[Run],
-    metric: str,
-    alpha: float,
-    *,
-    n_boot: int = 1000,
-    random_state: int = 0,
-) -> list[Tiered]:
-    """Significance tiers of runs of one task on their rank score (``bench.ranking``):
-    the best run and every run not significantly different from it (``rank_score_p``)
-    share tier 1; the rest are tiered the same way. Best first."""
-    from bench.ranking import entry
-
-    if not METRICS[metric].comparable:
-        raise RunError(
-            f"tiers need a metric computed from confusion counts ({', '.join(NAMED)}), not "
-            f"{metric!r}; pass --no-tiers"
-        )
-    higher = METRICS[metric].higher_is_better
-
-    def score(run: Run) -> float | None:
-        return entry(run, metric).score
-
-    remaining = sorted(
-        runs,
-        key=lambda r: (
-            score(r) is None,
-            -(score(r) or 0) if higher else (score(r) or 0),
-            r.name,
-        ),
-    )
-    out: list[Tiered] = []
-    tier = 1
-    while remaining:
-        leader, rest = remaining[0], remaining[1:]
-        members = [leader]
-        for r in rest:
-            p = rank_score_p(leader, r, metric, n_boot=n_boot, random_state=random_state)
-            if p >= alpha:
-                members.append(r)
-        out += [Tiered(m, tier) for m in members]
-        remaining = [r for r in rest if r not in members]
-        tier += 1
-    return out

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from bench import specs
-from bench.errors import DataError
-from bench.labels import TASKS
+from bench.errors import DataError, shown
+from bench.labels import DROP, LABELS, TASKS
 
 DEFAULT_SEEDS = Path(specs.DEFAULT_SEEDS)
 DEFAULT_DATA = Path(specs.DEFAULT_DATA)
@@ -59,8 +59,6 @@ def task_view(frame, task: str):
 def seed_frame(parquet: Path, task: str):
     """The derived dataset as a pandas frame with string labels, restricted to ``task``."""
     import pyarrow.parquet as pq
-
-    from bench.labels import LABELS
 
     frame = pq.read_table(parquet).to_pandas()
     frame["label"] = np.array(LABELS, dtype=object)[frame["label"].to_numpy()]
@@ -266,10 +264,6 @@ def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
     (labels mapped to ours and restricted to ``task``), plus extra columns for reports.
     ``split`` is ``train`` (the items) or, for the seed dataset, ``contrast``."""
     import pandas as pd
-
-    from bench.config import DROP
-    from bench.corpus import shown
-    from bench.labels import LABELS
 
     if ds.source == "seed":
         parquet = ensure_derived(ds.seeds, ds.data_dir, fix=f"set 'seeds' in [{where}]")

@@ -1,6 +1,11 @@
-"""One exception family. Only ``bench.cli`` turns these into messages and exit codes."""
+"""One exception family, and the helpers that word its messages. Only ``bench.cli`` turns
+these into messages and exit codes."""
 
 from __future__ import annotations
+
+from typing import Any
+
+QUOTE_LIMIT = 80  # characters of data an error message may quote
 
 
 class BenchError(Exception):
@@ -38,3 +43,12 @@ def did_you_mean(word: str, choices) -> str:
         return f"; did you mean {lowered[word.lower()]!r}?"
     close = difflib.get_close_matches(word.lower(), list(lowered), n=1)
     return f"; did you mean {lowered[close[0]]!r}?" if close else ""
+
+
+def shown(value: Any, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters of text with
+    ``…``: a message names the data, it does not reproduce it."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > limit:
+        return repr(text[: limit - 1] + "…")
+    return repr(value)

@@ -1,4 +1,4 @@
-"""Small file helpers: atomic writes and stable hashes."""
+"""Small file helpers: atomic writes, stable hashes, and the TOML reader."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import tempfile
+import tomllib  # noqa: F401  (the one TOML reader: configs, contrast rules, the lexicon)
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any

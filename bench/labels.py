@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 LABELS: tuple[str, ...] = ("support", "condemn", "skeptical", "fact")
 STANCE_LABELS: tuple[str, ...] = ("support", "condemn", "skeptical")
+DROP = "drop"  # in a dataset's label mapping: rows with this source label are dropped
 
 
 @dataclass(frozen=True)

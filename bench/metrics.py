@@ -10,10 +10,14 @@ in JSON. Conventions follow scikit-learn with ``zero_division=0``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bench.specs import METRICS, NAMED, MetricSpec  # noqa: F401  (the registry)
+
+if TYPE_CHECKING:
+    from bench.runs import ViewMetrics
 
 DECIMALS = 10
 _EPS = np.finfo(np.float64).eps
@@ -94,7 +98,9 @@ def log_loss(proba: np.ndarray, gold: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class Predictions:
-    """Pooled out-of-fold predictions: one row per (repeat, tested example)."""
+    """Pooled out-of-fold predictions of one view: one row per (repeat, tested example).
+    Computed by the runner, or read back from predictions.jsonl (``bench.runs``), which
+    keeps no probabilities and no targets."""
 
     ids: np.ndarray
     groups: np.ndarray
@@ -102,8 +108,33 @@ class Predictions:
     fold: np.ndarray
     gold: np.ndarray  # label indices
     pred: np.ndarray
-    proba: np.ndarray | None  # (rows, labels) or None when the model gives no probabilities
+    proba: np.ndarray | None = None  # (rows, labels); None when the model gives none
     targets: np.ndarray | None = None  # per row, for the per-target breakdown
+    test_type: np.ndarray | None = None  # contrast suite rows: invariance | directional | mft
+
+    def keys(self) -> np.ndarray:
+        """ "id\x1frepeat" per row: what pairs a row of two runs."""
+        return np.char.add(np.char.add(self.ids.astype(str), "\x1f"), self.repeat.astype(str))
+
+    def sorted(self) -> Predictions:
+        """The rows in the order of ``keys()`` (stable): two runs of the same examples
+        and repeats are then aligned row by row."""
+        order = np.argsort(self.keys(), kind="stable")
+
+        def take(a):
+            return None if a is None else a[order]
+
+        return Predictions(
+            ids=self.ids[order],
+            groups=self.groups[order],
+            repeat=self.repeat[order],
+            fold=self.fold[order],
+            gold=self.gold[order],
+            pred=self.pred[order],
+            proba=take(self.proba),
+            targets=take(self.targets),
+            test_type=take(self.test_type),
+        )
 
 
 def _clean(x):
@@ -121,82 +152,57 @@ def _clean(x):
     return x
 
 
-def group_confusions(groups, gold, pred, L: int) -> tuple[np.ndarray, np.ndarray]:
-    """Confusion counts per group, shape (G, L*L), and each row's group index."""
-    _, g = np.unique(groups, return_inverse=True)
-    G = int(g.max()) + 1
-    return confusions(gold, pred, L, g, G).reshape(G, L * L).astype(np.float64), g
-
-
-def resample_weights(rng, n_groups: int, n: int) -> np.ndarray:
-    """``n`` bootstrap draws of ``n_groups`` groups, as counts per group: (n, n_groups).
-    One vectorised bincount (no Python loop per draw)."""
-    idx = rng.integers(0, n_groups, size=(n, n_groups)) + n_groups * np.arange(n)[:, None]
-    counts = np.bincount(idx.ravel(), minlength=n * n_groups)
-    return counts.reshape(n, n_groups).astype(np.float64)
-
-
-def chunks(n_boot: int, n_groups: int):
-    """(start, size) blocks of resamples that keep a block's weights near 2M numbers."""
-    step = max(1, min(n_boot, 2_000_000 // max(n_groups, 1)))
-    for start in range(0, n_boot, step):
-        yield start, min(n_boot, start + step) - start
-
-
 CI_METHOD = "bca"  # chosen by coverage in perf/stats_sim.py (see bench.stats)
 
 
-def bootstrap(
+def intervals(
     p: Predictions, labels, f_avg_idx, n_boot: int, level: float, random_state: int
 ) -> dict:
-    """CIs from a cluster bootstrap: sentence groups are resampled with replacement, each
-    carrying all its predictions (every repeat), every metric is recomputed on each
-    resample, and the interval is BCa (bias-corrected and accelerated; the acceleration
-    from the leave-one-group-out jackknife), the method with the best measured coverage
-    at this benchmark's sizes."""
+    """CIs of every metric from one cluster bootstrap (``bench.stats.cluster_bootstrap``):
+    sentence groups are resampled with replacement, each carrying all its predictions
+    (every repeat), every metric is recomputed on each resample, and the interval is BCa
+    (bias-corrected and accelerated; the acceleration from the leave-one-group-out
+    jackknife), the method with the best measured coverage at this benchmark's sizes."""
     from bench import stats
 
     if n_boot == 0:
         return {}
     L = len(labels)
-    per_group, g = group_confusions(p.groups, p.gold, p.pred, L)
-    G = len(per_group)
-    ll = None
-    if p.proba is not None:
+    _, g = np.unique(p.groups, return_inverse=True)
+    G = int(g.max()) + 1
+    parts: list[np.ndarray] = [confusions(p.gold, p.pred, L, g, G).reshape(G, L * L)]
+    if p.proba is not None:  # log-loss: the sum of its terms and their count, per group
         nll = _nll(p.proba, p.gold)
-        ll = (np.bincount(g, weights=nll, minlength=G), np.bincount(g, minlength=G))
-    rng = np.random.default_rng(random_state)
-    cms = np.empty((n_boot, L * L))
-    lls = np.empty(n_boot)
-    for start, n in chunks(n_boot, G):
-        weights = resample_weights(rng, G, n)
-        cms[start : start + n] = weights @ per_group
-        if ll is not None:
-            lls[start : start + n] = (weights @ ll[0]) / (weights @ ll[1])
-    s = scores(cms.reshape(n_boot, L, L), f_avg_idx)
-    total = per_group.sum(axis=0)
-    full = scores(total.reshape(L, L), f_avg_idx)
-    jk = scores((total - per_group).reshape(G, L, L), f_avg_idx)
+        parts += [np.bincount(g, weights=nll, minlength=G), np.bincount(g, minlength=G)]
 
-    def interval(values, estimate, jackknife):
-        reps = stats.replicates(values, float(estimate), jackknife, CI_METHOD, G)
-        if not len(reps.values) or not np.isfinite(estimate):
+    def statistics(sums: list[np.ndarray]) -> dict[str, np.ndarray]:
+        s = scores(sums[0].reshape(-1, L, L), f_avg_idx)
+        out = {name: s[name] for name in NAMED}
+        out.update({f"f1:{lab}": s["f1"][:, i] for i, lab in enumerate(labels)})
+        if len(sums) == 3:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out["log_loss"] = sums[1] / sums[2]
+        return out
+
+    reps = stats.cluster_bootstrap(
+        parts, statistics, n_boot=n_boot, rng=np.random.default_rng(random_state), method=CI_METHOD
+    )
+
+    def interval(name: str):
+        r = reps[name]
+        if not len(r.values) or not np.isfinite(r.estimate):
             return [None, None]
-        iv = reps.interval(level)
+        iv = r.interval(level)
         # an endpoint past the resamples' reach (B too small for the BCa-adjusted tail) is
         # clipped to the most extreme resample, as scipy.stats.bootstrap does
-        low = float(iv.low) if np.isfinite(iv.low) else float(reps.values[0])
-        high = float(iv.high) if np.isfinite(iv.high) else float(reps.values[-1])
+        low = float(iv.low) if np.isfinite(iv.low) else float(r.values[0])
+        high = float(iv.high) if np.isfinite(iv.high) else float(r.values[-1])
         return [low, high]
 
-    out: dict = {name: interval(s[name], full[name], jk[name]) for name in NAMED}
-    out["per_class_f1"] = {
-        lab: interval(s["f1"][:, i], full["f1"][i], jk["f1"][:, i]) for i, lab in enumerate(labels)
-    }
-    if ll is not None:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ll_jk = (ll[0].sum() - ll[0]) / (ll[1].sum() - ll[1])
-        out["log_loss"] = interval(lls, ll[0].sum() / ll[1].sum(), ll_jk)
+    out: dict = {name: interval(name) for name in NAMED}
+    out["per_class_f1"] = {lab: interval(f"f1:{lab}") for lab in labels}
+    if p.proba is not None:
+        out["log_loss"] = interval("log_loss")
     return out
 
 
@@ -245,8 +251,8 @@ def evaluate(
     n_boot: int = 1000,
     level: float = 0.95,
     random_state: int = 0,
-) -> dict:
-    """All metrics of a run: pooled, per class, per repeat (mean and std), per fold, CIs."""
+) -> ViewMetrics:
+    """All metrics of a view: pooled, per class, per repeat (mean and std), per fold, CIs."""
     labels = list(labels)
     L = len(labels)
     f_idx = [labels.index(lab) for lab in f_avg_labels]
@@ -315,5 +321,58 @@ def evaluate(
         )
     if p.targets is not None:
         result["per_target"] = per_target(p, L, f_idx)
-    result["ci"] = bootstrap(p, labels, f_idx, n_boot, level, random_state)
+    result["ci"] = intervals(p, labels, f_idx, n_boot, level, random_state)
     return _clean(result)
+
+
+# ------------------------------------------------------------------ the contrast suite
+def by_test_type(p: Predictions, labels: list[str], f_avg_labels) -> dict:
+    """Every metric per test type (invariance, directional, mft), and their mean: the
+    contrast view's ``balanced`` score. Invariance cases keep their source's label and
+    mostly its target, so a model that reads only the target passes them; weighting the
+    three types equally keeps them from being half of the score."""
+    assert p.test_type is not None
+    kinds, k = np.unique(p.test_type.astype(str), return_inverse=True)
+    f_idx = [labels.index(lab) for lab in f_avg_labels]
+    cms = confusions(p.gold, p.pred, len(labels), k, len(kinds))
+    s = scores(cms, f_idx)
+    by_type = {str(t): {m: s[m][i] for m in NAMED} for i, t in enumerate(kinds)}
+    balanced = {
+        m: float(np.mean([by_type[t][m] for t in by_type])) if by_type else None for m in NAMED
+    }
+    return _clean({"by_test_type": by_type, "balanced": balanced})
+
+
+def capabilities(cases, p: Predictions, labels: list[str]) -> list[dict]:
+    """Failure rate per capability of the contrast suite, with two failing examples.
+    ``cases`` (a frame: id, text, capability, test_type) holds the row of each prediction."""
+    cap = cases["capability"].to_numpy()
+    kind = cases["test_type"].to_numpy()
+    ids, texts = cases["id"].to_numpy(), cases["text"].to_numpy()
+    wrong = p.pred != p.gold
+    out = []
+    for name in sorted(set(cap.tolist())):
+        mask = cap == name
+        n, k = int(mask.sum()), int(wrong[mask].sum())
+        lo, hi = proportion_interval(k, n)
+        failing = np.flatnonzero(mask & wrong)[:2]
+        out.append(
+            {
+                "capability": str(name),
+                "kind": str(kind[mask][0]),
+                "n": n,
+                "failures": k,
+                "failure_rate": k / n,
+                "ci": [lo, hi],
+                "examples": [
+                    {
+                        "id": str(ids[i]),
+                        "text": str(texts[i]),
+                        "expected": labels[int(p.gold[i])],
+                        "predicted": labels[int(p.pred[i])],
+                    }
+                    for i in failing
+                ],
+            }
+        )
+    return out

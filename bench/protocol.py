@@ -40,7 +40,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.config import ProtocolConfig
 from bench.errors import ProtocolError
 from bench.io import sha256_json
 
@@ -76,16 +75,25 @@ def max_stratified_splits(y: np.ndarray, groups: np.ndarray) -> tuple[int, str]:
     return limits[label], str(label)
 
 
+KINDS = ("group_kfold", "leave_one_group_out", "split")
+
+
 def make_folds(
-    protocol: ProtocolConfig,
+    kind: str,
     y,
     groups,
     seed: int,
-    is_test: np.ndarray | None = None,
     *,
+    n_splits: int = 3,
+    n_repeats: int = 1,
+    test_size: float = 0.25,
+    is_test: np.ndarray | None = None,
     require_stratified: bool = True,
 ) -> list[Fold]:
-    """The folds of ``protocol`` for labels ``y`` and ``groups``, seeded by ``seed``.
+    """The folds of protocol ``kind`` (one of ``KINDS``) for labels ``y`` and ``groups``,
+    seeded by ``seed``: ``n_splits`` folds repeated ``n_repeats`` times (group_kfold), one
+    fold per group (leave_one_group_out), or one split that tests ``test_size`` of the
+    groups (split), or the rows flagged ``is_test`` when given.
 
     With ``require_stratified=False`` (cross-target evaluation, where groups are targets
     and a label may live in one target only) ``group_kfold`` stratifies as well as it can
@@ -104,15 +112,17 @@ def make_folds(
         return [Fold(0, 0, train, test)]
     if len(np.unique(y)) < 2:
         raise ProtocolError(f"only one label ({y[0]!r}) in the data; a classifier needs two")
-    if protocol.kind == "leave_one_group_out":
+    if kind not in KINDS:
+        raise ValueError(f"unknown protocol kind {kind!r}; choose from {', '.join(KINDS)}")
+    if kind == "leave_one_group_out":
         uniq = np.unique(groups)
         return [
             Fold(0, i, np.flatnonzero(groups != g), np.flatnonzero(groups == g))
             for i, g in enumerate(uniq)
         ]
-    if protocol.kind == "split":
-        return [_grouped_split(groups, protocol.test_size, seed)]
-    return _group_kfold(protocol, y, groups, seed, require_stratified)
+    if kind == "split":
+        return [_grouped_split(groups, test_size, seed)]
+    return _group_kfold(n_splits, n_repeats, y, groups, seed, require_stratified)
 
 
 def _grouped_split(groups: np.ndarray, test_size: float, seed: int) -> Fold:
@@ -133,9 +143,8 @@ def _grouped_split(groups: np.ndarray, test_size: float, seed: int) -> Fold:
 
 
 def _group_kfold(
-    protocol: ProtocolConfig, y, groups, seed: int, require_stratified: bool
+    k: int, n_repeats: int, y, groups, seed: int, require_stratified: bool
 ) -> list[Fold]:
-    k = protocol.n_splits
     _, label_of_row = np.unique(y, return_inverse=True)
     uniq, group_of_row = np.unique(groups, return_inverse=True)
     label_of_row = label_of_row.reshape(-1)
@@ -163,7 +172,7 @@ def _group_kfold(
         group_of_row * n_labels + label_of_row, minlength=len(uniq) * n_labels
     ).reshape(len(uniq), n_labels)
     folds = []
-    for r in range(protocol.n_repeats):
+    for r in range(n_repeats):
         fold_of_group = assign_groups(counts, k, derived_seed(seed, r))
         fold_of_row = fold_of_group[group_of_row]
         for i in range(k):

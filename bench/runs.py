@@ -13,6 +13,14 @@
 A run folder is written aside (``.<name>.<random>.partial``) and renamed into place, under
 a lock on the runs folder, so readers only ever see complete runs. Readers ignore names
 that start with a dot. A folder is replaced only when it is a run folder itself.
+
+A reference folder (``results/reference/``, the gate of ``bench.check``) holds
+``REFERENCE_FILES`` of each run, of which ``COMPARED_FILES`` must be byte-identical on a
+re-run, and ``ENVIRONMENT`` (the package versions that made it).
+
+``metrics.json`` is declared here once, as TypedDicts (``MetricsDoc``, ``ViewMetrics``):
+``bench.metrics`` fills a view's part, ``metrics_document`` the whole, and every reader
+(compare, ranking, reports) goes through ``load_run``'s typed ``Run``.
 """
 
 from __future__ import annotations
@@ -24,13 +32,19 @@ import os
 import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 import numpy as np
 
 from bench.errors import RunError
-from bench.io import sha256_bytes, staging_dir, write_text_atomic
+from bench.io import dumps_json, sha256_bytes, staging_dir, write_text_atomic
+from bench.views import MAIN
+
+if TYPE_CHECKING:
+    from bench.metrics import Predictions
+    from bench.runner import RunOutput
 
 RUN_FILES = (
     "config.toml",
@@ -42,8 +56,10 @@ RUN_FILES = (
     "report.md",
     "report.html",
 )
+REPORT_FILES = ("report.md", "report.html")  # rendered by bench.report
 REFERENCE_FILES = ("metrics.json", "predictions.jsonl", "config.toml")
-MAIN_VIEW = "cv"
+COMPARED_FILES = ("metrics.json", "predictions.jsonl")  # byte-identical on a re-run
+ENVIRONMENT = "environment.json"  # in a reference folder: the versions that made it
 LOCK = ".stance-bench.lock"
 # metrics.json keys every reader relies on; a document without them is not a run
 REQUIRED = (
@@ -60,6 +76,68 @@ REQUIRED = (
     "folds_hash",
     "predictions_sha256",
 )
+
+
+# ------------------------------------------------------------------------------ schema
+class FoldMetrics(TypedDict):
+    repeat: int
+    fold: int
+    n_test: int
+    test_support: list[int]
+    train_support: NotRequired[list[int]]
+    selected: NotRequired[dict[str, Any]]  # the setting a selecting model chose
+    macro_f1: float | None
+    accuracy: float | None
+    f_avg: float | None
+    kappa: float | None
+
+
+class ClassMetrics(TypedDict):
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+class ViewMetrics(TypedDict):
+    """One view's metrics (``bench.metrics.evaluate``, the contrast parts added by the
+    runner). Scores are null where undefined; intervals are [low, high] or [null, null]."""
+
+    protocol: NotRequired[dict[str, Any]]  # how its folds were drawn (bench.views)
+    labels: list[str]
+    f_avg_labels: list[str]
+    n_predictions: int
+    n_examples: int
+    n_groups: int
+    pooled: dict[str, float | None]  # every metric of bench.specs.METRICS it has
+    per_class: dict[str, ClassMetrics]
+    confusion_matrix: list[list[int]]
+    per_fold: list[FoldMetrics]
+    repeats: dict[str, dict[str, float | None]]  # metric -> mean, std over repeats
+    n_repeats: int
+    ci_level: float
+    ci_method: str
+    ci_note: NotRequired[str]
+    per_target: NotRequired[dict[str, dict[str, Any]]]
+    ci: dict[str, Any]  # metric -> [low, high]; per_class_f1 -> label -> [low, high]
+    capabilities: NotRequired[list[dict[str, Any]]]  # the contrast suite, per capability
+    by_test_type: NotRequired[dict[str, dict[str, float | None]]]
+    balanced: NotRequired[dict[str, float | None]]  # mean over test types
+
+
+class MetricsDoc(ViewMetrics):
+    """metrics.json: the run, its main view's metrics at the top level, the other views
+    under ``views`` (names: ``bench.views``)."""
+
+    config: str
+    model: str
+    task: str
+    primary: str
+    data_hash: str
+    config_hash: str
+    folds_hash: str
+    predictions_sha256: str
+    views: NotRequired[dict[str, ViewMetrics]]
 
 
 # --------------------------------------------------------------------------- serialising
@@ -104,6 +182,109 @@ def predictions_jsonl(
 
 def predictions_digest(text: str) -> str:
     return sha256_bytes(text.encode("utf-8"))
+
+
+def metrics_document(out: RunOutput, predictions_sha256: str) -> MetricsDoc:
+    """metrics.json: the main view's metrics at the top, the other views under ``views``."""
+    cfg = out.config
+    hashes = out.prepared.hashes
+    main, *others = out.views
+    doc: dict[str, Any] = {
+        "config": cfg.name,
+        "model": cfg.model.name,
+        "task": cfg.task,
+        "primary": cfg.metrics.primary,
+        "protocol": main.plan.protocol,
+        "data_hash": hashes["data_hash"],
+        "config_hash": hashes["config_hash"],
+        "folds_hash": hashes["folds_hash"],
+        "predictions_sha256": predictions_sha256,
+        **main.metrics,
+    }
+    if others:
+        doc["views"] = {v.name: {"protocol": v.plan.protocol, **v.metrics} for v in others}
+    return doc  # type: ignore[return-value]
+
+
+def manifest_document(out: RunOutput) -> dict[str, Any]:
+    """manifest.json: what varies between re-runs (times, versions, machine) and the
+    hashes that decide reuse."""
+    from datetime import datetime
+
+    from bench.provenance import git_commit, machine, versions
+
+    cfg = out.config
+    return {
+        "config": cfg.name,
+        "config_path": str(cfg.path),
+        "started": out.started.isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "wall_seconds": round(out.wall_seconds, 3),
+        "fit_seconds": round(sum(sum(v.fit_seconds) for v in out.views), 4),
+        "fit_seconds_per_fold": {v.name: [round(t, 4) for t in v.fit_seconds] for v in out.views},
+        "n_jobs": out.n_jobs,
+        "threads_per_job": out.threads,
+        "versions": versions(),
+        "machine": machine(),
+        "git_commit": git_commit(cfg.path.parent),
+        **out.prepared.hashes,
+    }
+
+
+@dataclass(frozen=True)
+class RunDocuments:
+    """A computed run's documents (what its reports are rendered from) and the text of
+    every file of its folder but the reports."""
+
+    metrics: MetricsDoc
+    manifest: dict[str, Any]
+    misclassified: list[dict[str, Any]]
+    files: dict[str, str]
+
+
+def run_documents(out: RunOutput, run_dir: Path) -> RunDocuments:
+    """The files of ``out``'s run folder (``RUN_FILES`` less ``REPORT_FILES``)."""
+    from bench.config import to_toml
+
+    labels = list(out.config.labels)
+    jsonl = "".join(
+        predictions_jsonl(
+            v.name,
+            v.predictions.ids,
+            v.predictions.groups,
+            v.predictions.repeat,
+            v.predictions.fold,
+            v.predictions.gold,
+            v.predictions.pred,
+            v.scores,
+            labels,
+            {"test_type": v.predictions.test_type} if v.predictions.test_type is not None else None,
+        )
+        for v in out.views
+    )
+    metrics = metrics_document(out, predictions_digest(jsonl))
+    manifest = manifest_document(out)
+    folds = [
+        {
+            "view": v.name,
+            "repeat": f.repeat,
+            "fold": f.fold,
+            "test_ids": v.plan.frame["id"].iloc[f.test].astype(str).tolist(),
+        }
+        for v in out.views
+        for f in v.plan.folds
+    ]
+    files = {
+        "config.toml": to_toml(out.config, relative_to=run_dir),
+        "predictions.jsonl": jsonl,
+        "folds.json": dumps_json(folds),
+        "metrics.json": dumps_json(metrics),
+        "manifest.json": dumps_json(manifest),
+        "misclassified.jsonl": "".join(
+            json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in out.misclassified
+        ),
+    }
+    return RunDocuments(metrics, manifest, out.misclassified, files)
 
 
 # ------------------------------------------------------------------------------ writing
@@ -176,16 +357,9 @@ def write_run(run_dir: Path, files: Mapping[str, str]) -> None:
 
 
 # ------------------------------------------------------------------------------ reading
-@dataclass(frozen=True)
-class ViewPredictions:
-    """One view's predictions, sorted by (id, repeat): the unit of paired comparison."""
-
-    keys: np.ndarray  # "id\\x1frepeat" per prediction
-    groups: np.ndarray
-    repeat: np.ndarray
-    gold: np.ndarray  # label indices
-    pred: np.ndarray
-    test_type: np.ndarray | None = None  # contrast suite rows: invariance | directional | mft
+def view_docs(doc: MetricsDoc) -> dict[str, ViewMetrics]:
+    """Each view's part of a metrics.json document, the main view first."""
+    return {MAIN: doc, **doc.get("views", {})}
 
 
 @dataclass(frozen=True)
@@ -193,7 +367,7 @@ class Run:
     """A loaded, validated run folder."""
 
     path: Path
-    metrics: dict
+    metrics: MetricsDoc
     manifest: dict
     misclassified: list[dict]
 
@@ -205,17 +379,17 @@ class Run:
     def labels(self) -> list[str]:
         return list(self.metrics["labels"])
 
-    def views(self) -> dict[str, dict]:
-        """Each view's metrics document: ``cv`` (the configured protocol) first."""
-        return {MAIN_VIEW: self.metrics, **self.metrics.get("views", {})}
+    def views(self) -> dict[str, ViewMetrics]:
+        """Each view's metrics document, the main view first."""
+        return view_docs(self.metrics)
 
-    def predictions(self) -> dict[str, ViewPredictions]:
-        """Predictions per view (read on demand, once: the leaderboard often needs none,
-        tiers compare one run with many)."""
+    def predictions(self) -> dict[str, Predictions]:
+        """Predictions per view, sorted by (id, repeat) (read on demand, once: the
+        leaderboard often needs none, tiers compare one run with many)."""
         return self._predictions
 
     @functools.cached_property
-    def _predictions(self) -> dict[str, ViewPredictions]:
+    def _predictions(self) -> dict[str, Predictions]:
         return _read_predictions(self)
 
     @functools.cached_property
@@ -262,7 +436,7 @@ def load_run(run_dir: Path, *, verify: bool = True) -> Run:
             wrong = [json.loads(x) for x in wrong_path.read_text("utf-8").splitlines() if x]
         except ValueError as exc:
             raise _fail(run_dir, f"misclassified.jsonl is not valid JSON ({exc})") from None
-    run = Run(run_dir, metrics, manifest, wrong)
+    run = Run(run_dir, metrics, manifest, wrong)  # type: ignore[arg-type]
     if verify:
         text = run.predictions_text
         if predictions_digest(text) != metrics["predictions_sha256"]:
@@ -285,10 +459,12 @@ def _predictions_text(run: Run) -> str:
         raise _fail(run.path, "predictions.jsonl is not UTF-8; re-run the config") from None
 
 
-def _read_predictions(run: Run) -> dict[str, ViewPredictions]:
+def _read_predictions(run: Run) -> dict[str, Predictions]:
     import io
 
     import pandas as pd
+
+    from bench.metrics import Predictions
 
     text = run.predictions_text
     try:
@@ -298,7 +474,7 @@ def _read_predictions(run: Run) -> dict[str, ViewPredictions]:
     except ValueError as exc:
         raise _fail(run.path, f"predictions.jsonl is not valid JSON Lines ({exc})") from None
     index = {lab: i for i, lab in enumerate(run.labels)}
-    out: dict[str, ViewPredictions] = {}
+    out: dict[str, Predictions] = {}
     docs = run.views()
     for view, doc in docs.items():
         part = frame[frame["view"] == view] if len(frame) else frame
@@ -312,18 +488,17 @@ def _read_predictions(run: Run) -> dict[str, ViewPredictions]:
         pred = part["predicted"].map(index)
         if gold.isna().any() or pred.isna().any():
             raise _fail(run.path, "predictions.jsonl holds labels outside metrics.json's labels")
-        keys = part["id"].astype(str) + "\x1f" + part["repeat"].astype(str)
-        order = np.argsort(keys.to_numpy(), kind="stable")
-        out[view] = ViewPredictions(
-            keys=keys.to_numpy()[order],
-            groups=part["group"].astype(str).to_numpy()[order],
-            repeat=part["repeat"].to_numpy()[order],
-            gold=gold.to_numpy(dtype=np.int64)[order],
-            pred=pred.to_numpy(dtype=np.int64)[order],
-            test_type=part["test_type"].astype(str).to_numpy()[order]
+        out[view] = Predictions(
+            ids=part["id"].astype(str).to_numpy(),
+            groups=part["group"].astype(str).to_numpy(),
+            repeat=part["repeat"].to_numpy(dtype=np.int64),
+            fold=part["fold"].to_numpy(dtype=np.int64),
+            gold=gold.to_numpy(dtype=np.int64),
+            pred=pred.to_numpy(dtype=np.int64),
+            test_type=part["test_type"].astype(str).to_numpy()
             if "test_type" in part and part["test_type"].notna().all()
             else None,
-        )
+        ).sorted()
     unknown = set(frame["view"].unique()) - set(docs) if len(frame) else set()
     if unknown:
         raise _fail(run.path, f"predictions.jsonl has views {sorted(unknown)} metrics.json lacks")

@@ -313,6 +313,47 @@ def _jackknife(counts: np.ndarray, metric: Metric) -> np.ndarray:
     return _apply(metric, counts.sum(axis=0)[None] - counts)
 
 
+def cluster_bootstrap(
+    parts: Sequence[np.ndarray],
+    statistic: Callable[[list[np.ndarray]], dict[str, np.ndarray]],
+    *,
+    n_boot: int = 2000,
+    rng: RandomState = None,
+    method: str = DEFAULT_METHOD,
+) -> dict[str, Replicates]:
+    """The cluster bootstrap: the one resampling loop behind every interval and paired
+    test here. ``parts`` are additive per-cluster quantities, each (G, ...) (confusion
+    counts, sums of per-item losses, counts of items); one draw of G clusters with
+    replacement weights them all alike. ``statistic(sums)`` maps the weighted sums (one
+    array (n, ...) per part) to named statistics, each (n,); it gets every resample at
+    once, then the totals (n = 1) for the estimates, then the leave-one-cluster-out sums
+    (n = G) for BCa's jackknife. Returns the replicates of each statistic."""
+    arrays = [np.asarray(a, dtype=np.float64) for a in parts]
+    G = int(arrays[0].shape[0])
+    gen = _rng(rng)
+    sums = [np.empty((n_boot, *a.shape[1:])) for a in arrays]
+    for start, n in _blocks(n_boot, G):
+        w = _weights(gen, G, n)
+        for out, a in zip(sums, arrays, strict=True):
+            out[start : start + n] = w @ a
+    values = statistic(sums)
+    totals = [a.sum(axis=0)[None] for a in arrays]
+    estimates = statistic(totals)
+    jackknife = (
+        statistic([t - a for t, a in zip(totals, arrays, strict=True)]) if method == "bca" else {}
+    )
+    return {
+        name: _replicates(
+            np.asarray(v, dtype=np.float64).reshape(-1),
+            float(np.asarray(estimates[name], dtype=np.float64).reshape(-1)[0]),
+            np.asarray(jackknife.get(name, np.empty(0)), dtype=np.float64).reshape(-1),
+            method,
+            G,
+        )
+        for name, v in values.items()
+    }
+
+
 def bootstrap_metric(
     counts: np.ndarray,
     metric: Metric,
@@ -324,28 +365,12 @@ def bootstrap_metric(
     """Cluster bootstrap of one run's metric from per-cluster counts (G, L, L)."""
     counts = np.asarray(counts, dtype=np.float64)
     G, L, _ = counts.shape
-    gen = _rng(rng)
-    flat = counts.reshape(G, L * L)
-    values = np.empty(n_boot)
-    for start, n in _blocks(n_boot, G):
-        w = _weights(gen, G, n)
-        values[start : start + n] = _apply(metric, (w @ flat).reshape(n, L, L))
-    estimate = float(_apply(metric, counts.sum(axis=0)[None])[0])
-    jk = _jackknife(counts, metric) if method == "bca" else np.empty(0)
-    return _replicates(values, estimate, jk, method, G)
 
+    def statistic(sums: list[np.ndarray]) -> dict[str, np.ndarray]:
+        return {"metric": _apply(metric, sums[0].reshape(-1, L, L))}
 
-def metric_interval(
-    per_group_counts: np.ndarray,
-    metric: Metric,
-    level: float = 0.95,
-    n_boot: int = 2000,
-    rng: RandomState = None,
-    method: str = DEFAULT_METHOD,
-) -> Interval:
-    """Cluster-bootstrap interval of one run's metric at ``level``."""
-    reps = bootstrap_metric(per_group_counts, metric, n_boot=n_boot, rng=rng, method=method)
-    return reps.interval(level)
+    parts = [counts.reshape(G, L * L)]
+    return cluster_bootstrap(parts, statistic, n_boot=n_boot, rng=rng, method=method)["metric"]
 
 
 def bootstrap_delta(
@@ -358,22 +383,13 @@ def bootstrap_delta(
 ) -> Replicates:
     """Paired cluster bootstrap of metric(cand) - metric(base): one draw for both runs."""
     G, L, _ = pair.base.shape
-    gen = _rng(rng)
-    fb, fc = pair.base.reshape(G, L * L), pair.cand.reshape(G, L * L)
-    values = np.empty(n_boot)
-    for start, n in _blocks(n_boot, G):
-        w = _weights(gen, G, n)
-        vb = _apply(metric, (w @ fb).reshape(n, L, L))
-        vc = _apply(metric, (w @ fc).reshape(n, L, L))
-        values[start : start + n] = vc - vb
-    totals = np.stack([pair.base.sum(axis=0), pair.cand.sum(axis=0)])
-    vb0, vc0 = _apply(metric, totals)
-    jk = (
-        _jackknife(pair.cand, metric) - _jackknife(pair.base, metric)
-        if method == "bca"
-        else np.empty(0)
-    )
-    return _replicates(values, float(vc0 - vb0), jk, method, G)
+
+    def statistic(sums: list[np.ndarray]) -> dict[str, np.ndarray]:
+        base, cand = (_apply(metric, s.reshape(-1, L, L)) for s in sums)
+        return {"delta": cand - base}
+
+    parts = [pair.base.reshape(G, L * L), pair.cand.reshape(G, L * L)]
+    return cluster_bootstrap(parts, statistic, n_boot=n_boot, rng=rng, method=method)["delta"]
 
 
 def bootstrap_unpaired_delta(
@@ -405,35 +421,6 @@ def bootstrap_unpaired_delta(
         else np.empty(0)
     )
     return _replicates(values, float(vc0 - vb0), jk, method, min(Gb, Gc))
-
-
-@dataclass(frozen=True)
-class PairedBootstrap:
-    """Paired cluster-bootstrap test: delta, p-value and the interval at 1 - alpha that
-    excludes 0 exactly when p < alpha."""
-
-    delta: float
-    p_value: float
-    interval: Interval
-    replicates: Replicates = field(repr=False, compare=False)
-
-
-def paired_bootstrap(
-    pair: PairedCounts,
-    metric: Metric,
-    *,
-    alpha: float = 0.05,
-    n_boot: int = 2000,
-    rng: RandomState = None,
-    method: str = DEFAULT_DELTA_METHOD,
-) -> PairedBootstrap:
-    reps = bootstrap_delta(pair, metric, n_boot=n_boot, rng=rng, method=method)
-    return PairedBootstrap(
-        delta=reps.estimate,
-        p_value=reps.p_value(),
-        interval=reps.interval(1 - alpha),
-        replicates=reps,
-    )
 
 
 # -------------------------------------------------------------------------------- Holm

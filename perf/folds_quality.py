@@ -32,7 +32,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.config import ProtocolConfig  # noqa: E402
 from bench.protocol import derived_seed, make_folds  # noqa: E402
 
 PRIORS = np.array([0.45, 0.3, 0.2, 0.05])
@@ -63,7 +62,7 @@ def singletons(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def ours(y, groups, k, seed):
-    folds = make_folds(ProtocolConfig("group_kfold", k, 1, 0.25), y, groups, seed)
+    folds = make_folds("group_kfold", y, groups, seed, n_splits=k)
     return [f.test for f in folds]
 
 

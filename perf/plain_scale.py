@@ -26,7 +26,6 @@ from sklearn.svm import LinearSVC
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.config import ProtocolConfig  # noqa: E402
 from bench.protocol import derived_seed, make_folds  # noqa: E402
 
 SEED = 0
@@ -40,9 +39,7 @@ def main() -> None:
     args = parser.parse_args()
     frame = pd.read_parquet(args.data)
     X, y = frame[["text", "target"]], frame["label"].to_numpy()
-    (fold,) = make_folds(
-        ProtocolConfig(kind="split", test_size=0.2), y, frame["id"].to_numpy(), SEED
-    )
+    (fold,) = make_folds("split", y, frame["id"].to_numpy(), SEED, test_size=0.2)
 
     def tfidf(**kw):
         return TfidfVectorizer(sublinear_tf=True, dtype=np.float32, **kw)

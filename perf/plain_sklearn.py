@@ -2,7 +2,7 @@
 
 Reads the derived Parquet files (train and contrast), draws the same folds
 (``bench.protocol.make_folds``: the folds are data, like the Parquet), builds the same
-models (the model factories of ``bench.models``: the models themselves) and fits them
+models (the model factories of ``bench.models.baselines``: the models themselves) and fits them
 on every fold of the three views the default configs evaluate:
 
 - ``cv``: repeated stratified group k-fold (3 x 5), grouped by sentence;
@@ -34,8 +34,7 @@ from sklearn.metrics import f1_score
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import models as factories  # noqa: E402  (the models themselves)
-from bench.config import ProtocolConfig  # noqa: E402
+from bench.models import baselines as factories  # noqa: E402  (the models themselves)
 from bench.protocol import Fold, derived_seed, make_folds  # noqa: E402
 
 LABELS = ("support", "condemn", "skeptical", "fact")
@@ -106,14 +105,9 @@ def views(data: Path, task: str) -> dict[str, tuple[pd.DataFrame, list[Fold]]]:
     y, groups = train["label"].to_numpy(), train["group"].to_numpy()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cv = make_folds(
-            ProtocolConfig(kind="group_kfold", n_splits=N_SPLITS, n_repeats=N_REPEATS),
-            y,
-            groups,
-            SEED,
-        )
+        cv = make_folds("group_kfold", y, groups, SEED, n_splits=N_SPLITS, n_repeats=N_REPEATS)
         cross = make_folds(
-            ProtocolConfig(kind="leave_one_group_out", n_repeats=1, group_by="target"),
+            "leave_one_group_out",
             y,
             train["target"].to_numpy(),
             SEED,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bench.cli import main
-from bench.compare import compare
+from bench.compare import Gate, compare
 from bench.stats import holm
 from tests.runs import noisy, write_run
 
@@ -25,7 +25,7 @@ def runs(tmp_path):
 def test_identical_runs_show_no_change(runs):
     tmp, base = runs
     same = write_run(tmp / "b", "m", GOLD, noisy(GOLD, 0.85, 1), repeats=2)
-    c = compare(base, same, metrics=["macro_f1", "accuracy"], n_boot=500)
+    c = compare(base, same, Gate(metrics=("macro_f1", "accuracy"), n_boot=500))
     for row in c.rows:
         assert row.delta == 0 and row.p_value == 1.0 and row.verdict == "no significant change"
         assert row.paired and row.tests.get("permutation") == 1.0
@@ -35,16 +35,16 @@ def test_identical_runs_show_no_change(runs):
 def test_clearly_worse_is_a_regression(runs):
     tmp, base = runs
     worse = write_run(tmp / "b", "m", GOLD, noisy(GOLD, 0.40, 2), repeats=2)
-    c = compare(base, worse, n_boot=500)
+    c = compare(base, worse, Gate(n_boot=500))
     (row,) = c.rows
     assert row.metric == "macro_f1" and row.delta < -0.3
     assert row.verdict == "worse" and row.regression and c.failed
     assert row.interval.high < 0 and row.p_value < 0.01
     assert row.tests.get("permutation") < 0.01
-    assert not compare(base, worse, n_boot=500, fail_on="never").failed
-    better = compare(worse, base, n_boot=500)
+    assert not compare(base, worse, Gate(n_boot=500, fail_on="never")).failed
+    better = compare(worse, base, Gate(n_boot=500))
     assert better.rows[0].verdict == "better" and not better.failed
-    assert compare(worse, base, n_boot=500, fail_on="any-change").failed
+    assert compare(worse, base, Gate(n_boot=500, fail_on="any-change")).failed
 
 
 def test_slightly_different_by_chance_is_no_significant_change(runs):
@@ -52,7 +52,7 @@ def test_slightly_different_by_chance_is_no_significant_change(runs):
     pred = noisy(GOLD, 0.85, 1)
     flipped = pred.copy()
     flipped[[3, 50]] = (flipped[[3, 50]] + 1) % 4
-    c = compare(base, write_run(tmp / "b", "m", GOLD, flipped, repeats=2), n_boot=1000)
+    c = compare(base, write_run(tmp / "b", "m", GOLD, flipped, repeats=2), Gate(n_boot=1000))
     (row,) = c.rows
     assert row.delta != 0 and row.verdict == "no significant change" and not c.failed
     assert row.interval.low <= 0 <= row.interval.high
@@ -65,16 +65,16 @@ def test_max_drop_fails_a_drop_that_is_not_significant(runs):
     right = np.flatnonzero(pred == GOLD)[:2]
     worse[right] = (worse[right] + 1) % 4
     cand = write_run(tmp / "b", "m", GOLD, worse, repeats=2)
-    c = compare(base, cand, metrics=["accuracy"], n_boot=500)
+    c = compare(base, cand, Gate(metrics=("accuracy",), n_boot=500))
     assert c.rows[0].verdict == "no significant change" and not c.failed
-    c = compare(base, cand, metrics=["accuracy"], n_boot=500, max_drop=0.005)
+    c = compare(base, cand, Gate(metrics=("accuracy",), n_boot=500, max_drop=0.005))
     assert c.rows[0].regression and c.rows[0].dropped and c.failed
 
 
 def test_unpaired_fallback_when_folds_differ(runs):
     tmp, base = runs
     other = write_run(tmp / "b", "m", GOLD, noisy(GOLD, 0.40, 2), repeats=2, folds_hash="e" * 64)
-    c = compare(base, other, n_boot=500)
+    c = compare(base, other, Gate(n_boot=500))
     (row,) = c.rows
     assert not row.paired and row.tests.get("permutation") is None and row.verdict == "worse"
     assert any("unpaired comparison: the folds differ" in n for n in c.notes)
@@ -84,7 +84,7 @@ def test_holm_applies_across_runs_and_metrics(tmp_path):
     for side, acc in (("a", 0.85), ("b", 0.80)):
         for seed, name in enumerate(("m1", "m2")):
             write_run(tmp_path / side, name, GOLD, noisy(GOLD, acc, 10 + seed))
-    c = compare(tmp_path / "a", tmp_path / "b", metrics=["macro_f1", "accuracy"], n_boot=300)
+    c = compare(tmp_path / "a", tmp_path / "b", Gate(metrics=("macro_f1", "accuracy"), n_boot=300))
     assert len(c.rows) == 4 and c.holm
     raw = [r.p_value for r in c.rows]
     by_hand = []
@@ -105,7 +105,7 @@ def test_no_verdict_contradicts_its_interval(tmp_path, seed):
         for name in ("m1", "m2", "m3"):
             acc = rng.uniform(0.4, 0.9)
             write_run(tmp_path / side, name, gold, noisy(gold, acc, int(rng.integers(1e6))))
-    c = compare(tmp_path / "a", tmp_path / "b", metrics=["macro_f1", "accuracy"], n_boot=400)
+    c = compare(tmp_path / "a", tmp_path / "b", Gate(metrics=("macro_f1", "accuracy"), n_boot=400))
     for r in c.rows:
         excludes_zero = r.interval.low > 0 or r.interval.high < 0
         assert excludes_zero == (r.verdict != "no significant change"), r
@@ -177,7 +177,7 @@ def test_no_verdict_contradicts_its_interval_on_the_default_configs():
         for a, b in itertools.combinations(mine, 2):
             rows, _ = compare_runs(a, b, ["macro_f1", "accuracy"], n_boot=300, random_state=1)
             raw += rows
-        c = decide(raw, alpha=0.05, test="bootstrap", max_drop=None, fail_on="regression", notes=[])
+        c = decide(raw, Gate(), notes=[])
         for r in c.rows:
             if r.delta is None:
                 continue

@@ -66,12 +66,12 @@ def test_extends_merges_tables_and_resolves_paths_against_each_file(tmp_path):
         ),
         (
             'task = "stances"\n[model]\nname = "majority"\n',
-            "'task' in {p} must be one of joint, stance, fact; got 'stances'; "
+            "'task' in {p} must be one of 'joint', 'stance', 'fact'; got 'stances'; "
             "did you mean 'stance'?",
         ),
         (
             '[model]\nname = "majority"\n[protocol]\nn_splits = 1\n',
-            "'n_splits' in [protocol] of {p} must be an integer in [2, 1000], got 1",
+            "'n_splits' in [protocol] of {p} must be an integer in [2, 1000]; got 1",
         ),
         (
             '[model]\nname = "majority"\n[protocol]\nn_splits = "3"\n',
@@ -79,7 +79,7 @@ def test_extends_merges_tables_and_resolves_paths_against_each_file(tmp_path):
         ),
         (
             '[model]\nname = "majority"\n[metrics]\nprimary = "f1"\n',
-            "'primary' in [metrics] of {p} must be one of macro_f1, accuracy, f_avg, kappa",
+            "'primary' in [metrics] of {p} must be one of 'macro_f1', 'accuracy', 'f_avg', 'kappa'",
         ),
         ("seed = 1\n", "{p}: no [model] table"),
         (
@@ -106,9 +106,9 @@ def test_unknown_model_suggests_the_nearest(tmp_path):
 
 def test_module_factory_model(tmp_path):
     cfg = load_config(
-        write(tmp_path / "f.toml", '[model]\nname = "bench.models:tfidf_cnb"\nalpha = 1.0\n')
+        write(tmp_path / "f.toml", '[model]\nname = "bench.models.baselines:tfidf_cnb"\nalpha = 1.0\n')
     )
-    assert cfg.model.name == "bench.models:tfidf_cnb"
+    assert cfg.model.name == "bench.models.baselines:tfidf_cnb"
 
 
 def test_env_vars_in_paths(tmp_path, monkeypatch):

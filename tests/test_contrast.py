@@ -8,7 +8,7 @@ import pytest
 from bench.corpus import contrast, derive
 from bench.errors import DataError
 from bench.labels import LABELS, TASKS
-from bench.lexicon import load_lexicon
+from bench.models.lexicon import load_lexicon
 from tests.conftest import ARTICLE, SEEDS
 
 

@@ -181,9 +181,9 @@ def test_a_one_thread_cluster_still_fits_on_the_cluster(tmp_path, derived_dir):
 
 
 def test_a_scheduler_without_workers_is_one_line(tmp_path, derived_dir, capsys, monkeypatch):
-    import bench.runner
+    import bench.backends
 
-    monkeypatch.setattr(bench.runner, "WORKER_WAIT_S", 1)
+    monkeypatch.setattr(bench.backends, "WORKER_WAIT_S", 1)
     cfg = _config(tmp_path, derived_dir, "majority")
     with _local_cluster(n_workers=0) as c:
         args = ["--backend", "dask", "--scheduler", c.scheduler_address]

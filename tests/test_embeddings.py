@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pandas as pd
 
-from bench import embeddings
-from bench.embeddings import DIM, TextEmbedder, embed
+from bench.models import embeddings
+from bench.models.embeddings import DIM, TextEmbedder, embed
 
 TEXTS = [
     "Leaders condemned the strikes on the city.",
@@ -18,7 +18,7 @@ TEXTS = [
     "",
 ]
 DIGEST = (
-    "import hashlib, sys; from bench.embeddings import embed; "
+    "import hashlib, sys; from bench.models.embeddings import embed; "
     "print(hashlib.sha256(embed(sys.argv[1:]).tobytes()).hexdigest())"
 )
 

@@ -5,13 +5,8 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from bench.lexicon import (
-    CueFeatures,
-    CueLexiconClassifier,
-    CueLogisticClassifier,
-    Lexicon,
-    to_task,
-)
+from bench.models.cues import CueFeatures, CueLexiconClassifier, CueLogisticClassifier
+from bench.models.lexicon import Lexicon, to_task
 
 LEX = """default = "fact"
 [cues]

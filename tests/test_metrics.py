@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
-from bench.metrics import Predictions, bootstrap, confusion, evaluate, log_loss, scores
+from bench.metrics import Predictions, confusion, evaluate, intervals, log_loss, scores
 
 L = 4
 label_lists = st.lists(
@@ -117,10 +117,10 @@ def test_evaluate_document():
 def test_bootstrap_is_seeded_and_perfect_predictions_have_a_point_interval():
     gold = np.arange(40) % L
     p = _preds(gold, gold)
-    a = bootstrap(p, list("sckf"), [0, 1], 300, 0.95, random_state=1)
-    assert a == bootstrap(p, list("sckf"), [0, 1], 300, 0.95, random_state=1)
+    a = intervals(p, list("sckf"), [0, 1], 300, 0.95, random_state=1)
+    assert a == intervals(p, list("sckf"), [0, 1], 300, 0.95, random_state=1)
     assert a["macro_f1"] == [1.0, 1.0] and a["accuracy"] == [1.0, 1.0]
-    b = bootstrap(_preds(gold, (gold + 1) % L), list("sckf"), [0, 1], 300, 0.95, random_state=1)
+    b = intervals(_preds(gold, (gold + 1) % L), list("sckf"), [0, 1], 300, 0.95, random_state=1)
     assert b["accuracy"] == [0.0, 0.0]
 
 
@@ -130,7 +130,7 @@ def test_bootstrap_interval_narrows_with_more_data():
     def width(n):
         gold = rng.integers(0, L, n)
         pred = np.where(rng.random(n) < 0.6, gold, rng.integers(0, L, n))
-        lo, hi = bootstrap(_preds(gold, pred), list("sckf"), [0, 1], 400, 0.95, 0)["accuracy"]
+        lo, hi = intervals(_preds(gold, pred), list("sckf"), [0, 1], 400, 0.95, 0)["accuracy"]
         return hi - lo
 
     assert width(2000) < width(50) / 3

@@ -131,11 +131,11 @@ def test_duplicate_registration_is_an_error():
 
 
 def test_module_factory_and_errors():
-    assert resolve("bench.models:tfidf_svm").factory is REGISTRY["tfidf_svm"].factory
+    assert resolve("bench.models.baselines:tfidf_svm").factory is REGISTRY["tfidf_svm"].factory
     with pytest.raises(ModelError, match="cannot import 'no_such_module'"):
         resolve("no_such_module:f")
     with pytest.raises(ModelError, match="has no callable 'nope'"):
-        resolve("bench.models:nope")
+        resolve("bench.models.baselines:nope")
     with pytest.raises(ModelError, match="available: majority"):
         resolve("svm")
 
@@ -176,16 +176,16 @@ def test_text_model_registers_features_and_classifier_params(tmp_path):
     [
         ("tfidf_logreg", {"c": 1.0}, r"No such key 'c' in \[model\] of a.toml; did you mean 'C'\?"),
         ("tfidf_logreg", {"C": "big"}, r"'C' in \[model\] of a.toml must be float like the "),
-        ("tfidf_logreg", {"C": -1.0}, r"'C' in \[model\] of a.toml must be > 0; got -1.0"),
-        ("tfidf_logreg", {"C": 0}, r"must be > 0; got 0"),
+        ("tfidf_logreg", {"C": -1.0}, r"'C' in \[model\] of a.toml must be a number > 0; got -1.0"),
+        ("tfidf_logreg", {"C": 0}, r"must be a number > 0; got 0"),
         ("tfidf_svm", {"word_ngrams": [2, 1]}, r"'word_ngrams' .* must be \[lo, hi\] with 1 <= lo"),
         ("tfidf_svm", {"word_ngrams": [1]}, r"\[lo, hi\] with 1 <= lo <= hi; got \[1\]"),
         ("tfidf_svm", {"word_ngrams": []}, r"\[lo, hi\] with 1 <= lo <= hi; got \[\]"),
         ("tfidf_svm", {"char_ngrams": [0, 3]}, r"\[lo, hi\] with 1 <= lo <= hi \(or \[\] to drop"),
         ("tfidf_svm", {"word_ngrams": [1.0, 2]}, r"got \[1.0, 2\]"),
-        ("tfidf_cnb", {"min_df": 0}, r"'min_df' .* must be >= 1; got 0"),
-        ("tfidf_cnb", {"max_features": -5}, r"'max_features' .* must be >= 0; got -5"),
-        ("tfidf_cnb", {"alpha": -0.1}, r"'alpha' .* must be >= 0"),
+        ("tfidf_cnb", {"min_df": 0}, r"'min_df' .* must be an integer >= 1; got 0"),
+        ("tfidf_cnb", {"max_features": -5}, r"'max_features' .* must be an integer >= 0; got -5"),
+        ("tfidf_cnb", {"alpha": -0.1}, r"'alpha' .* must be a number >= 0"),
         ("tfidf_logreg", {"class_weight": "auto"}, r"must be one of 'balanced', ''; got 'auto'"),
         ("tfidf_logreg", {"per_target": 1}, r"'per_target' in \[model\] of a.toml must be true or"),
         ("majority", {"random_state": 3}, r"No such key 'random_state' .*per_target\)"),
@@ -215,7 +215,7 @@ def test_check_params_accepts_good_values_and_finds_files_next_to_the_config(tmp
 
 
 def test_source_files_and_fingerprint():
-    from bench.lexicon import LEXICON
+    from bench.models.lexicon import LEXICON
 
     assert REGISTRY["cue_lexicon"].source_files({}) == (LEXICON.resolve(),)
     assert REGISTRY["cue_logreg"].source_files({}) == (LEXICON.resolve(),)

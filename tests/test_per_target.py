@@ -8,7 +8,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import NotFittedError
 
 from bench.models import REGISTRY
-from bench.per_target import PerTargetClassifier
+from bench.models.per_target import PerTargetClassifier
 
 X = pd.DataFrame(
     {

@@ -5,7 +5,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.config import ProtocolConfig
 from bench.errors import ProtocolError
 from bench.protocol import assign_groups, folds_hash, make_folds, max_stratified_splits
 
@@ -18,18 +17,23 @@ SEED_DATASET_FOLDS_HASH = "b86f52644526df90b5dd6a65bba1c124ca52eb94b3fcd8d5c32e9
 
 
 def proto(kind="group_kfold", n_splits=3, n_repeats=2, test_size=0.25):
-    return ProtocolConfig(kind, n_splits, n_repeats, test_size)
+    return {"kind": kind, "n_splits": n_splits, "n_repeats": n_repeats, "test_size": test_size}
+
+
+def folds_of(p, y, groups, seed, **kw):
+    """``make_folds`` for a protocol given as ``proto(...)``."""
+    return make_folds(p["kind"], y, groups, seed, **{k: v for k, v in p.items() if k != "kind"}, **kw)
 
 
 @pytest.mark.parametrize("kind", ["group_kfold", "leave_one_group_out", "split"])
 def test_no_group_is_in_train_and_test(kind):
-    for f in make_folds(proto(kind), Y, GROUPS, seed=1):
+    for f in folds_of(proto(kind), Y, GROUPS, seed=1):
         assert not set(GROUPS[f.train]) & set(GROUPS[f.test])
         assert len(f.train) + len(f.test) == len(Y)
 
 
 def test_each_repeat_covers_every_row_once_and_repeats_differ():
-    folds = make_folds(proto(n_repeats=3), Y, GROUPS, seed=1)
+    folds = folds_of(proto(n_repeats=3), Y, GROUPS, seed=1)
     for r in range(3):
         tested = np.concatenate([f.test for f in folds if f.repeat == r])
         assert sorted(tested) == list(range(len(Y)))
@@ -42,9 +46,9 @@ def test_each_repeat_covers_every_row_once_and_repeats_differ():
 
 def test_folds_are_seeded():
     ids = np.arange(len(Y))
-    a = folds_hash(make_folds(proto(), Y, GROUPS, seed=5), ids)
-    assert a == folds_hash(make_folds(proto(), Y, GROUPS, seed=5), ids)
-    assert a != folds_hash(make_folds(proto(), Y, GROUPS, seed=6), ids)
+    a = folds_hash(folds_of(proto(), Y, GROUPS, seed=5), ids)
+    assert a == folds_hash(folds_of(proto(), Y, GROUPS, seed=5), ids)
+    assert a != folds_hash(folds_of(proto(), Y, GROUPS, seed=6), ids)
 
 
 def test_seed_dataset_folds_are_pinned(derived_dir):
@@ -53,7 +57,7 @@ def test_seed_dataset_folds_are_pinned(derived_dir):
     from bench.data import seed_frame
 
     frame = seed_frame(derived_dir / PARQUET, "joint")
-    folds = make_folds(
+    folds = folds_of(
         proto(n_splits=3, n_repeats=5),
         frame["label"].to_numpy(),
         frame["group"].to_numpy(),
@@ -74,13 +78,13 @@ def test_too_many_splits_names_the_largest_that_works():
         match="label 'rare' occurs in only 2 sentence group"
         r"\(s\); the largest n_splits that works is 2; set n_splits = 2",
     ):
-        make_folds(proto(n_splits=3), y, GROUPS, seed=0)
+        folds_of(proto(n_splits=3), y, GROUPS, seed=0)
 
 
 def test_best_effort_stratification_when_not_required():
     y = Y.astype(object)
     y[GROUPS < 2] = "rare"  # in 2 groups: 3 folds cannot all test it
-    folds = make_folds(proto(n_splits=3), y, GROUPS, seed=0, require_stratified=False)
+    folds = folds_of(proto(n_splits=3), y, GROUPS, seed=0, require_stratified=False)
     assert len(folds) == 6
     for f in folds:
         assert len(f.test) and not set(GROUPS[f.train]) & set(GROUPS[f.test])
@@ -95,50 +99,50 @@ def test_not_required_still_needs_a_group_per_fold():
     with pytest.raises(
         ProtocolError, match=r"cannot make 3 folds from 2 group\(s\).*leave_one_group_out"
     ):
-        make_folds(proto(n_splits=3), y, targets, seed=0, require_stratified=False)
-    folds = make_folds(proto(n_splits=2), y, targets, seed=0, require_stratified=False)
+        folds_of(proto(n_splits=3), y, targets, seed=0, require_stratified=False)
+    folds = folds_of(proto(n_splits=2), y, targets, seed=0, require_stratified=False)
     assert sorted(tuple(targets[f.test]) for f in folds[:2]) == [("t1", "t1"), ("t2", "t2")]
 
 
 def test_leave_one_group_out_has_one_fold_per_group():
-    folds = make_folds(proto("leave_one_group_out"), Y, GROUPS, seed=0)
+    folds = folds_of(proto("leave_one_group_out"), Y, GROUPS, seed=0)
     assert len(folds) == 30 and all(len(f.test) == 2 for f in folds)
     y = np.array(["a", "a", "b", "b"])  # each label lives in one group
-    folds = make_folds(proto("leave_one_group_out"), y, np.array([1, 1, 2, 2]), seed=0)
+    folds = folds_of(proto("leave_one_group_out"), y, np.array([1, 1, 2, 2]), seed=0)
     assert [list(f.test) for f in folds] == [[0, 1], [2, 3]]
 
 
 def test_fixed_test_rows():
     is_test = np.arange(len(Y)) >= 50
-    (fold,) = make_folds(proto("split"), Y, GROUPS, seed=0, is_test=is_test)
+    (fold,) = folds_of(proto("split"), Y, GROUPS, seed=0, is_test=is_test)
     assert list(fold.test) == list(range(50, 60)) and len(fold.train) == 50
 
 
 @pytest.mark.parametrize("test_size, n_test_groups", [(0.25, 8), (0.1, 3), (0.5, 15)])
 def test_seeded_split_tests_a_share_of_the_groups(test_size, n_test_groups):
-    (fold,) = make_folds(proto("split", test_size=test_size), Y, GROUPS, seed=3)
+    (fold,) = folds_of(proto("split", test_size=test_size), Y, GROUPS, seed=3)
     assert len(np.unique(GROUPS[fold.test])) == n_test_groups
     assert len(fold.test) == 2 * n_test_groups and len(fold.train) == 60 - 2 * n_test_groups
-    (again,) = make_folds(proto("split", test_size=test_size), Y, GROUPS, seed=3)
+    (again,) = folds_of(proto("split", test_size=test_size), Y, GROUPS, seed=3)
     assert list(again.test) == list(fold.test)
-    (other,) = make_folds(proto("split", test_size=test_size), Y, GROUPS, seed=4)
+    (other,) = folds_of(proto("split", test_size=test_size), Y, GROUPS, seed=4)
     assert list(other.test) != list(fold.test)
 
 
 def test_split_that_leaves_nothing_to_train_is_an_error():
     with pytest.raises(ProtocolError, match="empty train or test set"):
-        make_folds(proto("split", test_size=0.99), Y, GROUPS, seed=0)
+        folds_of(proto("split", test_size=0.99), Y, GROUPS, seed=0)
 
 
 def test_single_label_is_an_error():
     with pytest.raises(ProtocolError, match="only one label"):
-        make_folds(proto(), np.array(["a"] * 6), np.arange(6), seed=0)
+        folds_of(proto(), np.array(["a"] * 6), np.arange(6), seed=0)
 
 
 def test_ungrouped_rows_are_stratified_to_one_row():
     rng = np.random.default_rng(0)
     y = rng.choice(["a", "b", "c", "rare"], 1000, p=[0.5, 0.3, 0.19, 0.01])
-    folds = make_folds(proto(n_splits=5, n_repeats=2), y, np.arange(1000), seed=4)
+    folds = folds_of(proto(n_splits=5, n_repeats=2), y, np.arange(1000), seed=4)
     for r in (0, 1):
         tests = [f.test for f in folds if f.repeat == r]
         assert max(map(len, tests)) - min(map(len, tests)) <= 1
@@ -154,7 +158,7 @@ def test_large_singleton_and_grouped_data_are_fast():
     y = rng.choice(4, 300_000, p=[0.5, 0.25, 0.2, 0.05])
     for groups in (np.arange(300_000), rng.integers(0, 50_000, 300_000)):
         t0 = time.perf_counter()
-        folds = make_folds(proto(n_splits=5, n_repeats=1), y, groups, seed=0)
+        folds = folds_of(proto(n_splits=5, n_repeats=1), y, groups, seed=0)
         assert time.perf_counter() - t0 < 30  # about a second unloaded
         sizes = [len(f.test) for f in folds]
         assert max(sizes) - min(sizes) <= 0.001 * 300_000
@@ -178,7 +182,7 @@ def test_groups_never_straddle_and_every_fold_tests_something(data, k, seed):
     y, groups = data
     if len(np.unique(y)) < 2 or len(np.unique(groups)) < k:
         return
-    folds = make_folds(proto(n_splits=k), y, groups, seed, require_stratified=False)
+    folds = folds_of(proto(n_splits=k), y, groups, seed, require_stratified=False)
     assert len(folds) == 2 * k
     for r in (0, 1):
         tested = np.concatenate([f.test for f in folds if f.repeat == r])
@@ -201,7 +205,7 @@ def test_every_test_fold_has_every_label_when_stratifiable(spec, k, seed):
     y, groups = np.repeat(labels, sizes), np.repeat(np.arange(len(spec)), sizes)
     if len(np.unique(y)) < 2 or max_stratified_splits(y, groups)[0] < k:
         return
-    for f in make_folds(proto(n_splits=k), y, groups, seed):
+    for f in folds_of(proto(n_splits=k), y, groups, seed):
         assert set(y[f.test]) == set(y)
 
 

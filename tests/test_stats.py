@@ -21,7 +21,6 @@ from bench.stats import (
     group_counts,
     holm,
     holm_intervals,
-    metric_interval,
     minimum_detectable_effect,
     nadeau_bengio,
     paired_counts,
@@ -204,13 +203,14 @@ def _mean(cms):
 
 def test_bca_matches_scipy_on_a_mean():
     x = np.random.default_rng(6).exponential(1.0, 40)  # skewed: BCa differs from percentile
-    ours = metric_interval(_mean_counts(x), _mean, 0.9, n_boot=20000, rng=1, method="bca")
+    ours = bootstrap_metric(_mean_counts(x), _mean, n_boot=20000, rng=1, method="bca").interval(0.9)
     ref = sps.bootstrap((x,), np.mean, confidence_level=0.9, n_resamples=20000, method="BCa",
                         random_state=2).confidence_interval  # fmt: skip
     sd = x.std() / math.sqrt(len(x))
     assert ours.low == pytest.approx(ref.low, abs=0.05 * sd)
     assert ours.high == pytest.approx(ref.high, abs=0.05 * sd)
-    pct = metric_interval(_mean_counts(x), _mean, 0.9, n_boot=20000, rng=1, method="percentile")
+    pct = bootstrap_metric(_mean_counts(x), _mean, n_boot=20000, rng=1, method="percentile")
+    pct = pct.interval(0.9)
     assert (ours.low - pct.low) > 0.05 * sd  # skewness moves BCa up
     assert ours.level == 0.9 and ours.method == "bca" and ours.n_clusters == 40
 

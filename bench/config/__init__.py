@@ -2,9 +2,8 @@
 back (``dump``). Validation happens once, here; the rest of the package trusts a Config."""
 
 from bench.config.dump import as_dict, to_toml
-from bench.config.load import discover, load_config, load_configs, tomllib
+from bench.config.load import discover, load_config, load_configs
 from bench.config.schema import (
-    DROP,
     Config,
     DatasetConfig,
     MetricsConfig,
@@ -14,7 +13,6 @@ from bench.config.schema import (
 )
 
 __all__ = [
-    "DROP",
     "Config",
     "DatasetConfig",
     "MetricsConfig",
@@ -26,5 +24,4 @@ __all__ = [
     "load_config",
     "load_configs",
     "to_toml",
-    "tomllib",
 ]

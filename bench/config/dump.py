@@ -66,7 +66,7 @@ def as_dict(cfg: Config, relative_to: Path | None) -> dict:
         data["test"] = section(cfg.test)
     data["model"] = {"name": cfg.model.name, **{k: plain(v) for k, v in cfg.model.params}}
     data["protocol"] = section(cfg.protocol)
-    data["views"] = section(cfg.views)
+    data["views"] = dict(cfg.views.switches)
     data["metrics"] = section(cfg.metrics)
     for key in ("dataset", "test"):
         if key in data:

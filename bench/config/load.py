@@ -24,7 +24,6 @@ from typing import Any
 from bench import specs
 from bench.config.schema import (
     COLUMN_ROLES,
-    DROP,
     FORMATS,
     NAME_PATTERN,
     SECTIONS,
@@ -38,15 +37,12 @@ from bench.config.schema import (
     SweepInfo,
     ViewsConfig,
 )
+from bench.constraints import Interval, OneOf, check, check_keys
 from bench.errors import ConfigError, did_you_mean
-from bench.labels import LABELS, TASKS
+from bench.io import tomllib
+from bench.labels import DROP, LABELS, TASKS
 
-try:  # Python 3.11+
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[no-redef]
-
-_TOP = ("name", "description", "extends", "seed", "task", "model", "sweep", *SECTIONS)
+_TOP = ("name", "description", "extends", "seed", "task", "model", "sweep", "views", *SECTIONS)
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(NAME_PATTERN)
 
@@ -116,21 +112,9 @@ def _check(value: Any, kind: str, meta: Mapping, where: str, base: Path) -> Any:
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise bad('a table of strings, e.g. { key = "value" }')
         return tuple(sorted(value.items()))
-    choices = meta.get("choices")
-    if choices is not None:
-        allowed = choices() if callable(choices) else choices
-        if value not in allowed:
-            raise ConfigError(
-                f"{where} must be one of {', '.join(map(str, allowed))}; got {value!r}"
-                f"{did_you_mean(str(value), allowed)}"
-            )
-    if "between" in meta:
-        lo, hi = meta["between"]
-        inside = lo < value < hi if meta.get("open") else lo <= value <= hi
-        if not inside:
-            span = f"({lo}, {hi})" if meta.get("open") else f"[{lo}, {hi}]"
-            noun = "an integer" if kind == "int" else "a number"
-            raise bad(f"{noun} in {span}")
+    rule = meta.get("rule")
+    if rule is not None:
+        check(value, rule, where)
     return value
 
 
@@ -146,12 +130,8 @@ def _check_table(table: Any, cls: type, section: str, path: Path, base: Path) ->
     hints = typing.get_type_hints(cls)
     by_name = {f.name: f for f in fields(cls) if f.name not in ("params", "depends_on")}
     out = {}
+    check_keys(table, by_name, f"[{section}] of {path}")
     for key, value in table.items():
-        if key not in by_name:
-            raise ConfigError(
-                f"No such key {key!r} in [{section}] of {path}{did_you_mean(key, by_name)} "
-                f"(allowed: {', '.join(by_name)})"
-            )
         f = by_name[key]
         out[key] = _check(value, _kind(hints[key]), f.metadata, _where(key, section, path), base)
     return out
@@ -196,16 +176,14 @@ def _load_layer(path: Path, chain: tuple[Path, ...]) -> dict:
     raw = _read_toml(path)
     base = path.parent
     layer: dict[str, Any] = {}
+    check_keys(raw, _TOP, str(path))
     for key, value in raw.items():
-        if key not in _TOP:
-            raise ConfigError(
-                f"No such key {key!r} in {path}{did_you_mean(key, _TOP)} "
-                f"(allowed: {', '.join(_TOP)})"
-            )
         if key in SECTIONS:
             layer[key] = _check_table(value, SECTIONS[key], key, path, base)
             if key in ("dataset", "test") and "path" in value and "source" not in value:
                 layer[key]["source"] = "file"  # a path means a file
+        elif key == "views":
+            layer[key] = _views_table(value, path)
         elif key in ("model", "sweep"):
             if not isinstance(value, dict):
                 raise ConfigError(f"[{key}] of {path} must be a table, got {value!r}")
@@ -227,6 +205,25 @@ def _load_layer(path: Path, chain: tuple[Path, ...]) -> dict:
 
 
 # ---------------------------------------------------------------------------- sections
+def _views_table(table: Any, path: Path) -> dict[str, bool]:
+    """``[views]``: a switch (true/false) per optional view of ``bench.views``."""
+    from bench.views import OPTIONAL
+
+    if not isinstance(table, dict):
+        raise ConfigError(f"[views] of {path} must be a table, got {table!r}")
+    check_keys(table, OPTIONAL, f"[views] of {path}")
+    for key, value in table.items():
+        if not isinstance(value, bool):
+            raise ConfigError(f"{_where(key, 'views', path)} must be true or false, got {value!r}")
+    return dict(table)
+
+
+def _views(raw: dict[str, bool]) -> ViewsConfig:
+    from bench.views import OPTIONAL
+
+    return ViewsConfig(tuple((name, bool(raw.get(name, False))) for name in OPTIONAL))
+
+
 def _dataset(raw: dict, section: str, path: Path) -> DatasetConfig:
     merged = dict(raw)
     where = f"[{section}] of {path}"
@@ -353,17 +350,20 @@ def _build(raw: dict, path: Path, name: str, sweep: SweepInfo | None = None) -> 
         test=test,
         model=model,
         protocol=_protocol(raw.get("protocol", {}), path, test is not None),
-        views=ViewsConfig(**raw.get("views", {})),
+        views=_views(raw.get("views", {})),
         metrics=MetricsConfig(**raw.get("metrics", {})),
         depends_on=depends_on,
         sweep=sweep,
     )
     _check_f_avg(cfg)
-    if cfg.views.contrast and cfg.dataset.source != "seed":
-        raise ConfigError(
-            f"'contrast' in [views] of {path} needs the seed dataset (the contrast suite is "
-            "derived from its annotations); set contrast = false"
-        )
+    from bench.views import VIEWS
+
+    for name, on in cfg.views.switches:
+        if on and VIEWS[name].seed_only and cfg.dataset.source != "seed":
+            raise ConfigError(
+                f"{name!r} in [views] of {path} needs the seed dataset (it is derived from "
+                f"its articles' annotations); set {name} = false"
+            )
     return cfg
 
 
@@ -381,27 +381,24 @@ def _sweep(raw: dict, path: Path) -> tuple[list[tuple[str, list]], str, int]:
     """The swept keys and their values, the selection mode and the inner folds."""
     table = dict(raw)
     select = table.pop("select", "same_folds")
-    if select not in SELECT:
-        raise ConfigError(
-            f"'select' in [sweep] of {path} must be one of {', '.join(SELECT)}; got {select!r}"
-            f"{did_you_mean(str(select), SELECT)}"
-        )
+    check(select, OneOf(SELECT), f"'select' in [sweep] of {path}")
     inner = table.pop("inner_splits", 3)
-    if not isinstance(inner, int) or isinstance(inner, bool) or inner < 2:
-        raise ConfigError(f"'inner_splits' in [sweep] of {path} must be an integer >= 2")
+    check(inner, Interval(2, None, integer=True), f"'inner_splits' in [sweep] of {path}")
     axes = []
     for key, values in table.items():
         section, _, field_name = key.partition(".")
-        if section not in ("model", *SECTIONS) or not field_name:
+        if section not in ("model", "views", *SECTIONS) or not field_name:
             raise ConfigError(
                 f"{key!r} in [sweep] of {path} must name a key as section.key, e.g. "
                 '"model.C" = [0.1, 1, 10]'
             )
         if not isinstance(values, list) or not values:
             raise ConfigError(f"{key!r} in [sweep] of {path} must be a non-empty list of values")
-        if section in SECTIONS:  # checked like the same key in its table
-            for v in values:
+        for v in values:  # checked like the same key in its table
+            if section in SECTIONS:
                 _check_table({field_name: v}, SECTIONS[section], section, path, path.parent)
+            elif section == "views":
+                _views_table({field_name: v}, path)
         axes.append((key, values))
     if not axes:
         raise ConfigError(f'[sweep] of {path} sweeps nothing; add e.g. "model.C" = [0.1, 1]')

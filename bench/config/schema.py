@@ -1,9 +1,10 @@
 """The config schema, declared once: frozen dataclasses whose fields are the TOML keys.
 
-A field's type gives the value's kind; its metadata gives the allowed values
-(``choices``), an integer or float range (``between``, ``open`` for a strict range), or
-a doc line. ``bench.config.load`` validates every table against these fields, and
-``bench.config.dump`` writes them back; nothing else lists the keys.
+A field's type gives the value's kind; its metadata may hold a ``rule`` of
+``bench.constraints`` (the allowed values). ``bench.config.load`` validates every table
+against these fields, and ``bench.config.dump`` writes them back; nothing else lists the
+keys. ``[views]`` is the exception that proves it: its keys are the optional views of
+``bench.views``, which owns view names.
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.labels import TASKS
+from bench.constraints import Interval, OneOf, Rule
+from bench.labels import DROP, TASKS
+from bench.protocol import KINDS as PROTOCOLS
+from bench.specs import NAMED
 
 SOURCES = ("seed", "file", "hub")
 FORMATS = ("csv", "tsv", "json", "parquet")
-PROTOCOLS = ("group_kfold", "leave_one_group_out", "split")
 GROUP_BY = ("group", "target")
 COLUMN_ROLES = ("text", "target", "label", "id", "group")
 QUOTING = ("minimal", "none")
-DROP = "drop"
 # the [dataset] keys each source reads; the others do not apply to it
 SOURCE_KEYS = {
     "seed": ("source", "seeds", "data_dir", "text"),
@@ -40,31 +42,20 @@ SOURCE_KEYS = {
 NAME_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9_.\-]*"
 
 
-def _comparable_metrics() -> tuple[str, ...]:
-    from bench.specs import NAMED
-
-    return NAMED
-
-
-def choice(default: Any, choices: Any) -> Any:
-    """A field whose value is one of ``choices`` (a tuple, or a function returning one)."""
-    return field(default=default, metadata={"choices": choices})
-
-
-def between(default: Any, lo: float, hi: float, *, open_: bool = False) -> Any:
-    """A number in [lo, hi] (or (lo, hi) when ``open_``)."""
-    return field(default=default, metadata={"between": (lo, hi), "open": open_})
+def allowed(default: Any, rule: Rule) -> Any:
+    """A field whose values ``rule`` allows (``bench.constraints``)."""
+    return field(default=default, metadata={"rule": rule})
 
 
 @dataclass(frozen=True)
 class DatasetConfig:
     """``[dataset]`` (what to train and evaluate on) and ``[test]`` (a separate test set)."""
 
-    source: str = choice("seed", SOURCES)
+    source: str = allowed("seed", OneOf(SOURCES))
     seeds: Path | None = None  # seed: the folder of articles and annotations
     data_dir: Path | None = None  # seed: where the derived dataset is written
     path: tuple[Path, ...] | None = None  # file: files read in order and concatenated
-    format: str | None = choice(None, FORMATS)
+    format: str | None = allowed(None, OneOf(FORMATS))
     name: str | None = None  # hub: owner/dataset or a local folder
     split: str = "train"
     text: str = "sentence"  # seed: the column the model reads
@@ -72,7 +63,7 @@ class DatasetConfig:
     labels: tuple[tuple[str, str], ...] = ()  # source label -> ours or "drop"
     encoding: str = "utf-8"
     delimiter: str | None = None
-    quoting: str = choice("minimal", QUOTING)
+    quoting: str = allowed("minimal", OneOf(QUOTING))
 
     def gold_labels(self) -> set[str] | None:
         """Our labels this source can yield: the targets of its label mapping, or None
@@ -105,32 +96,35 @@ class ModelConfig:
 class ProtocolConfig:
     """``[protocol]``: how folds are drawn for the main view (``cv``)."""
 
-    kind: str = choice("group_kfold", PROTOCOLS)
-    n_splits: int = between(3, 2, 1000)
-    n_repeats: int = between(5, 1, 1000)
-    test_size: float = between(0.25, 0.0, 1.0, open_=True)
-    group_by: str = choice("group", GROUP_BY)  # rows that share this never straddle folds
+    kind: str = allowed("group_kfold", OneOf(PROTOCOLS))
+    n_splits: int = allowed(3, Interval(2, 1000, integer=True))
+    n_repeats: int = allowed(5, Interval(1, 1000, integer=True))
+    test_size: float = allowed(0.25, Interval(0.0, 1.0, closed="neither"))
+    group_by: str = allowed("group", OneOf(GROUP_BY))  # rows that share this never straddle folds
 
 
 @dataclass(frozen=True)
 class ViewsConfig:
-    """``[views]``: evaluations beside the main one, each its own part of metrics.json."""
+    """``[views]``: which optional views of ``bench.views`` (evaluations beside the main
+    one, each its own part of metrics.json) a run has; every one is off unless switched on."""
 
-    cross_target: bool = False  # leave-one-target-out: no test target is seen in training
-    contrast: bool = False  # train on every item, test on the derived contrast suite
+    switches: tuple[tuple[str, bool], ...] = ()  # (view name, on), one per optional view
+
+    def on(self, name: str) -> bool:
+        return dict(self.switches).get(name, False)
 
 
 @dataclass(frozen=True)
 class MetricsConfig:
     """``[metrics]``."""
 
-    primary: str = choice("macro_f1", _comparable_metrics)
+    primary: str = allowed("macro_f1", OneOf(NAMED))
     f_avg_labels: tuple[str, ...] | None = None  # default: the task's (labels.Task)
-    bootstrap: int = between(1000, 0, 1_000_000)
-    ci: float = between(0.95, 0.0, 1.0, open_=True)
+    bootstrap: int = allowed(1000, Interval(0, 1_000_000, integer=True))
+    ci: float = allowed(0.95, Interval(0.0, 1.0, closed="neither"))
 
 
-SELECT = ("same_folds", "inner_cv")
+SELECT = ("same_folds", "inner_cv")  # how a [sweep] picks its best setting
 
 
 @dataclass(frozen=True)
@@ -155,8 +149,8 @@ class Config:
     protocol: ProtocolConfig = ProtocolConfig()
     views: ViewsConfig = ViewsConfig()
     metrics: MetricsConfig = MetricsConfig()
-    seed: int = between(0, 0, 2**32 - 1)
-    task: str = choice("joint", tuple(TASKS))
+    seed: int = allowed(0, Interval(0, 2**32 - 1, integer=True))
+    task: str = allowed("joint", OneOf(tuple(TASKS)))
     description: str = ""
     depends_on: tuple[Path, ...] = ()  # files outside the package the model reads
     sweep: SweepInfo | None = None  # set on the runs a [sweep] table expands into
@@ -184,10 +178,11 @@ class Config:
 
 
 # The TOML tables and the dataclass each one fills: the top level of a file is Config.
+# [views] (keys: bench.views.OPTIONAL) and [model] (keys: the model's parameters) are read
+# by their own code in bench.config.load.
 SECTIONS: dict[str, type] = {
     "dataset": DatasetConfig,
     "test": DatasetConfig,
     "protocol": ProtocolConfig,
-    "views": ViewsConfig,
     "metrics": MetricsConfig,
 }

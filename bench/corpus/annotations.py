@@ -6,9 +6,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.corpus import shown
 from bench.corpus.segment import Unit
-from bench.errors import DataError, did_you_mean
+from bench.errors import DataError, did_you_mean, shown
 from bench.labels import LABELS
 
 ANNOTATION_SUFFIX = ".annotations.jsonl"

@@ -121,7 +121,7 @@ class Rules:
 
 
 def _load(path: Path) -> dict:
-    from bench.config import tomllib
+    from bench.io import tomllib
 
     try:
         with open(path, "rb") as fh:

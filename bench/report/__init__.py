@@ -1,16 +1,20 @@
-"""Rendering: ``render_*(data) -> str``; writing files is separate (``write_reports``)."""
+"""Rendering only: ``render_*(typed input) -> str``. Files are written by the callers
+(``bench.execute`` for run folders, ``bench.cli`` for the rest)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.runs import MetricsDoc
 
 
 @dataclass(frozen=True)
 class RunData:
     """What a run report shows: a run's metrics, manifest and misclassified examples."""
 
-    metrics: dict
+    metrics: MetricsDoc
     manifest: dict = field(default_factory=dict)
     misclassified: list = field(default_factory=list)
 
@@ -25,17 +29,3 @@ def render_html(data: RunData) -> str:
     from bench.report.html import render
 
     return render(data)
-
-
-def write_reports(run_dir: Path) -> list[Path]:
-    """Re-render report.md and report.html of a run folder from its files."""
-    from bench.io import write_text_atomic
-    from bench.runs import load_run
-
-    run = load_run(run_dir)
-    data = RunData(run.metrics, run.manifest, run.misclassified)
-    out = []
-    for name, text in (("report.md", render_markdown(data)), ("report.html", render_html(data))):
-        write_text_atomic(Path(run_dir) / name, text)
-        out.append(Path(run_dir) / name)
-    return out

@@ -69,7 +69,7 @@ def render_markdown(result) -> str:
         if a.comparison is not None:
             lines.append(
                 comparison.render_markdown(
-                    a.comparison, title=f"changes against {a.label}"
-                ).replace(comparison.MARKER + "\n", "")
+                    a.comparison, title=f"changes against {a.label}", marker=False
+                )
             )
     return "\n".join(lines) + "\n"

@@ -9,10 +9,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from bench.compare import Verdict
 from bench.io import dumps_json
 from bench.report.format import label, level_pct, md, md_row, md_rule, num, signed, text_table
 
-ARROWS = {"better": "▲", "worse": "▼", "no significant change": "●"}
+ARROWS = {Verdict.BETTER: "▲", Verdict.WORSE: "▼", Verdict.NO_CHANGE: "●"}
 MARKER = "<!-- stance-bench comparison -->"
 
 
@@ -43,7 +44,7 @@ def _mde(row) -> str:
 
 def _verdict(row) -> str:
     text = f"{ARROWS[row.verdict]} {row.verdict}"
-    if row.dropped and row.verdict != "worse":
+    if row.dropped and row.verdict is not Verdict.WORSE:
         text += " (drop past --max-drop)"
     if not row.paired:
         text += " (unpaired)"
@@ -53,15 +54,16 @@ def _verdict(row) -> str:
 def outcome(c) -> str:
     """The one-line outcome, stating what the exit code will say."""
     worse = sum(r.regression for r in c.rows)
-    better = sum(r.verdict == "better" for r in c.rows)
+    better = sum(r.verdict is Verdict.BETTER for r in c.rows)
     state = "FAIL" if c.failed else "PASS"
+    g = c.gate
     return (
         f"{state}: {worse} regression(s), {better} improvement(s), "
         f"{len(c.rows) - worse - better} without significant change "
-        f"(alpha {c.alpha}, {c.test} test"
+        f"(alpha {g.alpha}, {g.test} test"
         + (", Holm-corrected over all rows" if c.holm else "")
-        + (f", max drop {c.max_drop}" if c.max_drop is not None else "")
-        + (f", fail on {c.fail_on}" if c.fail_on != "regression" else "")
+        + (f", max drop {g.max_drop}" if g.max_drop is not None else "")
+        + (f", fail on {g.fail_on}" if g.fail_on != "regression" else "")
         + ")"
     )
 
@@ -110,9 +112,12 @@ def render_text(c) -> str:
     return table + "\n" + "\n".join([outcome(c), *_footnotes(c)]) + "\n"
 
 
-def render_markdown(c, title: str = "stance-bench comparison") -> str:
+def render_markdown(c, title: str = "stance-bench comparison", *, marker: bool = True) -> str:
+    """The comparison as Markdown (a PR comment); ``marker`` starts it with ``MARKER``, the
+    comment's identity, which a comparison inside a check report does without."""
     icon = "❌" if c.failed else "✅"
-    lines = [MARKER, f"### {icon} {md(title)}", "", md(outcome(c)), ""]
+    lines = [MARKER] if marker else []
+    lines += [f"### {icon} {md(title)}", "", md(outcome(c)), ""]
     if c.rows:
         lines += [md_row(HEADER), md_rule("lllrrrlrl")]
         lines += [md_row(_cells(r)) for r in c.rows]
@@ -162,6 +167,8 @@ def _plain(x: Any) -> Any:
         return "inf" if x > 0 else "-inf"
     if isinstance(x, float) and x != x:  # NaN: undefined
         return None
+    if isinstance(x, Verdict):
+        return x.value
     if dataclasses.is_dataclass(x) and not isinstance(x, type):
         return {f.name: _plain(getattr(x, f.name)) for f in dataclasses.fields(x)}
     if isinstance(x, (list, tuple)):
@@ -175,10 +182,10 @@ def render_json(c) -> str:
     rows = [_plain(r) for r in c.rows]
     return dumps_json(
         {
-            "alpha": c.alpha,
-            "max_drop": c.max_drop,
-            "fail_on": c.fail_on,
-            "test": c.test,
+            "alpha": c.gate.alpha,
+            "max_drop": c.gate.max_drop,
+            "fail_on": c.gate.fail_on,
+            "test": c.gate.test,
             "holm": c.holm,
             "failed": c.failed,
             "outcome": outcome(c),

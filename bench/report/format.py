@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from html import escape as html_escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.specs import METRICS
+
+if TYPE_CHECKING:
+    from bench.runs import ViewMetrics
 
 REPORTED = tuple(METRICS)
 _PLAIN = re.compile(r"[A-Za-z0-9 .,+\-\[\]()%/:=–<>]*")  # numbers, intervals, words
@@ -62,7 +65,7 @@ def with_ci(metrics: dict, name: str, digits: int = 3) -> str:
     return f"{num(value, digits)} {interval}".strip()
 
 
-def per_class(metrics: dict):
+def per_class(metrics: ViewMetrics):
     """(label, scores) in the task's label order (JSON objects come back key-sorted)."""
     return [(lab, metrics["per_class"][lab]) for lab in metrics["labels"]]
 

@@ -7,6 +7,7 @@ deterministic bytes, escaped text, and no plotting library to import per run.
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
 
 from bench.report.format import REPORTED, ci, label, level_pct, num, per_class
 
@@ -22,6 +23,10 @@ th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
 
 class Raw(str):
     """HTML built here (marked-up text): the one kind of cell ``table`` does not escape."""
+
+
+if TYPE_CHECKING:
+    from bench.runs import ViewMetrics
 
 
 def _cell(c) -> str:
@@ -121,12 +126,13 @@ def page(title: str, body: str) -> str:
     )
 
 
-def render_view(name: str, doc: dict, primary: str) -> list[str]:
-    from bench.report.markdown import VIEW_TITLES, _protocol
+def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
+    from bench.report.markdown import _protocol
+    from bench.views import title
 
     level = level_pct(doc.get("ci_level", 0.95))
     out = [
-        f"<h2>{escape(VIEW_TITLES.get(name, name))}</h2>",
+        f"<h2>{escape(title(name))}</h2>",
         f"<p>View <code>{escape(name)}</code>; {escape(_protocol(doc))}; "
         f"{doc['n_examples']} examples in {doc['n_groups']} groups.</p>",
     ]
@@ -215,10 +221,14 @@ def render(data) -> str:
         f"<h1>{escape(m['config'])}</h1>",
         f"<p>Model <code>{escape(m['model'])}</code> on task <code>{escape(m['task'])}</code>.</p>",
     ]
-    for name, doc in {"cv": m, **m.get("views", {})}.items():
+    from bench.runs import view_docs
+
+    views = view_docs(m)
+    for name, doc in views.items():
         out += render_view(name, doc, m["primary"])
     if data.misclassified:
-        out.append(f"<h2>Misclassified examples, cv view ({len(data.misclassified)})</h2>")
+        main = escape(next(iter(views)))
+        out.append(f"<h2>Misclassified examples, {main} view ({len(data.misclassified)})</h2>")
         out.append(
             table(
                 ["id", "gold", "predicted", "wrong", "target", "text (evidence marked)"],

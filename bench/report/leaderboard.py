@@ -7,8 +7,9 @@ import io
 
 from bench.ranking import Entry
 from bench.report.format import label, level_pct, md_row, md_rule, num, text_table
+from bench.views import MAIN, VIEWS, order
 
-VIEW_ORDER = ("cv", "cross_target", "contrast")
+# CSV columns: every view of bench.views, the main one with its CI
 COLUMNS = (
     "task",
     "tier",
@@ -17,27 +18,23 @@ COLUMNS = (
     "metric",
     "score",
     "score_basis",
-    "cv",
-    "cv_ci_low",
-    "cv_ci_high",
-    "cross_target",
-    "contrast",
+    *(c for v in VIEWS for c in ((v, f"{v}_ci_low", f"{v}_ci_high") if v == MAIN else (v,))),
     "accuracy",
     "log_loss",
     "fit_seconds",
 )
 
 
-def _views(entries: list[Entry]) -> list[str]:
-    present = {v for e in entries for v in e.views}
-    return [v for v in VIEW_ORDER if v in present]
+def views_of(entries: list[Entry]) -> list[str]:
+    """The views any entry has, in registry order."""
+    return order({v for e in entries for v in e.views})
 
 
-def _view_header(metric: str, view: str, level: str) -> str:
-    if view == "cv":
-        return f"{metric} cv [{level} CI]"
-    if view == "contrast":
-        return f"{metric} contrast (type-balanced)"
+def _view_header(metric: str, view: str, level: str, entries: list[Entry]) -> str:
+    if view == MAIN:
+        return f"{metric} {view} [{level} CI]"
+    if any(view in e.balanced for e in entries):
+        return f"{metric} {view} (type-balanced)"
     return f"{metric} {view}"
 
 
@@ -45,34 +42,34 @@ def _header(entries: list[Entry]) -> list[str]:
     first = entries[0] if entries else None
     metric = label(first.metric) if first else "score"
     level = level_pct(first.ci_level) if first else ""
-    views = _views(entries)
+    views = views_of(entries)
     head = ["task"] + (["tier"] if first and first.tier is not None else [])
     head += ["config", "model"]
-    if any(v != "cv" for v in views):
+    if any(v != MAIN for v in views):
         head.append(f"generalization {metric}")
-    head += [_view_header(metric, v, level) for v in views]
+    head += [_view_header(metric, v, level, entries) for v in views]
     return head + ["accuracy", "fit s"]
 
 
 def _cells(e: Entry, views: list[str]) -> list[str]:
     cells = [e.task] + ([str(e.tier)] if e.tier is not None else []) + [e.name, e.model]
-    if any(v != "cv" for v in views):
+    if any(v != MAIN for v in views):
         cells.append(num(e.score))
     for v in views:
         value = num(e.views.get(v))
-        if v == "cv" and e.cv_ci[0] is not None:
+        if v == MAIN and e.cv_ci[0] is not None:
             value += f" [{e.cv_ci[0]:.3f}, {e.cv_ci[1]:.3f}]"
         cells.append(value)
     return cells + [num(e.accuracy), num(e.fit_seconds, 2)]
 
 
 def render_text(entries: list[Entry]) -> str:
-    views = _views(entries)
+    views = views_of(entries)
     return text_table(_header(entries), [_cells(e, views) for e in entries])
 
 
 def render_markdown(entries: list[Entry]) -> str:
-    views = _views(entries)
+    views = views_of(entries)
     header = _header(entries)
     align = "".join("l" if h in ("task", "config", "model") else "r" for h in header)
     lines = [md_row(header), md_rule(align)] + [md_row(_cells(e, views)) for e in entries]
@@ -84,25 +81,22 @@ def render_csv(entries: list[Entry]) -> str:
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for e in entries:
-        writer.writerow(
-            {
-                "task": e.task,
-                "tier": e.tier,
-                "config": e.name,
-                "model": e.model,
-                "metric": e.metric,
-                "score": e.score,
-                "score_basis": e.score_basis,
-                "cv": e.views.get("cv"),
-                "cv_ci_low": e.cv_ci[0],
-                "cv_ci_high": e.cv_ci[1],
-                "cross_target": e.views.get("cross_target"),
-                "contrast": e.views.get("contrast"),
-                "accuracy": e.accuracy,
-                "log_loss": e.log_loss,
-                "fit_seconds": e.fit_seconds,
-            }
-        )
+        row = {
+            "task": e.task,
+            "tier": e.tier,
+            "config": e.name,
+            "model": e.model,
+            "metric": e.metric,
+            "score": e.score,
+            "score_basis": e.score_basis,
+            "accuracy": e.accuracy,
+            "log_loss": e.log_loss,
+            "fit_seconds": e.fit_seconds,
+            **{v: e.views.get(v) for v in VIEWS},
+            f"{MAIN}_ci_low": e.cv_ci[0],
+            f"{MAIN}_ci_high": e.cv_ci[1],
+        }
+        writer.writerow(row)
     return buf.getvalue()
 
 
@@ -121,12 +115,12 @@ def render_html(entries: list[Entry]) -> str:
     parts = ["<h1>stance-bench leaderboard</h1>", f"<p>{escape(tiers)}</p>"]
     for task in sorted({e.task for e in entries}):
         mine = [e for e in entries if e.task == task]
-        views = _views(mine)
+        views = views_of(mine)
         parts.append(f"<h2>Task {escape(task)}</h2>")
         basis = mine[0].score_basis
         metric = label(mine[0].metric)
         items = [
-            (e.name, max(0.0, e.score or 0.0), e.cv_ci if basis == "cv" else None) for e in mine
+            (e.name, max(0.0, e.score or 0.0), e.cv_ci if basis == MAIN else None) for e in mine
         ]
         parts.append(bars(items, width=640, label_width=200, title=f"{basis} {metric} by config"))
         header = _header(mine)

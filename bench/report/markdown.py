@@ -5,6 +5,8 @@ Every text that comes from data (config names, targets, example sentences) is es
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bench.report.format import (
     REPORTED,
     ci,
@@ -17,25 +19,24 @@ from bench.report.format import (
     per_class,
     with_ci,
 )
+from bench.runs import view_docs
+from bench.views import title
 
-VIEW_TITLES = {
-    "cv": "In-data cross-validation",
-    "cross_target": "Cross-target (each target held out in turn)",
-    "contrast": "Contrast suite (trained on every item)",
-}
+if TYPE_CHECKING:
+    from bench.runs import ViewMetrics
 
 
-def _protocol(doc: dict) -> str:
-    p = doc["protocol"]
+def _protocol(doc: ViewMetrics) -> str:
+    p = doc.get("protocol", {})
     by = f", grouped by {p.get('group_by', 'group')}" if p["kind"] != "contrast" else ""
     return f"{p['kind']}{by}: {p['n_folds']} fold(s), {p['n_repeats']} repeat(s)"
 
 
-def render_view(name: str, doc: dict, primary: str) -> list[str]:
+def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
     level = level_pct(doc.get("ci_level", 0.95))
     labels = doc["labels"]
     lines = [
-        f"## {md(VIEW_TITLES.get(name, name))}",
+        f"## {md(title(name))}",
         "",
         f"View `{md(name)}`; {md(_protocol(doc))}; {doc['n_examples']} examples in "
         f"{doc['n_groups']} groups, {doc['n_predictions']} predictions.",
@@ -176,12 +177,12 @@ def render(data) -> str:
         f"Model `{md(m['model'])}` on task `{md(m['task'])}`.",
         "",
     ]
-    views = {"cv": m, **m.get("views", {})}
+    views = view_docs(m)
     for name, doc in views.items():
         lines += render_view(name, doc, m["primary"])
     if data.misclassified:
         lines += [
-            f"## Misclassified examples, cv view ({len(data.misclassified)})",
+            f"## Misclassified examples, {md(next(iter(views)))} view ({len(data.misclassified)})",
             "",
             md_row(["id", "gold", "predicted", "wrong", "target", "text"]),
             md_rule("lllrll"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from html import escape
 
 from bench.report.format import label, level_pct, md, md_row, md_rule, num
+from bench.report.leaderboard import views_of
+from bench.views import MAIN
 
 SELECTION = {
     "same_folds": (
@@ -30,6 +32,7 @@ def render_markdown(s) -> str:
     metric = label(s.metric)
     first = s.rows[0].entry
     level = level_pct(first.ci_level)
+    others = [v for v in views_of([r.entry for r in s.rows]) if v != MAIN]
     lines = [
         f"# Sweep {md(s.name)}",
         "",
@@ -42,17 +45,16 @@ def render_markdown(s) -> str:
                 "setting",
                 "run",
                 f"{first.score_basis} {metric}",
-                f"cv {metric} [{level} CI]",
-                "cross_target",
-                "contrast",
+                f"{MAIN} {metric} [{level} CI]",
+                *others,
                 "best",
             ]
         ),
-        md_rule("llrrrrl"),
+        md_rule("llrr" + "r" * len(others) + "l"),
     ]
     for r in s.rows:
         e = r.entry
-        cv = num(e.views.get("cv"))
+        cv = num(e.views.get(MAIN))
         if e.cv_ci[0] is not None:
             cv += f" [{e.cv_ci[0]:.3f}, {e.cv_ci[1]:.3f}]"
         lines.append(
@@ -62,8 +64,7 @@ def render_markdown(s) -> str:
                     e.name,
                     num(e.score),
                     cv,
-                    num(e.views.get("cross_target")),
-                    num(e.views.get("contrast")),
+                    *(num(e.views.get(v)) for v in others),
                     "◀ best" if r is s.best else "",
                 ]
             )
@@ -126,6 +127,7 @@ def render_html(s) -> str:
 
     metric = label(s.metric)
     first = s.rows[0].entry
+    others = [v for v in views_of([r.entry for r in s.rows]) if v != MAIN]
     body = [
         f"<h1>Sweep {escape(s.name)}</h1>",
         f"<p>{escape(SELECTION[s.select])}</p>",
@@ -135,9 +137,8 @@ def render_html(s) -> str:
                 "setting",
                 "run",
                 f"{first.score_basis} {metric}",
-                f"cv {metric}",
-                "cross_target",
-                "contrast",
+                f"{MAIN} {metric}",
+                *others,
                 "best",
             ],
             [
@@ -145,14 +146,13 @@ def render_html(s) -> str:
                     _setting(r),
                     r.entry.name,
                     num(r.entry.score),
-                    num(r.entry.views.get("cv")),
-                    num(r.entry.views.get("cross_target")),
-                    num(r.entry.views.get("contrast")),
+                    num(r.entry.views.get(MAIN)),
+                    *(num(r.entry.views.get(v)) for v in others),
                     "best" if r is s.best else "",
                 ]
                 for r in s.rows
             ],
-            numeric={2, 3, 4, 5},
+            numeric=set(range(2, 4 + len(others))),
         ),
     ]
     return page(f"sweep {s.name}", "".join(body))

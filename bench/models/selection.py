@@ -45,7 +45,7 @@ class InnerCVSelect(ClassifierMixin, BaseEstimator):
         return resolve(self.model).build(params, seed, self.labels)
 
     def fit(self, X, y):
-        from bench.config import ProtocolConfig
+        from bench.errors import ModelError
         from bench.metrics import confusion, scores
         from bench.protocol import derived_seed, make_folds
 
@@ -55,9 +55,7 @@ class InnerCVSelect(ClassifierMixin, BaseEstimator):
         groups = X["group"].to_numpy() if "group" in X else np.arange(len(y))
         seed = int(self.random_state or 0)
         k = max(2, min(self.inner_splits, len(np.unique(groups))))
-        folds = make_folds(
-            ProtocolConfig(n_splits=k, n_repeats=1), y, groups, seed, require_stratified=False
-        )
+        folds = make_folds("group_kfold", y, groups, seed, n_splits=k, require_stratified=False)
         f_idx = [index[lab] for lab in (self.f_avg_labels or labels) if lab in index]
         inner: list[float] = []
         for setting in self.grid or [{}]:
@@ -67,8 +65,15 @@ class InnerCVSelect(ClassifierMixin, BaseEstimator):
                 est.fit(X.iloc[f.train], y[f.train])
                 gold.append(y[f.test])
                 pred.append(np.asarray(est.predict(X.iloc[f.test])).astype(str))
+            predicted = np.concatenate(pred)
+            unknown = sorted(set(predicted.tolist()) - set(index))
+            if unknown:  # never scored as some other label
+                raise ModelError(
+                    f"model {self.model!r} predicted labels outside the task in inner "
+                    f"selection: {', '.join(map(repr, unknown))} (its labels: {', '.join(labels)})"
+                )
             g = np.array([index[v] for v in np.concatenate(gold)])
-            p = np.array([index.get(v, 0) for v in np.concatenate(pred)])
+            p = np.array([index[v] for v in predicted])
             value = float(scores(confusion(g, p, len(labels)), f_idx)[self.metric])
             inner.append(-np.inf if np.isnan(value) else value)
         best = int(np.argmax(inner))

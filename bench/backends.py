@@ -1,0 +1,162 @@
+"""Where fold fits run: local processes (loky, through joblib) or a Dask cluster.
+
+``execute`` takes the fits as joblib ``delayed`` calls and yields their results in
+submission order, whatever the backend, so callers never see which one ran them. A Dask
+cluster receives the data the calls share once (scattered to every worker) and the calls
+themselves by ``client.submit``; when every worker holding that data dies at once, the
+calls not yet collected are resubmitted (up to ``RESUBMITS`` times, each time said through
+``warn``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from bench.errors import RunError
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where fold fits run: ``loky`` (local processes, ``n_jobs`` of them) or ``dask``
+    (a Dask cluster: ``scheduler`` is its address, e.g. tcp://host:8786)."""
+
+    name: str = "loky"
+    scheduler: str | None = None
+
+
+@contextlib.contextmanager
+def _results(calls: list, n_jobs: int, backend: Backend, shared: list) -> Iterator[Iterator]:
+    """The results of ``calls`` (joblib ``delayed`` calls) in submission order: from a
+    local loky pool of ``n_jobs`` processes, or from a Dask cluster, which receives
+    ``shared`` (the objects the calls pass by identity) once, copied to every worker."""
+    if backend.name != "dask":
+        from joblib import Parallel
+
+        yield _guard(Parallel(n_jobs=n_jobs, return_as="generator")(calls) if calls else [])
+        return
+    client = _connect(backend)
+    try:
+        yield _guard(_on_dask(client, calls, shared))
+    finally:
+        client.close()
+
+
+# How long a run waits for a Dask cluster without workers to get one.
+WORKER_WAIT_S = 60
+
+
+def _connect(backend: Backend) -> Any:
+    """A Dask client of the backend's scheduler (a local cluster without one) that has at
+    least one worker."""
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise RunError(
+            "--backend dask needs the dask extra: pip install 'stance-bench[dask]'"
+        ) from None
+    try:
+        client = (
+            Client(backend.scheduler, timeout="5s")
+            if backend.scheduler
+            else Client(silence_logs=logging.CRITICAL)  # a local cluster: its workers' logs
+        )
+    except OSError as exc:
+        raise RunError(
+            f"cannot reach the Dask scheduler {backend.scheduler}: {exc}; start it with "
+            "`dask scheduler` and check the address"
+        ) from None
+    try:
+        client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+    except BaseException as exc:
+        client.close()
+        if not isinstance(exc, Exception):  # Ctrl-C while waiting
+            raise
+        raise RunError(
+            f"the Dask scheduler {backend.scheduler or '(local)'} has no worker after "
+            f"{WORKER_WAIT_S} s; start one with `dask worker {backend.scheduler or 'ADDRESS'}`"
+        ) from None
+    return client
+
+
+def _on_dask(client: Any, calls: list, shared: list) -> Iterator[Any]:
+    """Submit every call to the cluster (never run here, whatever the cluster's size:
+    joblib's Dask backend runs the calls in this process when the cluster has one
+    thread), then yield the results in submission order."""
+    from concurrent.futures import CancelledError
+
+    try:
+        scattered = client.scatter(shared, broadcast=True, hash=False) if shared else []
+    except (OSError, TimeoutError, CancelledError) as exc:  # workers dying as it is sent
+        raise _ClusterLost(f"sending the data failed: {type(exc).__name__}: {exc}") from None
+    futures_of = {id(obj): fut for obj, fut in zip(shared, scattered, strict=True)}
+    futures = deque(
+        client.submit(func, *[futures_of.get(id(a), a) for a in args], pure=False, **kwargs)
+        for func, args, kwargs in calls
+    )
+    while futures:  # each result leaves the cluster's memory once it is here
+        yield futures.popleft().result()
+
+
+class _ClusterLost(Exception):
+    """The Dask cluster lost data that pending folds need (every worker holding the
+    scattered data died at once); the folds not yet collected can be resubmitted."""
+
+
+# How many times the folds still pending are resubmitted after the cluster lost their data.
+RESUBMITS = 2
+
+
+def _guard(results: Any) -> Iterator[Any]:
+    """Results as they come; a cluster that lost a fold for good (its workers kept dying)
+    is one clear error, after the runs already written; a cluster that lost the scattered
+    data (all its workers died together) is `_ClusterLost`, for the caller to resubmit."""
+    from concurrent.futures import CancelledError
+
+    try:
+        yield from results
+    except Exception as exc:
+        if type(exc).__name__ == "KilledWorker":
+            raise RunError(
+                f"a Dask worker died repeatedly while fitting a fold ({exc}); the run folders "
+                "already complete were kept; check the workers' memory and logs, then re-run"
+            ) from None
+        if isinstance(exc, CancelledError):  # distributed's FutureCancelledError
+            raise _ClusterLost(str(exc)) from None
+        raise
+
+
+def execute(
+    calls: list,
+    n_jobs: int,
+    backend: Backend,
+    shared: list,
+    warn: Callable[[str], None] | None = None,
+) -> Iterator[Any]:
+    """The results of ``calls`` in submission order, from at most ``n_jobs`` local
+    processes (a single call runs in this process) or from the backend's Dask cluster."""
+    done = 0
+    for attempt in range(RESUBMITS + 1):
+        pending = calls[done:]
+        try:
+            with _results(pending, max(1, min(n_jobs, len(pending))), backend, shared) as rs:
+                for result in rs:
+                    done += 1
+                    yield result
+            return
+        except _ClusterLost as exc:
+            if attempt == RESUBMITS:
+                raise RunError(
+                    f"every Dask worker died at once, {attempt + 1} times ({exc}); a fold "
+                    "may be killing them; the run folders already complete were kept; "
+                    "check the workers' memory and logs, then re-run"
+                ) from None
+            if warn is not None:
+                warn(
+                    "the Dask cluster lost the data of the pending folds (its workers "
+                    f"died); resubmitting the {len(calls) - done} folds not yet collected"
+                )

@@ -1,0 +1,164 @@
+"""Allowed values, one language for every table the package reads: config sections, model
+parameters, contrast rules, annotations, the cue lexicon.
+
+A rule is data (``Interval``, ``OneOf``, ``NGramRange``, ``FilePath``) declared next to the
+code that uses the value (scikit-learn's ``_parameter_constraints``); ``check`` is the one
+place that tests a value against a rule and words the error: "{where} must be {rule}; got
+{value}". ``check_keys`` does the same for a table's keys ("No such key ...; did you mean
+...?"). The error class is the caller's (a config says ConfigError, an annotation file
+DataError), so each message still names its file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.errors import BenchError, ConfigError, did_you_mean, shown
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A number in a range: ``low``/``high`` of None are unbounded; ``closed`` says which
+    ends are allowed ("both", "left", "right", "neither"); ``integer`` admits integers only."""
+
+    low: float | None = None
+    high: float | None = None
+    closed: str = "both"
+    integer: bool = False
+
+    def accepts(self, value: Any) -> bool:
+        if not (_is_integer(value) if self.integer else _is_number(value)):
+            return False
+        if value != value:  # NaN is in no range
+            return False
+        lo_ok = self.low is None or (
+            value >= self.low if self.closed in ("both", "left") else value > self.low
+        )
+        hi_ok = self.high is None or (
+            value <= self.high if self.closed in ("both", "right") else value < self.high
+        )
+        return lo_ok and hi_ok
+
+    def __str__(self) -> str:
+        noun = "an integer" if self.integer else "a number"
+        left = self.closed in ("both", "left")
+        right = self.closed in ("both", "right")
+        if self.low is not None and self.high is not None:
+            opening, closing = "[" if left else "(", "]" if right else ")"
+            return f"{noun} in {opening}{self.low:g}, {self.high:g}{closing}"
+        if self.low is not None:
+            return f"{noun} {'>=' if left else '>'} {self.low:g}"
+        if self.high is not None:
+            return f"{noun} {'<=' if right else '<'} {self.high:g}"
+        return noun
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """One of ``values`` (compared with ==)."""
+
+    values: tuple
+
+    def accepts(self, value: Any) -> bool:
+        return any(value == v and type(value) is type(v) for v in self.values)
+
+    def __str__(self) -> str:
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+
+@dataclass(frozen=True)
+class NGramRange:
+    """``[lo, hi]`` with integers ``1 <= lo <= hi``; with ``allow_empty``, ``[]`` too."""
+
+    allow_empty: bool = False
+
+    def accepts(self, value: Any) -> bool:
+        if not isinstance(value, (list, tuple)):
+            return False
+        if self.allow_empty and len(value) == 0:
+            return True
+        return len(value) == 2 and all(_is_integer(v) for v in value) and 1 <= value[0] <= value[1]
+
+    def __str__(self) -> str:
+        return "[lo, hi] with 1 <= lo <= hi" + (" (or [] to drop them)" if self.allow_empty else "")
+
+
+@dataclass(frozen=True)
+class FilePath:
+    """A file that must exist, relative to ``folder`` (a config's folder) when one is given
+    to ``check``; ``""`` stands for ``default``."""
+
+    default: Path | None = None
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, str)
+
+    def __str__(self) -> str:
+        return "an existing file" + (f' ("" for {self.default.name})' if self.default else "")
+
+    def locate(self, value: str, folder: Path | None) -> Path | None:
+        """The file ``value`` names (``default`` for ""), relative to ``folder``."""
+        if not value:
+            return self.default
+        p = Path(value)
+        return p if p.is_absolute() or folder is None else folder / p
+
+
+Rule = Interval | OneOf | NGramRange | FilePath
+
+
+def check(
+    value: Any,
+    rule: Rule,
+    where: str,
+    *,
+    error: type[BenchError] = ConfigError,
+    folder: Path | None = None,
+) -> None:
+    """Raise ``error`` ("{where} must be {rule}; got {value}") unless ``value`` is allowed.
+    A ``FilePath`` is looked up relative to ``folder``."""
+    ok = rule.accepts(value)
+    shown_value: Any = value
+    if ok and isinstance(rule, FilePath) and value:
+        path = rule.locate(value, folder)
+        ok = path is not None and path.is_file()
+        shown_value = str(path)
+    if ok:
+        return
+    hint = ""
+    if isinstance(rule, OneOf) and isinstance(value, str):
+        hint = did_you_mean(value, [v for v in rule.values if isinstance(v, str) and v])
+    raise error(f"{where} must be {rule}; got {shown(shown_value)}{hint}")
+
+
+def check_keys(
+    table: Iterable[str],
+    allowed: Collection[str],
+    where: str,
+    *,
+    required: Iterable[str] = (),
+    error: type[BenchError] = ConfigError,
+) -> None:
+    """Every key of ``table`` is ``allowed`` and every ``required`` key is there; the first
+    offender is the error ("No such key 'x' in WHERE; did you mean 'y'? (allowed: ...)")."""
+    keys = list(table)
+    for key in keys:
+        if key not in allowed:
+            raise error(
+                f"No such key {shown(key)} in {where}{did_you_mean(str(key), allowed)} "
+                f"(allowed: {', '.join(allowed)})"
+            )
+    for key in required:
+        if key not in keys:
+            raise error(f"{where} needs {key!r}")

@@ -1,0 +1,108 @@
+"""Run configs into a runs folder: ``bench.runner`` computes, ``bench.runs`` gives the run
+folder's files and writes them, ``bench.report`` renders the reports. The CLI's ``run``
+and the gate's ``check`` both run configs through ``run_configs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.backends import Backend
+from bench.config import Config
+from bench.runs import MetricsDoc, RunDocuments
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A run as the CLI reports it: where it is and whether it was reused."""
+
+    config: Config
+    run_dir: Path
+    metrics: MetricsDoc
+    manifest: dict[str, Any]
+    reused: bool = False
+
+
+def report_files(docs: RunDocuments | Any) -> dict[str, str]:
+    """report.md and report.html of a run's documents (computed, or loaded: a ``Run``)."""
+    from bench.report import RunData, render_html, render_markdown
+
+    data = RunData(metrics=docs.metrics, manifest=docs.manifest, misclassified=docs.misclassified)
+    return {"report.md": render_markdown(data), "report.html": render_html(data)}
+
+
+def rewrite_reports(run_dir: Path) -> list[Path]:
+    """Re-render report.md and report.html of a run folder from its files."""
+    from bench.io import write_text_atomic
+    from bench.runs import load_run
+
+    out = []
+    for name, text in report_files(load_run(run_dir)).items():
+        write_text_atomic(Path(run_dir) / name, text)
+        out.append(Path(run_dir) / name)
+    return out
+
+
+def run_configs(
+    configs: list[Config],
+    out: Path,
+    *,
+    n_jobs: int = 1,
+    threads: int | None = None,
+    force: bool = False,
+    progress: bool = True,
+    backend: Backend | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> list[RunRecord]:
+    """Run every config into ``out/<name>/``; complete runs of unchanged configs (same
+    config, data, folds, code and dependency files) are reused. A config's run folder is
+    written as soon as its last fold is in, so an interruption keeps the runs already
+    complete."""
+    from tqdm.auto import tqdm
+
+    from bench.runner import Prepared, count_folds, prepare, run
+    from bench.runs import check_writable, reusable, run_documents, write_run
+    from bench.views import DataCache
+
+    check_writable(out)
+    cache: DataCache = {}
+    prepared = [
+        prepare(cfg, cache)
+        for cfg in tqdm(configs, desc="loading", unit="config", disable=not progress, leave=False)
+    ]
+    Path(out).mkdir(parents=True, exist_ok=True)  # only once every config has loaded
+    todo: list[Prepared] = []
+    records: dict[str, RunRecord] = {}
+    for prep in prepared:
+        run_dir = Path(out) / prep.config.name
+        old = None if force else reusable(run_dir, prep.hashes)
+        if old is not None:
+            records[prep.config.name] = RunRecord(
+                prep.config, run_dir, old.metrics, old.manifest, True
+            )
+        else:
+            todo.append(prep)
+    n_folds = count_folds(todo)
+    with tqdm(
+        total=n_folds, desc="folds", unit="fold", disable=not progress or not n_folds, leave=False
+    ) as bar:
+        outputs = run(
+            todo,
+            n_jobs=n_jobs,
+            threads=threads,
+            backend=backend,
+            warn=warn,
+            on_fold=lambda: bar.update(1),
+        )
+        for output in outputs:
+            name = output.config.name
+            bar.set_postfix_str(f"{name}: reports")
+            run_dir = Path(out) / name
+            docs = run_documents(output, run_dir)
+            write_run(run_dir, {**docs.files, **report_files(docs)})
+            records[name] = RunRecord(output.config, run_dir, docs.metrics, docs.manifest)
+            bar.set_postfix_str(f"{len(records)} of {len(configs)} written")
+    return [records[cfg.name] for cfg in configs]
