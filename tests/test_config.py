@@ -106,7 +106,9 @@ def test_unknown_model_suggests_the_nearest(tmp_path):
 
 def test_module_factory_model(tmp_path):
     cfg = load_config(
-        write(tmp_path / "f.toml", '[model]\nname = "bench.models.baselines:tfidf_cnb"\nalpha = 1.0\n')
+        write(
+            tmp_path / "f.toml", '[model]\nname = "bench.models.baselines:tfidf_cnb"\nalpha = 1.0\n'
+        )
     )
     assert cfg.model.name == "bench.models.baselines:tfidf_cnb"
 

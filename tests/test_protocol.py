@@ -22,7 +22,9 @@ def proto(kind="group_kfold", n_splits=3, n_repeats=2, test_size=0.25):
 
 def folds_of(p, y, groups, seed, **kw):
     """``make_folds`` for a protocol given as ``proto(...)``."""
-    return make_folds(p["kind"], y, groups, seed, **{k: v for k, v in p.items() if k != "kind"}, **kw)
+    return make_folds(
+        p["kind"], y, groups, seed, **{k: v for k, v in p.items() if k != "kind"}, **kw
+    )
 
 
 @pytest.mark.parametrize("kind", ["group_kfold", "leave_one_group_out", "split"])
