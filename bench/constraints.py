@@ -149,16 +149,18 @@ def check_keys(
     *,
     required: Iterable[str] = (),
     error: type[BenchError] = ConfigError,
+    located: bool = False,
 ) -> None:
     """Every key of ``table`` is ``allowed`` and every ``required`` key is there; the first
-    offender is the error ("No such key 'x' in WHERE; did you mean 'y'? (allowed: ...)")."""
+    offender is the error ("No such key 'x' in WHERE; did you mean 'y'? (allowed: ...)").
+    With ``located``, ``where`` is a position (``file:line``) and leads the message."""
     keys = list(table)
     for key in keys:
         if key not in allowed:
-            raise error(
-                f"No such key {shown(key)} in {where}{did_you_mean(str(key), allowed)} "
-                f"(allowed: {', '.join(allowed)})"
-            )
+            hint, listed = did_you_mean(str(key), allowed), ", ".join(allowed)
+            if located:
+                raise error(f"{where}: no such key {shown(key)}{hint} (allowed: {listed})")
+            raise error(f"No such key {shown(key)} in {where}{hint} (allowed: {listed})")
     for key in required:
         if key not in keys:
-            raise error(f"{where} needs {key!r}")
+            raise error(f"{where}: needs {key!r}" if located else f"{where} needs {key!r}")

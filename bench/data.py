@@ -34,18 +34,18 @@ def ensure_derived(
 ) -> Path:
     """Derive the dataset into ``out`` when it is missing or stale; return the Parquet path.
     ``fix`` says how the caller names another seeds folder."""
-    from bench.corpus import derive
+    from bench.corpus import derive, store
 
     seeds, out = Path(seeds), Path(out)
     state = _seed_state(seeds, out) if seeds.is_dir() else None
-    if state in _DERIVED and (out / derive.PARQUET).is_file():
-        return out / derive.PARQUET  # unchanged since this process derived it
+    if state in _DERIVED and (out / store.PARQUET).is_file():
+        return out / store.PARQUET  # unchanged since this process derived it
 
     derived = derive.derive(seeds, fix=fix)
     derive.write(derived, out)
     if state is not None:
         _DERIVED.add(state)
-    return out / derive.PARQUET
+    return out / store.PARQUET
 
 
 def task_view(frame, task: str):
@@ -76,16 +76,16 @@ def load_dataset(
         raise DataError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     import datasets
 
-    from bench.corpus import contrast, derive
-    from bench.corpus.derive import features
+    from bench.corpus import contrast, store
+    from bench.corpus.store import features
 
     parquet = ensure_derived(
         Path(seeds), Path(data_dir), fix="pass bench.load_dataset(seeds=...) (and data_dir=...)"
     )
     spec = TASKS[task]
-    splits = {derive.SPLIT: (parquet, derive.COLUMNS)}
-    if (Path(data_dir) / derive.CONTRAST_PARQUET).is_file():  # capability tests, when derived
-        splits[derive.CONTRAST_SPLIT] = (Path(data_dir) / derive.CONTRAST_PARQUET, contrast.COLUMNS)
+    splits = {store.SPLIT: (parquet, store.COLUMNS)}
+    if (Path(data_dir) / store.CONTRAST_PARQUET).is_file():  # capability tests, when derived
+        splits[store.CONTRAST_SPLIT] = (Path(data_dir) / store.CONTRAST_PARQUET, contrast.COLUMNS)
     out = {}
     for name, (path, columns) in splits.items():
         frame = seed_frame(path, task)
@@ -268,9 +268,9 @@ def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
     if ds.source == "seed":
         parquet = ensure_derived(ds.seeds, ds.data_dir, fix=f"set 'seeds' in [{where}]")
         if split != "train":
-            from bench.corpus import derive
+            from bench.corpus import store
 
-            parquet = Path(ds.data_dir) / derive.CONTRAST_PARQUET
+            parquet = Path(ds.data_dir) / store.CONTRAST_PARQUET
         frame = seed_frame(parquet, task)
         out = pd.DataFrame(
             {

@@ -368,13 +368,13 @@ CASES = [
     ),
     Case("evidence-1mb-fast-short", derive_seeds(_long_evidence), "not found verbatim"),
     Case("label-unknown", derive_seeds(lambda t: _edit_ann(t, 0, label="condem")), "'condemn'?"),
-    Case("label-huge-capped", derive_seeds(_long_label), "unknown label 'xxxx"),
+    Case("label-huge-capped", derive_seeds(_long_label), "'fact'; got 'xxxx"),
     Case("id-huge-capped", derive_seeds(_long_id_at_wrong_offset), "is not at offset 5"),
     Case("annotation-not-object", derive_seeds(_annotation_not_object), "expected a JSON object"),
     Case(
         "offset-negative",
         derive_seeds(lambda t: _edit_ann(t, 0, offset=-3)),
-        "'offset' must be a character offset (an integer >= 0), got -3",
+        "'offset' (a character offset) must be an integer >= 0; got -3",
     ),
     Case(
         "evidence-many-hits-capped",

@@ -5,7 +5,8 @@ from collections import Counter
 
 import pytest
 
-from bench.corpus import contrast, derive
+from bench.corpus import contrast, derive, store
+from bench.corpus.rules import RULES_DIR, Rules, load_rules
 from bench.errors import DataError
 from bench.labels import LABELS, TASKS
 from bench.models.lexicon import load_lexicon
@@ -18,8 +19,8 @@ def derived() -> derive.Derived:
 
 
 @pytest.fixture(scope="module")
-def rules() -> contrast.Rules:
-    return contrast.load_rules(SEEDS / contrast.RULES_DIR)
+def rules() -> Rules:
+    return load_rules(SEEDS / RULES_DIR)
 
 
 def _lexicon_pattern() -> re.Pattern:
@@ -200,15 +201,15 @@ def test_derive_writes_the_contrast_split_and_card(derived_dir, derived):
     import datasets
     import pyarrow.parquet as pq
 
-    ds = datasets.Dataset(pq.read_table(derived_dir / derive.CONTRAST_PARQUET))
+    ds = datasets.Dataset(pq.read_table(derived_dir / store.CONTRAST_PARQUET))
     assert ds.num_rows == len(derived.contrast)
     assert ds.features["label"].names == list(LABELS)
     assert list(ds.features) == list(contrast.COLUMNS)
     card = (derived_dir / "README.md").read_text(encoding="utf-8")
-    assert f"path: {derive.CONTRAST_PARQUET}" in card and "## Contrast split" in card
+    assert f"path: {store.CONTRAST_PARQUET}" in card and "## Contrast split" in card
     for capability in contrast.counts(derived.contrast)["capability"]:
         assert f"\n- {capability}: " in card  # one sample per capability
-    items = datasets.Dataset(pq.read_table(derived_dir / derive.PARQUET))
+    items = datasets.Dataset(pq.read_table(derived_dir / store.PARQUET))
     assert items.num_rows == len(derived.records)
 
 
@@ -226,7 +227,7 @@ def test_task_views_map_contrast_labels_like_items(task, derived):
 
 
 def test_hash_covers_the_rules_and_items_stay(seeds, derived):
-    path = seeds / contrast.RULES_DIR / "cue_rules.toml"
+    path = seeds / RULES_DIR / "cue_rules.toml"
     path.write_text(
         path.read_text(encoding="utf-8").replace('"faulted", "censured"', '"faulted"'),
         encoding="utf-8",
@@ -240,25 +241,29 @@ def test_hash_covers_the_rules_and_items_stay(seeds, derived):
 def test_no_rules_folder_means_no_contrast_split(seeds, tmp_path):
     import shutil
 
-    shutil.rmtree(seeds / contrast.RULES_DIR)
+    shutil.rmtree(seeds / RULES_DIR)
     d = derive.derive(seeds)
     assert d.contrast == [] and d.records
     out = tmp_path / "ds"
     derive.write(d, out)
-    assert not (out / derive.CONTRAST_PARQUET).exists()
+    assert not (out / store.CONTRAST_PARQUET).exists()
     assert "contrast" not in (out / "README.md").read_text(encoding="utf-8").split("---")[1]
 
 
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ('phrase = "criticized"', 'phrse = "criticized"', "no such key 'phrse'"),
+        ('phrase = "criticized"', 'phrse = "criticized"', "No such key 'phrse'"),
         ('opposite_label = "support"', 'opposite_label = "suport"', "did you mean 'support'"),
-        ('negated = "fact"', 'negated = "none"', "has label 'none'"),
+        (
+            'negated = "fact"',
+            'negated = "none"',
+            "must be one of 'support', 'condemn', 'skeptical', 'fact'; got 'none'",
+        ),
     ],
 )
 def test_bad_rules_name_the_file_and_key(seeds, old, new, message):
-    path = seeds / contrast.RULES_DIR / "cue_rules.toml"
+    path = seeds / RULES_DIR / "cue_rules.toml"
     text = path.read_text(encoding="utf-8")
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
@@ -268,7 +273,7 @@ def test_bad_rules_name_the_file_and_key(seeds, old, new, message):
 
 
 def test_rules_files_live_beside_the_guidelines():
-    folder = SEEDS / contrast.RULES_DIR
+    folder = SEEDS / RULES_DIR
     assert sorted(p.name for p in folder.glob("*.toml")) == [
         "attribution.toml",
         "cue_rules.toml",

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from bench.cli import main
-from bench.corpus import derive
+from bench.corpus import derive, store
 from bench.labels import TASKS
 from tests.conftest import ARTICLE, SEEDS
 
@@ -92,7 +92,7 @@ def test_parquet_has_typed_features(derived_dir):
     import datasets
     import pyarrow.parquet as pq
 
-    ds = datasets.Dataset(pq.read_table(derived_dir / derive.PARQUET))
+    ds = datasets.Dataset(pq.read_table(derived_dir / store.PARQUET))
     assert isinstance(ds.features["label"], datasets.ClassLabel)
     assert ds.features["label"].names == ["support", "condemn", "skeptical", "fact"]
     assert ds.features["start"].dtype == "int32"
@@ -171,7 +171,11 @@ def test_error_evidence_ambiguous_then_offset_fixes_it(seeds, tmp_path, capsys):
 def test_error_unknown_label_suggests(seeds, tmp_path, capsys):
     _edit(seeds, 0, label="condem")
     err = _derive_error(seeds, tmp_path, capsys)
-    assert ":1:" in err and "unknown label 'condem'; did you mean 'condemn'?" in err
+    assert (
+        ":1:" in err
+        and "must be one of 'support', 'condemn', 'skeptical', 'fact'; got 'condem'" in err
+        and "did you mean 'condemn'?" in err
+    )
 
 
 @pytest.mark.parametrize("field", ["holder", "target"])
@@ -233,10 +237,10 @@ def test_error_evidence_across_sentences(seeds, tmp_path, capsys):
 def test_bad_input_keeps_the_previous_dataset(seeds, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["derive", "--seeds", str(seeds), "--out", str(out)]) == 0
-    before = (out / derive.PARQUET).read_bytes()
+    before = (out / store.PARQUET).read_bytes()
     _edit(seeds, 0, label="nope")
     assert main(["derive", "--seeds", str(seeds), "--out", str(out)]) == 2
-    assert (out / derive.PARQUET).read_bytes() == before
+    assert (out / store.PARQUET).read_bytes() == before
     assert not list(tmp_path.glob(".out.*"))
 
 

@@ -55,7 +55,7 @@ def test_folds_are_seeded():
 
 def test_seed_dataset_folds_are_pinned(derived_dir):
     """The same seed gives the same folds with every numpy and scikit-learn version."""
-    from bench.corpus.derive import PARQUET
+    from bench.corpus.store import PARQUET
     from bench.data import seed_frame
 
     frame = seed_frame(derived_dir / PARQUET, "joint")

@@ -6,13 +6,15 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.constraints import Interval, OneOf, check, check_keys
 from bench.corpus.segment import Unit
-from bench.errors import DataError, did_you_mean, shown
+from bench.errors import DataError, shown
 from bench.labels import LABELS
 
 ANNOTATION_SUFFIX = ".annotations.jsonl"
 _ITEM_KEYS = {"id", "evidence", "label", "holder", "target", "offset", "note"}
 _EXCLUSION_KEYS = {"id", "evidence", "exclude", "offset", "note"}
+OFFSET = Interval(0, None, integer=True)
 
 
 @dataclass(frozen=True)
@@ -76,13 +78,8 @@ def _parse_line(path: Path, lineno: int, raw: str) -> dict:
 
 def _check_fields(path: Path, lineno: int, row: dict) -> None:
     where = _where(path, lineno)
-    allowed = _EXCLUSION_KEYS if "exclude" in row else _ITEM_KEYS
-    for key in row:
-        if key not in allowed:
-            raise DataError(
-                f"{where}: no such key {shown(key)}{did_you_mean(key, allowed | {'exclude'})} "
-                f"(allowed: {', '.join(sorted(allowed))})"
-            )
+    allowed = _EXCLUSION_KEYS if "exclude" in row else _ITEM_KEYS | {"exclude"}
+    check_keys(row, sorted(allowed), where, error=DataError, located=True)
     for key in ("id", "evidence"):
         if not isinstance(row.get(key), str) or not row[key].strip():
             raise DataError(f"{where}: {key!r} is missing or empty; give a non-empty string")
@@ -91,11 +88,7 @@ def _check_fields(path: Path, lineno: int, row: dict) -> None:
             raise DataError(f"{where}: 'exclude' needs a reason, e.g. \"bare section heading\"")
         return
     label = row.get("label")
-    if label not in LABELS:
-        raise DataError(
-            f"{where}: unknown label {shown(label)}{did_you_mean(str(label), LABELS)} "
-            f"(allowed: {', '.join(LABELS)})"
-        )
+    check(label, OneOf(LABELS), f"{where}: the label", error=DataError)
     for key in ("holder", "target"):
         value = row.get(key)
         if value is not None and not isinstance(value, str):
@@ -105,11 +98,7 @@ def _check_fields(path: Path, lineno: int, row: dict) -> None:
                 f"{where}: {label!r} item {shown(row['id'])} has no {key}; stance items need a "
                 f"holder and a target (use label 'fact' if nobody takes a stance)"
             )
-    offset = row.get("offset", 0)
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise DataError(
-            f"{where}: 'offset' must be a character offset (an integer >= 0), got {shown(offset)}"
-        )
+    check(row.get("offset", 0), OFFSET, f"{where}: 'offset' (a character offset)", error=DataError)
 
 
 def _locate(path: Path, lineno: int, row: dict, text: str) -> int:

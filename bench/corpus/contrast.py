@@ -16,16 +16,15 @@ deterministic: choices rotate through the lists from an offset hashed from the i
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.errors import DataError, did_you_mean
+from bench.corpus.rules import RULES_DIR, CueRule, Entity, Rules, load_rules
+from bench.errors import DataError
 from bench.labels import LABELS
 
-RULES_DIR = "contrast"  # beside the articles: seeds/contrast/
 CAPABILITIES = {  # capability -> test type, in generation order
     "holder_swap": "invariance",
     "entity_swap": "invariance",
@@ -55,184 +54,6 @@ COLUMNS = {  # name -> datasets feature dtype ("label" is a ClassLabel)
 Made = tuple[str, str, str, dict[str, str]]  # sentence, evidence, label, renamed fields
 _SMALL_WORDS = {"a", "an", "and", "about", "by", "for", "in", "of", "on", "the", "to", "with"}
 _QUOTES = "“\"‘'"
-
-
-# ------------------------------------------------------------------ rules (data files)
-@dataclass(frozen=True)
-class Entity:
-    """A person, country, organisation or group, with its surface forms by role."""
-
-    kind: str  # person | country | organisation | group
-    forms: tuple[tuple[str, str], ...]  # (role, surface), e.g. ("surname", "Putin")
-    gender: str = ""
-    title: str = ""
-
-    def form(self, role: str) -> str:
-        return dict(self.forms).get(role, "")
-
-
-@dataclass(frozen=True)
-class CueRule:
-    phrase: str
-    label: str
-    synonyms: tuple[str, ...] = ()
-    negated: str = ""
-    opposite: str = ""
-    opposite_label: str = ""
-    report: str = ""
-
-
-@dataclass(frozen=True)
-class Template:
-    capability: str
-    label: str
-    template: str
-    phrases: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Rules:
-    entities: tuple[Entity, ...]
-    groups: tuple[str, ...]
-    titles: tuple[str, ...]
-    nationalities: tuple[str, ...]
-    per_item: dict[str, int]
-    cues: tuple[CueRule, ...]
-    negated_label: str
-    report_label: str
-    reason_markers: tuple[str, ...]
-    frames: tuple[str, ...]
-    skip_openings: tuple[str, ...]
-    actors: tuple[str, ...]
-    targets: tuple[tuple[str, str], ...]  # (text in the sentence, target)
-    templates: tuple[Template, ...]
-
-    def inserted(self) -> list[str]:
-        """Every string the rules may put into a sentence (checked against the cue lexicon)."""
-        out = [surface for e in self.entities for _, surface in e.forms]
-        out += [e.title for e in self.entities if e.title]
-        out += list(self.groups) + list(self.frames) + list(self.actors)
-        out += [text for text, _ in self.targets]
-        for c in self.cues:
-            out += [*c.synonyms, c.negated, c.opposite, c.report]
-        for t in self.templates:
-            out += [re.sub(r"\{\w+\}", " ", t.template), *t.phrases]
-        return [s for s in out if s]
-
-
-def _load(path: Path) -> dict:
-    from bench.io import tomllib
-
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read the contrast rules ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"{path}: not valid TOML ({exc})") from None
-
-
-def _check_keys(path: Path, where: str, table: dict, allowed: set[str], required: set[str]):
-    for key in table:
-        if key not in allowed:
-            raise DataError(
-                f"{path}: no such key {key!r} in {where}{did_you_mean(key, sorted(allowed))}"
-            )
-    for key in sorted(required - set(table)):
-        raise DataError(f"{path}: {where} needs {key!r}")
-
-
-def _label(path: Path, where: str, value: str) -> str:
-    if value not in LABELS:
-        raise DataError(
-            f"{path}: {where} has label {value!r}; allowed: {', '.join(LABELS)}"
-            f"{did_you_mean(value, LABELS)}"
-        )
-    return value
-
-
-def load_rules(folder: Path) -> Rules:
-    """Read and check ``entities``, ``cue_rules``, ``attribution`` and ``mft`` .toml files."""
-    folder = Path(folder)
-    ent_path, cue_path = folder / "entities.toml", folder / "cue_rules.toml"
-    att_path, mft_path = folder / "attribution.toml", folder / "mft.toml"
-    ent, cue, att, mft = (_load(p) for p in (ent_path, cue_path, att_path, mft_path))
-
-    _check_keys(
-        ent_path,
-        "the file",
-        ent,
-        {"titles", "nationalities", "per_item", "country", "person", "organisation", "groups"},
-        {"country", "person", "groups"},
-    )
-    entities: list[Entity] = []
-    for row in ent.get("country", []):
-        _check_keys(ent_path, "[[country]]", row, {"name", "adjective", "capital"}, {"name"})
-        forms = tuple((k, row[k]) for k in ("name", "adjective", "capital") if row.get(k))
-        entities.append(Entity("country", forms))
-    for row in ent.get("person", []):
-        _check_keys(
-            ent_path,
-            "[[person]]",
-            row,
-            {"name", "surname", "gender", "title"},
-            {"name", "surname", "gender"},
-        )
-        forms = (("name", row["name"]), ("surname", row["surname"]))
-        entities.append(Entity("person", forms, row["gender"], row.get("title", "")))
-    for row in ent.get("organisation", []):
-        _check_keys(ent_path, "[[organisation]]", row, {"name", "short"}, {"name"})
-        forms = tuple((k, row[k]) for k in ("name", "short") if row.get(k))
-        entities.append(Entity("organisation", forms))
-    per_item = {k: int(v) for k, v in ent.get("per_item", {}).items()}
-    per_item["attribution"] = int(att.get("per_item", 1))
-
-    _check_keys(cue_path, "the file", cue, {"labels", "directional", "rule"}, {"labels", "rule"})
-    directional = cue.get("directional", {})
-    _check_keys(cue_path, "[directional]", directional, {"reason_markers"}, set())
-    _check_keys(cue_path, "[labels]", cue["labels"], {"negated", "report"}, {"negated", "report"})
-    cues = []
-    for i, row in enumerate(cue["rule"], 1):
-        where = f"[[rule]] {i} ({row.get('phrase', '?')!r})"
-        _check_keys(
-            cue_path, where, row, {f.name for f in dataclasses.fields(CueRule)}, {"phrase", "label"}
-        )
-        _label(cue_path, where, row["label"])
-        if row.get("opposite"):
-            _label(cue_path, where + " opposite_label", row.get("opposite_label", ""))
-        cues.append(CueRule(**{**row, "synonyms": tuple(row.get("synonyms", ()))}))
-    cues.sort(key=lambda c: -len(c.phrase))  # the longest phrase wins an overlap
-
-    _check_keys(att_path, "the file", att, {"per_item", "frames", "skip_openings"}, {"frames"})
-    _check_keys(mft_path, "the file", mft, {"actors", "target", "template"}, set(mft))
-    templates = []
-    for row in mft.get("template", []):
-        where = f"[[template]] {row.get('capability', '?')!r}"
-        _check_keys(mft_path, where, row, {"capability", "label", "template", "phrases"}, set(row))
-        templates.append(
-            Template(
-                row["capability"],
-                _label(mft_path, where, row["label"]),
-                row["template"],
-                tuple(row["phrases"]),
-            )
-        )
-    return Rules(
-        entities=tuple(entities),
-        groups=tuple(ent["groups"]),
-        titles=tuple(ent.get("titles", ())),
-        nationalities=tuple(ent.get("nationalities", ())),
-        per_item=per_item,
-        cues=tuple(cues),
-        negated_label=_label(cue_path, "[labels] negated", cue["labels"]["negated"]),
-        report_label=_label(cue_path, "[labels] report", cue["labels"]["report"]),
-        reason_markers=tuple(directional.get("reason_markers", ())),
-        frames=tuple(att["frames"]),
-        skip_openings=tuple(att.get("skip_openings", ())),
-        actors=tuple(mft.get("actors", ())),
-        targets=tuple((t["text"], t["target"]) for t in mft.get("target", [])),
-        templates=tuple(templates),
-    )
 
 
 # ------------------------------------------------------------------ text edits

@@ -1,0 +1,111 @@
+"""The dataset card (the derived folder's README.md): what the data is, its counts, the
+contrast suite with samples, the excluded units and the guidelines' summary. Its YAML
+header lets ``datasets.load_dataset(folder)`` read the splits."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bench.corpus import contrast
+from bench.corpus.store import CONTRAST_PARQUET, CONTRAST_SPLIT, PARQUET, SPLIT
+
+if TYPE_CHECKING:
+    from bench.corpus.derive import Derived
+
+
+def render(derived: Derived) -> str:
+    c = derived.counts
+
+    def table(title: str, mapping: dict) -> list[str]:
+        lines = [f"| {title} | items |", "|---|---:|"]
+        lines += [f"| {k} | {v} |" for k, v in mapping.items()]
+        return lines + [""]
+
+    header = ["---", "configs:", "- config_name: default", "  data_files:"]
+    header += [f"  - split: {SPLIT}", f"    path: {PARQUET}"]
+    if derived.contrast:  # its own config: its columns differ from the items'
+        header += [f"- config_name: {CONTRAST_SPLIT}", "  data_files:"]
+        header += [f"  - split: {CONTRAST_SPLIT}", f"    path: {CONTRAST_PARQUET}"]
+    lines = [
+        *header,
+        "---",
+        "",
+        "# stance-bench seed dataset",
+        "",
+        "Statements from news articles, each with who holds a stance (holder), about what",
+        "(target), and a label: support, condemn, skeptical, or fact. Derived by",
+        "`stance-bench derive` from `seeds/`; do not edit by hand.",
+        "",
+        f"- content hash: `{derived.content_hash}`",
+        f"- articles: {len(derived.articles)} ({', '.join(derived.articles)})",
+        f"- items: {c['items']} in {c['groups']} sentence groups; "
+        f"units excluded: {len(derived.excluded)}",
+        "",
+        "## Labels",
+        "",
+        *table("label", c["label"]),
+        "## Tasks",
+        "",
+        "| task | labels |",
+        "|---|---|",
+        *[
+            f"| {name} | " + ", ".join(f"{k}: {v}" for k, v in per.items()) + " |"
+            for name, per in c["task"].items()
+        ],
+        "",
+        "## Holders",
+        "",
+        *table("holder", c["holder"]),
+        "## Targets",
+        "",
+        *table("target", c["target"]),
+    ]
+    lines += _contrast_card(derived.contrast)
+    if derived.excluded:
+        lines += ["## Excluded units", ""]
+        lines += [f"- {e['id']}: {e['text']!r}: {e['reason']}" for e in derived.excluded]
+        lines.append("")
+    if derived.guidelines:
+        lines += ["## Annotation guidelines (summary)", "", derived.guidelines, ""]
+    return "\n".join(lines)
+
+
+def _contrast_card(cases: list[dict]) -> list[str]:
+    """The card section of the contrast split: counts and one sample per capability."""
+    if not cases:
+        return []
+    c = contrast.counts(cases)
+    lines = [
+        f"## Contrast split ({CONTRAST_SPLIT})",
+        "",
+        f"{c['cases']} capability tests in the manner of CheckList (Ribeiro et al., 2020), made",
+        "by rules from the items (`seeds/contrast/*.toml`; the label rule of each capability",
+        "is in `seeds/GUIDELINES.md`): invariance cases keep the item's label, directional",
+        "cases change it as the rule says, minimum-functionality (mft) cases are templated",
+        "and linked to no item. A case made from an item keeps the item's group.",
+        "",
+        "| capability | test type | cases | labels |",
+        "|---|---|---:|---|",
+    ]
+    for name, per in c["capability"].items():
+        labels = ", ".join(f"{k}: {v}" for k, v in per["label"].items())
+        lines.append(f"| {name} | {per['test_type']} | {per['cases']} | {labels} |")
+    lines += ["", "One sample per capability, the one with the shortest source (item -> case):", ""]
+    samples: dict[str, dict] = {}
+    for case in cases:
+        best = samples.get(case["capability"])
+        if best is None or len(case["source_sentence"]) < len(best["source_sentence"]):
+            samples[case["capability"]] = case
+    for case in samples.values():
+        if case["source_id"]:
+            lines.append(
+                f"- {case['capability']}: {case['source_id']} ({case['source_label']}) "
+                f"{case['source_sentence']!r} -> {case['sentence']!r} ({case['label']}, "
+                f"target {case['target']!r})"
+            )
+        else:
+            lines.append(
+                f"- {case['capability']}: {case['sentence']!r} ({case['label']}, "
+                f"target {case['target']!r})"
+            )
+    return lines + [""]
