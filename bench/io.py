@@ -8,7 +8,6 @@ import os
 import shutil
 import tempfile
 import tomllib  # noqa: F401  (the one TOML reader: configs, contrast rules, the lexicon)
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -51,15 +50,6 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 def dumps_json(obj: Any) -> str:
     """Canonical JSON: sorted keys, fixed indentation, trailing newline."""
     return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    write_text_atomic(path, dumps_json(obj))
-
-
-def write_jsonl_atomic(path: Path, rows: Iterable[dict]) -> None:
-    lines = [json.dumps(r, sort_keys=True, ensure_ascii=False) for r in rows]
-    write_text_atomic(path, "\n".join(lines) + ("\n" if lines else ""))
 
 
 def sha256_bytes(*chunks: bytes) -> str:

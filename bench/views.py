@@ -142,9 +142,11 @@ def _plan_cross_target(cfg: Config, main: ViewPlan | None, cache: DataCache | No
 def _plan_contrast(cfg: Config, main: ViewPlan | None, cache: DataCache | None) -> ViewPlan:
     import pandas as pd
 
+    from bench.corpus.store import CONTRAST_SPLIT
+
     assert main is not None
     train = main.frame
-    test = _load(cfg.dataset, cfg.task, "contrast", "dataset", cache)
+    test = _load(cfg.dataset, cfg.task, CONTRAST_SPLIT, "dataset", cache)
     frame = pd.concat([train.assign(is_test=False), test.assign(is_test=True)], ignore_index=True)
     is_test = frame["is_test"].to_numpy()
     folds = [Fold(0, 0, np.flatnonzero(~is_test), np.flatnonzero(is_test))]

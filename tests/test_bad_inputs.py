@@ -705,15 +705,6 @@ def test_interrupt_keeps_completed_runs(tmp_path, derived_dir, capsys, monkeypat
     assert not (out / "b").exists() and not list(out.glob(".b.*"))
 
 
-def test_leaderboard_skips_staging_folders_and_shows_same_names_from_two_folders(tmp_path, capsys):
-    _fake_runs(tmp_path / "one")
-    _fake_runs(tmp_path / "two", n=60)
-    shutil.copytree(tmp_path / "one" / "m", tmp_path / "one" / ".m.abc.partial")
-    assert main(["leaderboard", str(tmp_path / "one"), str(tmp_path / "two"), "--no-tiers"]) == 0
-    out = capsys.readouterr().out
-    assert "one/m" in out and "two/m" in out and ".partial" not in out
-
-
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
 def test_a_read_only_out_folder_fails_before_any_fitting(tmp_path, derived_dir, capsys):
     out = tmp_path / "runs"

@@ -6,12 +6,10 @@ import json
 import shutil
 import subprocess
 
-import numpy as np
 import pytest
 
 from bench.cli import main
 from tests.conftest import REPO, write_base_config
-from tests.runs import noisy, write_run
 
 
 def _configs(tmp_path, derived_dir, worse: bool = False):
@@ -178,38 +176,3 @@ def test_readme_sample_leaderboard_is_the_reference_leaderboard():
     assert table
     for line in table:
         assert line in readme, line
-
-
-def test_leaderboard_tiers_and_formats(tmp_path, capsys):
-    gold = np.arange(300) % 4
-    write_run(tmp_path / "runs", "best", gold, noisy(gold, 0.80, 1))
-    write_run(tmp_path / "runs", "close", gold, noisy(gold, 0.79, 2))
-    write_run(tmp_path / "runs", "poor", gold, noisy(gold, 0.40, 3))
-    assert main(["leaderboard", str(tmp_path / "runs"), "--format", "csv"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("task,tier,config")
-    tiers = {line.split(",")[2]: line.split(",")[1] for line in lines[1:]}
-    assert tiers == {"best": "1", "close": "1", "poor": "2"}
-    out = tmp_path / "board.html"
-    assert main(["leaderboard", str(tmp_path / "runs"), "--format", "html", "--out", str(out)]) == 0
-    html = out.read_text()
-    assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "poor" in html
-    capsys.readouterr()
-    args = ["leaderboard", str(tmp_path / "runs"), "--sort", "accuracy", "--no-tiers"]
-    assert main([*args, "--format", "markdown"]) == 0
-    md = capsys.readouterr().out
-    assert md.index("best") < md.index("poor") and "| tier |" not in md
-    assert main(["leaderboard", str(tmp_path / "empty")]) == 2
-    # log-loss cannot be tiered: a clear message, not a crash
-    assert main(["leaderboard", str(tmp_path / "runs"), "--sort", "log_loss"]) == 2
-    assert "--no-tiers" in capsys.readouterr().err
-    assert main(["leaderboard", str(tmp_path / "runs"), "--out", str(tmp_path)]) == 2
-
-
-def test_leaderboard_shows_runs_of_one_name_from_two_folders(tmp_path, capsys):
-    gold = np.arange(100) % 4
-    write_run(tmp_path / "a", "svm", gold, noisy(gold, 0.8, 1))
-    write_run(tmp_path / "b", "svm", gold, noisy(gold, 0.6, 2))
-    assert main(["leaderboard", str(tmp_path / "a"), str(tmp_path / "b"), "--no-tiers"]) == 0
-    out = capsys.readouterr().out
-    assert "a/svm" in out and "b/svm" in out

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bench.errors import ProtocolError
@@ -153,15 +153,13 @@ def test_ungrouped_rows_are_stratified_to_one_row():
             assert max(per_fold) - min(per_fold) <= 1, label
 
 
-def test_large_singleton_and_grouped_data_are_fast():
-    import time
-
+def test_large_singleton_and_grouped_data_have_balanced_folds():
+    """300k rows, singletons and 50k groups: folds within a thousandth of each other (how
+    fast: perf/folds_quality.py)."""
     rng = np.random.default_rng(0)
     y = rng.choice(4, 300_000, p=[0.5, 0.25, 0.2, 0.05])
     for groups in (np.arange(300_000), rng.integers(0, 50_000, 300_000)):
-        t0 = time.perf_counter()
         folds = folds_of(proto(n_splits=5, n_repeats=1), y, groups, seed=0)
-        assert time.perf_counter() - t0 < 30  # about a second unloaded
         sizes = [len(f.test) for f in folds]
         assert max(sizes) - min(sizes) <= 0.001 * 300_000
 
@@ -182,8 +180,7 @@ def grouped_labels(draw):
 @given(grouped_labels(), st.integers(2, 6), st.integers(0, 2**32 - 1))
 def test_groups_never_straddle_and_every_fold_tests_something(data, k, seed):
     y, groups = data
-    if len(np.unique(y)) < 2 or len(np.unique(groups)) < k:
-        return
+    assume(len(np.unique(y)) >= 2 and len(np.unique(groups)) >= k)
     folds = folds_of(proto(n_splits=k), y, groups, seed, require_stratified=False)
     assert len(folds) == 2 * k
     for r in (0, 1):
@@ -194,19 +191,25 @@ def test_groups_never_straddle_and_every_fold_tests_something(data, k, seed):
         assert sorted(np.r_[f.train, f.test]) == list(range(len(y)))
 
 
+@st.composite
+def stratifiable(draw):
+    """Groups of one label each, every label in at least k groups: (y, groups, k)."""
+    k = draw(st.integers(2, 5))
+    n_labels = draw(st.integers(2, 4))
+    per_label = [draw(st.integers(k, k + 6)) for _ in range(n_labels)]
+    labels = np.repeat(np.arange(n_labels), per_label)
+    order = draw(st.permutations(range(len(labels))))
+    labels = labels[list(order)]
+    sizes = np.array(draw(st.lists(st.integers(1, 5), min_size=len(labels), max_size=len(labels))))
+    return np.repeat(labels, sizes), np.repeat(np.arange(len(labels)), sizes), k
+
+
 @settings(max_examples=200, deadline=None)
-@given(
-    st.lists(st.tuples(st.integers(0, 3), st.integers(1, 5)), min_size=2, max_size=40),
-    st.integers(2, 5),
-    st.integers(0, 2**32 - 1),
-)
-def test_every_test_fold_has_every_label_when_stratifiable(spec, k, seed):
+@given(stratifiable(), st.integers(0, 2**32 - 1))
+def test_every_test_fold_has_every_label_when_stratifiable(data, seed):
     """Groups of one label each: a label in at least k groups reaches every fold."""
-    labels = np.array([lab for lab, _ in spec])
-    sizes = np.array([size for _, size in spec])
-    y, groups = np.repeat(labels, sizes), np.repeat(np.arange(len(spec)), sizes)
-    if len(np.unique(y)) < 2 or max_stratified_splits(y, groups)[0] < k:
-        return
+    y, groups, k = data
+    assert max_stratified_splits(y, groups)[0] >= k
     for f in folds_of(proto(n_splits=k), y, groups, seed):
         assert set(y[f.test]) == set(y)
 

@@ -25,6 +25,7 @@ from bench.stats import (
     nadeau_bengio,
     paired_counts,
     permutation_test,
+    replicates,
 )
 
 L = 4
@@ -76,14 +77,24 @@ def test_interval_excludes_zero_iff_p_below_level(method):
                 assert ci.excludes_zero == (p < 1 - ci.level), (case, a, p)
 
 
-def test_identical_runs_never_significant_and_ties_tolerated():
+def test_identical_runs_never_significant():
     rng = np.random.default_rng(1)
     g, gold, b, _ = rows(rng, 30, 10, 0.6, 0.6)
     reps = bootstrap_delta(paired_counts(g, gold, b, b, L), macro_f1, n_boot=99, rng=0)
-    assert reps.p_value() == 1.0
-    noisy = bootstrap_delta(paired_counts(g, gold, b, b, L), macro_f1, n_boot=99, rng=0)
-    assert np.all(np.abs(noisy.values) <= TIE_TOL)
-    assert not noisy.interval(0.5).excludes_zero
+    assert np.all(reps.values == 0) and reps.p_value() == 1.0
+    assert not reps.interval(0.5).excludes_zero
+
+
+@pytest.mark.parametrize("method", ["percentile", "bca", "expanded"])
+def test_deltas_within_the_tie_tolerance_count_as_zero(method):
+    """Float noise below TIE_TOL (sums of the same counts in another order) is a tie: it
+    never makes a difference significant; a shift just above it does."""
+    rng = np.random.default_rng(3)
+    noise = rng.uniform(0.1, 0.9, 999) * TIE_TOL  # all positive, all within the tolerance
+    tied = replicates(noise, float(noise.mean()), method=method, n_clusters=30)
+    assert tied.p_value() == 1.0 and not tied.interval(0.5).excludes_zero
+    shifted = replicates(noise + 2 * TIE_TOL, float(noise.mean() + 2 * TIE_TOL), n_clusters=30)
+    assert shifted.p_value() < 0.01 and shifted.interval(0.95).excludes_zero
 
 
 def test_holm_hand_computed():

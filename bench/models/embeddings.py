@@ -1,7 +1,8 @@
 """Pretrained sentence embeddings: WordLlama's 256-dim model, shipped inside its wheel.
 
 The model is loaded once per process, from the installed package only (downloads
-disabled, Hugging Face offline). Embeddings are cached per process by the text's hash;
+disabled; the tokenizer file ships in the wheel too, so nothing is fetched and no process-wide
+setting such as HF_HUB_OFFLINE is touched). Embeddings are cached per process by the text's hash;
 the model embeds each text independently of its batch, so the bytes are the same
 whatever the folds, their order or the number of jobs.
 """
@@ -9,7 +10,6 @@ whatever the folds, their order or the number of jobs.
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import lru_cache
 
 import numpy as np
@@ -28,7 +28,6 @@ def load_model():
     """The WordLlama model from the installed wheel; never downloads."""
     from pathlib import Path
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         import wordllama
         from wordllama import WordLlama
@@ -42,15 +41,6 @@ def load_model():
         ) from None
     except Exception as exc:  # a broken install: missing weight files, bad tokenizer file
         raise ModelError(f"cannot load the {PACKAGE} model ({type(exc).__name__}: {exc})") from None
-
-
-def package_version() -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(PACKAGE)
-    except PackageNotFoundError:
-        return None
 
 
 def _key(text: str) -> bytes:

@@ -27,9 +27,11 @@ if TYPE_CHECKING:
 
 
 def _protocol(doc: ViewMetrics) -> str:
+    from bench.protocol import KINDS
+
     p = doc.get("protocol", {})
-    by = f", grouped by {p.get('group_by', 'group')}" if p["kind"] != "contrast" else ""
-    return f"{p['kind']}{by}: {p['n_folds']} fold(s), {p['n_repeats']} repeat(s)"
+    by = f", grouped by {p.get('group_by', 'group')}" if p.get("kind") in KINDS else ""
+    return f"{p.get('kind')}{by}: {p.get('n_folds')} fold(s), {p.get('n_repeats')} repeat(s)"
 
 
 def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:

@@ -1,0 +1,100 @@
+"""The rank score (defined once, in bench.ranking), tiers and the leaderboard command."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from bench.cli import main
+from bench.ranking import components, rank, rank_score, rank_score_p, tiers, view_score
+from bench.runs import find_runs, load_run
+from tests.conftest import REPO
+from tests.runs import noisy, write_run
+
+REFERENCE = REPO / "results" / "reference"
+
+
+def test_one_rank_score_on_the_reference_runs():
+    """The leaderboard's value (from metrics.json) is the components' weighted sum, and
+    each component's value recomputed from the predictions gives the same number."""
+    from bench.metrics import confusion, scores
+
+    for run in (load_run(p) for p in find_runs([REFERENCE])):
+        views = run.views()
+        parts = components(views)
+        assert sum(c.weight for c in parts) == pytest.approx(1.0)
+        f_idx = [run.labels.index(lab) for lab in run.metrics["f_avg_labels"]]
+        total = 0.0
+        for c in parts:
+            p = run.predictions()[c.view]
+            rows = p.test_type == c.test_type if c.test_type is not None else slice(None)
+            cm = confusion(p.gold[rows], p.pred[rows], len(run.labels))
+            value = float(scores(cm, f_idx)["macro_f1"])
+            if c.test_type is not None:
+                assert value == pytest.approx(
+                    views[c.view]["by_test_type"][c.test_type]["macro_f1"]
+                )
+            total += c.weight * value
+        assert rank_score(views, "macro_f1") == pytest.approx(total, abs=1e-9), run.name
+        if "contrast" in views:  # the contrast value is its type-balanced one
+            assert (
+                view_score(views["contrast"], "macro_f1")
+                == views["contrast"]["balanced"]["macro_f1"]
+            )
+
+
+def test_without_ranked_views_the_main_view_ranks(tmp_path):
+    gold = np.arange(40) % 4
+    run = load_run(write_run(tmp_path, "m", gold, noisy(gold, 0.7, 1)))
+    assert [(c.view, c.weight) for c in components(run.views())] == [("cv", 1.0)]
+    (entry,) = rank([run])
+    assert entry.score_basis == "cv" and entry.score == run.metrics["pooled"]["macro_f1"]
+
+
+def test_rank_score_p_of_identical_runs_is_one_and_of_a_clear_gap_small(tmp_path):
+    gold = np.arange(300) % 4
+    a = load_run(write_run(tmp_path / "a", "m", gold, noisy(gold, 0.9, 1)))
+    same = load_run(write_run(tmp_path / "b", "m", gold, noisy(gold, 0.9, 1)))
+    worse = load_run(write_run(tmp_path / "c", "m", gold, noisy(gold, 0.3, 2)))
+    assert rank_score_p(a, same, "macro_f1") == 1.0
+    assert rank_score_p(a, worse, "macro_f1") < 0.01
+    tier_of = tiers([worse, a, same], "macro_f1", 0.05)
+    assert tier_of[a.path] == tier_of[same.path] == 1 and tier_of[worse.path] == 2
+
+
+def test_leaderboard_tiers_and_formats(tmp_path, capsys):
+    gold = np.arange(300) % 4
+    write_run(tmp_path / "runs", "best", gold, noisy(gold, 0.80, 1))
+    write_run(tmp_path / "runs", "close", gold, noisy(gold, 0.79, 2))
+    write_run(tmp_path / "runs", "poor", gold, noisy(gold, 0.40, 3))
+    assert main(["leaderboard", str(tmp_path / "runs"), "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("task,tier,config")
+    tier_of = {line.split(",")[2]: line.split(",")[1] for line in lines[1:]}
+    assert tier_of == {"best": "1", "close": "1", "poor": "2"}
+    out = tmp_path / "board.html"
+    assert main(["leaderboard", str(tmp_path / "runs"), "--format", "html", "--out", str(out)]) == 0
+    html = out.read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "poor" in html
+    capsys.readouterr()
+    args = ["leaderboard", str(tmp_path / "runs"), "--sort", "accuracy", "--no-tiers"]
+    assert main([*args, "--format", "markdown"]) == 0
+    md = capsys.readouterr().out
+    assert md.index("best") < md.index("poor") and "| tier |" not in md
+    assert main(["leaderboard", str(tmp_path / "empty")]) == 2
+    # log-loss cannot be tiered: a clear message, not a crash
+    assert main(["leaderboard", str(tmp_path / "runs"), "--sort", "log_loss"]) == 2
+    assert "--no-tiers" in capsys.readouterr().err
+    assert main(["leaderboard", str(tmp_path / "runs"), "--out", str(tmp_path)]) == 2
+
+
+def test_leaderboard_shows_runs_of_one_name_from_two_folders_and_skips_staging(tmp_path, capsys):
+    gold = np.arange(100) % 4
+    write_run(tmp_path / "a", "svm", gold, noisy(gold, 0.8, 1))
+    write_run(tmp_path / "b", "svm", gold, noisy(gold, 0.6, 2))
+    shutil.copytree(tmp_path / "a" / "svm", tmp_path / "a" / ".svm.abc.partial")
+    assert main(["leaderboard", str(tmp_path / "a"), str(tmp_path / "b"), "--no-tiers"]) == 0
+    out = capsys.readouterr().out
+    assert "a/svm" in out and "b/svm" in out and ".partial" not in out
