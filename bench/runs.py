@@ -30,7 +30,7 @@ import functools
 import json
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -184,25 +184,33 @@ def predictions_digest(text: str) -> str:
     return sha256_bytes(text.encode("utf-8"))
 
 
-def metrics_document(out: RunOutput, predictions_sha256: str) -> MetricsDoc:
-    """metrics.json: the main view's metrics at the top, the other views under ``views``."""
-    cfg = out.config
-    hashes = out.prepared.hashes
-    main, *others = out.views
+def metrics_document(
+    *,
+    config: str,
+    model: str,
+    task: str,
+    primary: str,
+    hashes: Mapping[str, str],
+    views: Sequence[tuple[str, dict[str, Any], ViewMetrics]],
+    predictions_sha256: str,
+) -> MetricsDoc:
+    """metrics.json: the run, its main view's metrics at the top, the other views under
+    ``views``; each view is (name, how its folds were drawn, its metrics)."""
+    (_, protocol, main), *others = views
     doc: dict[str, Any] = {
-        "config": cfg.name,
-        "model": cfg.model.name,
-        "task": cfg.task,
-        "primary": cfg.metrics.primary,
-        "protocol": main.plan.protocol,
+        "config": config,
+        "model": model,
+        "task": task,
+        "primary": primary,
+        "protocol": protocol,
         "data_hash": hashes["data_hash"],
         "config_hash": hashes["config_hash"],
         "folds_hash": hashes["folds_hash"],
         "predictions_sha256": predictions_sha256,
-        **main.metrics,
+        **main,
     }
     if others:
-        doc["views"] = {v.name: {"protocol": v.plan.protocol, **v.metrics} for v in others}
+        doc["views"] = {name: {"protocol": proto, **m} for name, proto, m in others}
     return doc  # type: ignore[return-value]
 
 
@@ -262,7 +270,16 @@ def run_documents(out: RunOutput, run_dir: Path) -> RunDocuments:
         )
         for v in out.views
     )
-    metrics = metrics_document(out, predictions_digest(jsonl))
+    cfg = out.config
+    metrics = metrics_document(
+        config=cfg.name,
+        model=cfg.model.name,
+        task=cfg.task,
+        primary=cfg.metrics.primary,
+        hashes=out.prepared.hashes,
+        views=[(v.name, v.plan.protocol, v.metrics) for v in out.views],
+        predictions_sha256=predictions_digest(jsonl),
+    )
     manifest = manifest_document(out)
     folds = [
         {

@@ -9,7 +9,7 @@ import numpy as np
 
 from bench.io import dumps_json
 from bench.metrics import Predictions, evaluate
-from bench.runs import predictions_digest, predictions_jsonl
+from bench.runs import RUN_FILES, metrics_document, predictions_digest, predictions_jsonl
 from bench.runs import write_run as write_folder
 
 LABELS = ["support", "condemn", "skeptical", "fact"]
@@ -45,38 +45,28 @@ def write_run(
         proba=None,
     )
     jsonl = predictions_jsonl("cv", p.ids, p.groups, p.repeat, p.fold, p.gold, p.pred, None, LABELS)
-    m = evaluate(p, LABELS, ["support", "condemn"], n_boot=100, random_state=0)
-    m.update(
+    protocol = {
+        "kind": "group_kfold",
+        "group_by": "group",
+        "n_splits": n_folds,
+        "n_repeats": repeats,
+        "n_folds": n_folds * repeats,
+    }
+    m = metrics_document(
         config=name,
         model="test",
         task=task,
         primary="macro_f1",
-        data_hash=data_hash,
-        folds_hash=folds_hash,
-        config_hash="c" * 64,
+        hashes={"data_hash": data_hash, "folds_hash": folds_hash, "config_hash": "c" * 64},
+        views=[("cv", protocol, evaluate(p, LABELS, ["support", "condemn"], n_boot=100))],
         predictions_sha256=predictions_digest(jsonl),
-        protocol={
-            "kind": "group_kfold",
-            "group_by": "group",
-            "n_splits": n_folds,
-            "n_repeats": repeats,
-            "n_folds": n_folds * repeats,
-        },
     )
     run = folder / name
-    write_folder(
-        run,
-        {
-            "config.toml": f'name = "{name}"\n',
-            "predictions.jsonl": jsonl,
-            "folds.json": "[]\n",
-            "metrics.json": dumps_json(m),
-            "manifest.json": "{}\n",
-            "misclassified.jsonl": "",
-            "report.md": "",
-            "report.html": "",
-        },
+    files = dict.fromkeys(RUN_FILES, "")  # no fit happened: no config, folds or manifest
+    files.update(
+        {"predictions.jsonl": jsonl, "metrics.json": dumps_json(m), "manifest.json": "{}\n"}
     )
+    write_folder(run, files)
     return run
 
 
