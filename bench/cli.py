@@ -215,6 +215,68 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_annotate_export(args: argparse.Namespace) -> int:
+    from bench.corpus import labelstudio
+    from bench.io import write_text_atomic
+
+    made = labelstudio.export_tasks(args.article, args.out, model=args.model, seeds=args.seeds)
+    with_model = f" with {args.model}'s suggestions" if args.model else ""
+    print(f"wrote {args.out} ({len(made)} tasks, one per unit{with_model})")
+    if args.config_out:
+        write_text_atomic(args.config_out, labelstudio.label_config())
+        print(f"wrote {args.config_out} (the labeling config to paste into Label Studio)")
+    return EXIT_OK
+
+
+def _cmd_annotate_import(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from bench.corpus import labelstudio
+
+    done = labelstudio.import_export(
+        args.export, args.article, args.annotator, user=args.user, out=args.out, force=args.force
+    )
+    kinds = Counter(r.get("label", "exclude") for r in done.rows)
+    print(
+        f"wrote {done.path} ({len(done.rows)} lines from {done.n_tasks} tasks of user "
+        f"{done.user}: {', '.join(f'{k} {v}' for k, v in kinds.most_common())}; "
+        f"{done.skipped} cancelled annotation(s) left out)"
+    )
+    return EXIT_OK
+
+
+def _cmd_annotate_adjudicate(args: argparse.Namespace) -> int:
+    from bench.corpus import adjudicate
+    from bench.report.agreement import render_disagreements
+
+    if args.resolve is not None:
+        path, gold = adjudicate.resolve(
+            args.article, args.resolve, out=args.out, force=args.force, id_prefix=args.id_prefix
+        )
+        print(f"wrote {path} ({len(gold)} lines, the adjudicated gold)")
+        return EXIT_OK
+    path, entries = adjudicate.write_adjudication(args.article, args.out, force=args.force)
+    print(render_disagreements(entries), end="")
+    print(f'wrote {path}; set each null "resolved", then run with --resolve {path}')
+    return EXIT_OK
+
+
+def _cmd_agreement(args: argparse.Namespace) -> int:
+    from bench import agreement
+    from bench.report import agreement as render
+
+    result = agreement.measure(
+        agreement.load(args.seeds), n_boot=args.n_boot, level=args.level, random_state=args.seed
+    )
+    out = {
+        "text": render.render_text,
+        "markdown": render.render_markdown,
+        "json": render.render_json,
+    }
+    print(out[args.format](result), end="")
+    return EXIT_OK
+
+
 # ------------------------------------------------------------------------------ parser
 def _add_gate_options(p: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
     from bench.specs import FAIL_ON, NAMED, TESTS
@@ -356,7 +418,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-tiers", action="store_true", help="skip the significance tiers")
     p.add_argument("--out", type=Path, help="write to this file instead of stdout")
     p.set_defaults(func=_cmd_leaderboard)
+
+    _add_annotate(sub)
+    p = sub.add_parser(
+        "agreement",
+        help="agreement between annotators' files (alpha, Cohen's and Fleiss' kappa, with CIs)",
+    )
+    p.add_argument("seeds", nargs="?", type=Path, default=DEFAULT_SEEDS, metavar="SEEDS")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--n-boot", type=_positive_int, default=2000, metavar="B", help="resamples")
+    p.add_argument("--level", type=_level, default=0.95, help="interval level (0.95)")
+    p.add_argument("--seed", type=int, default=0, help="the bootstrap's seed (0)")
+    p.set_defaults(func=_cmd_agreement)
     return parser
+
+
+def _add_annotate(sub) -> None:
+    """``annotate export|import|adjudicate``: the Label Studio round trip."""
+    p = sub.add_parser("annotate", help="Label Studio tasks, import of its export, adjudication")
+    steps = p.add_subparsers(dest="step", metavar="STEP", required=True)
+    e = steps.add_parser("export", help="an article's units as Label Studio tasks")
+    e.add_argument("article", type=Path, metavar="ARTICLE.txt")
+    e.add_argument("--out", type=Path, required=True, help="the tasks (JSON) to import")
+    e.add_argument("--model", help="a baseline whose suggestions pre-fill the tasks")
+    e.add_argument(
+        "--seeds", type=Path, default=DEFAULT_SEEDS, help="gold to train --model on (seeds)"
+    )
+    e.add_argument("--config-out", type=Path, help="write the labeling config (XML) here")
+    e.set_defaults(func=_cmd_annotate_export)
+    i = steps.add_parser("import", help="Label Studio's JSON export -> an annotator's file")
+    i.add_argument("export", type=Path, metavar="EXPORT.json")
+    i.add_argument("--article", type=Path, required=True, help="the article the tasks came from")
+    i.add_argument(
+        "--annotator", required=True, help="the name in NAME.annotations.ANNOTATOR.jsonl"
+    )
+    i.add_argument("--user", help="the Label Studio user (id or e-mail) when several annotated")
+    i.add_argument("--out", type=Path, help="another file than the one beside the article")
+    i.add_argument("--force", action="store_true", help="replace an existing file")
+    i.set_defaults(func=_cmd_annotate_import)
+    a = steps.add_parser(
+        "adjudicate", help="annotators' items side by side; with --resolve, write the gold"
+    )
+    a.add_argument("article", type=Path, metavar="ARTICLE.txt")
+    a.add_argument("--resolve", type=Path, metavar="FILE", help="a resolved adjudication file")
+    a.add_argument("--out", type=Path, help="the file to write (default: beside the article)")
+    a.add_argument("--force", action="store_true", help="replace an existing file")
+    a.add_argument("--id-prefix", help="prefix of the gold's ids (default: the article's name)")
+    a.set_defaults(func=_cmd_annotate_adjudicate)
 
 
 def main(argv: list[str] | None = None) -> int:
