@@ -200,6 +200,8 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
     entries = rank(runs, args.sort)
     if not args.no_tiers:
         entries = with_tiers(entries, runs, args.alpha)
+    if args.human is not None:
+        entries = _with_human(entries, args.human, args.sort)
     render = {
         "text": leaderboard.render_text,
         "markdown": leaderboard.render_markdown,
@@ -275,6 +277,26 @@ def _cmd_agreement(args: argparse.Namespace) -> int:
     }
     print(out[args.format](result), end="")
     return EXIT_OK
+
+
+def _with_human(entries: list, seeds: Path, metric: str) -> list:
+    """The leaderboard with a "human" row per annotator at the end of each task."""
+    from bench.agreement import human_reference
+    from bench.corpus.articles import gold_path
+    from bench.errors import ConfigError
+    from bench.ranking import human_entry
+    from bench.specs import METRICS
+
+    if not METRICS[metric].comparable:
+        raise ConfigError(f"--human needs a metric from confusion counts, not {metric!r}")
+    tasks = list(dict.fromkeys(e.task for e in entries))
+    humans = [
+        human_entry(h, gold_path(seeds / f"{h.articles[0]}.txt"))
+        for h in human_reference(seeds, tasks, metric)
+    ]
+    if not humans:
+        _warn(f"--human {seeds}: no annotator's file beside a gold file; no human row")
+    return sorted(entries + humans, key=lambda e: tasks.index(e.task))
 
 
 # ------------------------------------------------------------------------------ parser
@@ -417,6 +439,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=_level, default=0.05, help="significance level for tiers")
     p.add_argument("--no-tiers", action="store_true", help="skip the significance tiers")
     p.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    p.add_argument(
+        "--human",
+        type=Path,
+        metavar="SEEDS",
+        help="add a 'human' row per annotator of SEEDS: their labels scored against the gold",
+    )
     p.set_defaults(func=_cmd_leaderboard)
 
     _add_annotate(sub)

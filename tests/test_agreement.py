@@ -388,3 +388,16 @@ def test_human_reference_is_macro_f1_against_the_gold(rated: Path):
     assert (joint.n_gold, joint.n_labelled) == (20, 19)  # the vanity-scheme quote is missed
     (fact,) = [h for h in A.human_reference(rated, ["fact"]) if h.annotator == "annotator2"]
     assert fact.n_gold == 20 and fact.interval.estimate < 1
+
+
+def test_leaderboard_shows_human_rows_untiered(rated: Path, tmp_path: Path, capsys):
+    from tests.runs import noisy, write_run
+
+    runs = tmp_path / "runs"
+    gold = np.arange(40) % 4
+    write_run(runs, "m1", gold, noisy(gold, 0.7, 1))
+    write_run(runs, "m2", gold, noisy(gold, 0.6, 2))
+    assert main(["leaderboard", str(runs), "--human", str(rated)]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if "human: annotator2 vs gold" in line]
+    assert len(rows) == 1 and rows[0].split()[1] == "-"  # no tier

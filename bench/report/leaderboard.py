@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from bench.ranking import Entry
+from bench.ranking import HUMAN, Entry
 from bench.report.format import label, level_pct, md_row, md_rule, num, text_table
 from bench.views import MAIN, VIEWS, order
 
@@ -43,7 +43,7 @@ def _header(entries: list[Entry]) -> list[str]:
     metric = label(first.metric) if first else "score"
     level = level_pct(first.ci_level) if first else ""
     views = views_of(entries)
-    head = ["task"] + (["tier"] if first and first.tier is not None else [])
+    head = ["task"] + (["tier"] if _tiered(entries) else [])
     head += ["config", "model"]
     if any(v != MAIN for v in views):
         head.append(f"generalization {metric}")
@@ -51,8 +51,14 @@ def _header(entries: list[Entry]) -> list[str]:
     return head + ["accuracy", "fit s"]
 
 
-def _cells(e: Entry, views: list[str]) -> list[str]:
-    cells = [e.task] + ([str(e.tier)] if e.tier is not None else []) + [e.name, e.model]
+def _tiered(entries: list[Entry]) -> bool:
+    """Whether the table has a tier column (a "human" row has no tier: "-")."""
+    return any(e.tier is not None for e in entries)
+
+
+def _cells(e: Entry, views: list[str], tiered: bool = False) -> list[str]:
+    tier = [str(e.tier) if e.tier is not None else "-"] if tiered else []
+    cells = [e.task] + tier + [e.name, e.model]
     if any(v != MAIN for v in views):
         cells.append(num(e.score))
     for v in views:
@@ -65,14 +71,17 @@ def _cells(e: Entry, views: list[str]) -> list[str]:
 
 def render_text(entries: list[Entry]) -> str:
     views = views_of(entries)
-    return text_table(_header(entries), [_cells(e, views) for e in entries])
+    tiered = _tiered(entries)
+    return text_table(_header(entries), [_cells(e, views, tiered) for e in entries])
 
 
 def render_markdown(entries: list[Entry]) -> str:
     views = views_of(entries)
     header = _header(entries)
     align = "".join("l" if h in ("task", "config", "model") else "r" for h in header)
-    lines = [md_row(header), md_rule(align)] + [md_row(_cells(e, views)) for e in entries]
+    tiered = _tiered(entries)
+    rows = [md_row(_cells(e, views, tiered)) for e in entries]
+    lines = [md_row(header), md_rule(align), *rows]
     return "\n".join(lines) + "\n"
 
 
@@ -120,14 +129,16 @@ def render_html(entries: list[Entry]) -> str:
         basis = mine[0].score_basis
         metric = label(mine[0].metric)
         items = [
-            (e.name, max(0.0, e.score or 0.0), e.cv_ci if basis == MAIN else None) for e in mine
+            (e.name, max(0.0, e.score or 0.0), e.cv_ci if basis == MAIN else None)
+            for e in mine
+            if e.model != HUMAN  # a reference row, not ranked
         ]
         parts.append(bars(items, width=640, label_width=200, title=f"{basis} {metric} by config"))
         header = _header(mine)
         parts.append(
             table(
                 header,
-                [_cells(e, views) for e in mine],
+                [_cells(e, views, _tiered(mine)) for e in mine],
                 numeric={i for i, h in enumerate(header) if h not in ("task", "config", "model")},
             )
         )
