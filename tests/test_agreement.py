@@ -369,6 +369,16 @@ def test_the_card_reports_the_agreement_it_computes(rated: Path, tmp_path: Path)
     assert derive.render_card(derive.derive(rated)) == card
 
 
+def test_the_seed_card_reports_the_two_seed_annotations():
+    from bench.corpus import derive
+
+    derived = derive.derive(Path(__file__).resolve().parents[1] / "seeds")
+    assert derived.agreement is not None
+    (scope,) = derived.agreement.articles
+    assert scope.annotators == ("annotator1", "annotator2")
+    assert derived.records and len(derived.records) == 25  # the gold is what derive reads
+
+
 def test_human_reference_is_macro_f1_against_the_gold(rated: Path):
     from sklearn.metrics import f1_score
 
