@@ -33,8 +33,9 @@ units hold no disagreement at all, every resample agrees too and a bootstrap int
 
 **What the numbers cannot see.** Alpha and the kappas compare values of units that two
 annotators both made: how many units only one annotator made is reported as counts (the
-unitizing disagreement), not measured by any coefficient. Holder, target and the exact
-span are not compared (adjudication shows them side by side).
+unitizing disagreement), not measured by any coefficient. Spans, holders and targets are
+compared only as raw shares of pairs of items that have the same (``SAME``; open text, so
+no chance correction); adjudication shows every difference side by side.
 """
 
 from __future__ import annotations

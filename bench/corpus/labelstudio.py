@@ -453,21 +453,9 @@ def _region_rows(
     return out
 
 
-def rows_from_export(
-    export: Sequence[Mapping],
-    article: Path,
-    annotator: str,
-    *,
-    user: str | None = None,
-    source: str = "export",
-) -> tuple[list[dict], str, int]:
-    """The annotation rows of one annotator (the export's ``user``, or its only one), in
-    the project's format and text order; every problem of the export is collected and
-    raised at once. Returns (rows, user, cancelled annotations left out)."""
-    text = read_article(article)
-    units = {u.index: u for u in segment(text)}
-    stem = Path(article).stem
-    problems: list[str] = []
+def _chosen_user(export: Sequence[Mapping], user: str | None, source: str) -> tuple[str, int]:
+    """Whose annotations to take (``user``, or the only one), and how many annotations
+    were cancelled (skipped in Label Studio)."""
     users: dict[str, int] = {}
     cancelled = 0
     for task in export:
@@ -479,17 +467,25 @@ def rows_from_export(
     if user is None and len(users) > 1:
         listed = ", ".join(f"{u} ({n} annotations)" for u, n in sorted(users.items()))
         raise DataError(
-            f"{source}: annotations by {len(users)} users ({listed}); pass --user ID for the one "
-            f"whose annotations {annotator} are"
+            f"{source}: annotations by {len(users)} users ({listed}); pass --user ID for the "
+            "one to import"
         )
     if user is not None and user not in users:
         raise DataError(
             f"{source}: no submitted annotation by user {shown(user)}; users: "
             + (", ".join(sorted(users)) or "none")
         )
-    chosen = user if user is not None else next(iter(users), "")
+    return (user if user is not None else next(iter(users), "")), cancelled
+
+
+def _task_regions(
+    export: Sequence[Mapping], text: str, stem: str, chosen: str, source: str, problems: list
+) -> tuple[list[tuple[Unit, dict]], set[int]]:
+    """The regions of the chosen user's annotation of each task, with their unit; and the
+    units that have an annotation."""
+    units = {u.index: u for u in segment(text)}
     regions: list[tuple[Unit, dict]] = []
-    seen_units: set[int] = set()
+    annotated: set[int] = set()
     for n, task in enumerate(export):
         data = task["data"]
         where = f"{source}: task {task.get('id', n + 1)}"
@@ -501,12 +497,13 @@ def rows_from_export(
             continue
         unit = units.get(data.get("unit"))  # type: ignore[arg-type]
         if unit is None or unit.start != data.get("start") or unit.text != data.get("text"):
+            changed = data.get("digest") != digest(text)
             problems.append(
                 f"{where} (unit {data.get('unit')}): its text is not the article's unit at "
                 f"offsets {data.get('start')}-{data.get('end')}"
                 + (
                     " (the article changed since the export: restore it, or export again)"
-                    if data.get("digest") != digest(text)
+                    if changed
                     else ""
                 )
             )
@@ -522,73 +519,85 @@ def rows_from_export(
                 f"{where}: {len(mine)} submitted annotations by user {chosen}; keep one in "
                 "Label Studio"
             )
-            continue
-        if not mine:
-            continue  # an unannotated unit: reported below with the others
-        seen_units.add(unit.index)
-        for reg in _region_rows(where, mine[0].get("result") or [], unit.text, problems):
-            regions.append((unit, reg))
-    rows = []
+        elif mine:
+            annotated.add(unit.index)
+            for reg in _region_rows(where, mine[0].get("result") or [], unit.text, problems):
+                regions.append((unit, reg))
+    for index, u in sorted(units.items()):
+        if index not in annotated:
+            problems.append(
+                f"{source}: unit {index} ({shown(u.text, 50)}) has no submitted annotation by "
+                f"user {chosen or '?'}; annotate it (an exclusion with a reason for a unit "
+                "with no item)"
+            )
+    return regions, annotated
+
+
+def _row(unit: Unit, reg: dict, text: str, source: str, problems: list) -> tuple[int, dict]:
+    """One region as an annotation row (the span's surrounding spaces dropped), with its
+    offset in the article."""
+    raw = unit.text[reg["start"] : reg["end"]]
+    evidence = raw.strip()
+    start = unit.start + reg["start"] + len(raw) - len(raw.lstrip())
+    category = reg["category"]
+    holder, target, note = (reg.get(k, "") for k in (HOLDER, TARGET, NOTE))
+    at = f"{source}: unit {unit.index}, evidence {shown(evidence, 50)}"
+    row: dict[str, Any] = {"evidence": evidence}
+    if category == EXCLUDE:
+        if not note:
+            problems.append(f"{at}: an exclusion needs its reason in the note")
+        row["exclude"] = note
+    else:
+        if category != "fact" and not (holder and target):
+            missing = " and ".join(k for k, v in ((HOLDER, holder), (TARGET, target)) if not v)
+            problems.append(
+                f"{at}: a {category} item needs a holder and a target (no {missing}); "
+                "use label fact if nobody takes a stance"
+            )
+        row["label"] = category
+        row.update({k: v for k, v in ((HOLDER, holder), (TARGET, target), (NOTE, note)) if v})
+    if text.count(evidence) > 1:
+        row["offset"] = start
+    return start, row
+
+
+def rows_from_export(
+    export: Sequence[Mapping],
+    article: Path,
+    annotator: str,
+    *,
+    user: str | None = None,
+    source: str = "export",
+) -> tuple[list[dict], str, int]:
+    """The annotation rows of one annotator (the export's ``user``, or its only one), in
+    the project's format and text order; every problem of the export is collected and
+    raised at once. Returns (rows, user, cancelled annotations left out)."""
+    text = read_article(article)
+    stem = Path(article).stem
+    chosen, cancelled = _chosen_user(export, user, source)
+    problems: list[str] = []
+    regions, _ = _task_regions(export, text, stem, chosen, source, problems)
+    located = []
     for unit, reg in regions:
-        raw = unit.text[reg["start"] : reg["end"]]
-        lead = len(raw) - len(raw.lstrip())
-        evidence = raw.strip()
-        start = unit.start + reg["start"] + lead
-        category, holder, target, note = (
-            reg["category"],
-            reg.get(HOLDER, ""),
-            reg.get(TARGET, ""),
-            reg.get(NOTE, ""),
-        )
-        at = f"{source}: unit {unit.index}, evidence {shown(evidence, 50)}"
-        row: dict[str, Any] = {"evidence": evidence}
-        if category == EXCLUDE:
-            if not note:
-                problems.append(f"{at}: an exclusion needs its reason in the note")
-            row["exclude"] = note
-        else:
-            if category != "fact" and not (holder and target):
-                missing = " and ".join(k for k, v in ((HOLDER, holder), (TARGET, target)) if not v)
-                problems.append(
-                    f"{at}: a {category} item needs a holder and a target (no {missing}); "
-                    "use label fact if nobody takes a stance"
-                )
-            row["label"] = category
-            if holder:
-                row[HOLDER] = holder
-            if target:
-                row[TARGET] = target
-            if note:
-                row[NOTE] = note
-        if text.count(evidence) > 1:
-            row["offset"] = start
-        rows.append((start, start + len(evidence), category, unit, row))
-    rows.sort(key=lambda r: (r[0], r[1], r[2]))
+        start, row = _row(unit, reg, text, source, problems)
+        located.append((start, start + len(row["evidence"]), reg["category"], unit.index, row))
+    located.sort(key=lambda r: (r[0], r[1], r[2]))
     labels_of: dict[tuple[int, str], str] = {}
-    for _start, _end, category, unit, row in rows:
+    for *_, category, index, row in located:  # one target, one label per sentence
         if "label" in row and row.get(TARGET):
-            key = (unit.index, row[TARGET].lower())
-            first = labels_of.setdefault(key, category)
+            first = labels_of.setdefault((index, row[TARGET].lower()), category)
             if first != category:
                 problems.append(
-                    f"{source}: unit {unit.index}: target {shown(row[TARGET])} has two labels "
+                    f"{source}: unit {index}: target {shown(row[TARGET])} has two labels "
                     f"({first}, {category}) in one sentence; name the targets apart"
                 )
-    missing_units = [u for i, u in sorted(units.items()) if i not in seen_units]
-    for u in missing_units:
-        problems.append(
-            f"{source}: unit {u.index} ({shown(u.text, 50)}) has no submitted annotation by user "
-            f"{chosen or '?'}; annotate it (an exclusion with a reason for a unit with no item)"
-        )
     if problems:
         raise DataError(
             f"{source}: {len(problems)} problem(s), nothing written:\n"
             + "\n".join(f"  - {p}" for p in problems)
         )
-    out = []
-    for k, (*_, row) in enumerate(rows, start=1):
-        out.append({"id": f"{stem}-{annotator}-{k:03d}", **row})
-    return out, chosen, cancelled
+    rows = [{"id": f"{stem}-{annotator}-{k:03d}", **r[-1]} for k, r in enumerate(located, 1)]
+    return rows, chosen, cancelled
 
 
 def dumps_rows(rows: Iterable[dict]) -> str:
