@@ -411,3 +411,16 @@ def test_leaderboard_shows_human_rows_untiered(rated: Path, tmp_path: Path, caps
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if "human: annotator2 vs gold" in line]
     assert len(rows) == 1 and rows[0].split()[1] == "-"  # no tier
+
+
+def test_the_walkthrough_quotes_what_the_command_prints(capsys):
+    """docs/annotation.md quotes `stance-bench agreement seeds/`: every quoted line is in
+    its output (the figures there come from the command)."""
+    root = Path(__file__).resolve().parents[1]
+    doc = (root / "docs" / "annotation.md").read_text(encoding="utf-8")
+    block = doc.split("`stance-bench agreement seeds/` prints:\n\n", 1)[1].split("\n\n", 1)[0]
+    quoted = [line[4:] for line in block.splitlines()]
+    assert len(quoted) == 7
+    assert main(["agreement", str(root / "seeds")]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert all(line in printed for line in quoted)
