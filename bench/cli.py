@@ -78,6 +78,20 @@ def _cmd_derive(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_units(args: argparse.Namespace) -> int:
+    from bench.corpus.derive import article_units
+    from bench.report.format import text_table
+
+    path, units = article_units(args.article, args.seeds)
+    print(
+        f"{path}: {len(units)} units, numbered from 0 in article order, headlines included "
+        "(the numbers and offsets derive's messages use)"
+    )
+    rows = [[str(u.index), u.kind, f"{u.start}-{u.end}", u.speaker or "", u.text] for u in units]
+    print(text_table(["unit", "kind", "offsets", "speaker", "text"], rows), end="")
+    return EXIT_OK
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from bench.backends import Backend
     from bench.config import load_configs
@@ -305,6 +319,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=Path, default=DEFAULT_SEEDS, help="articles and annotations")
     p.add_argument("--out", type=Path, default=DEFAULT_DATA, help="output folder")
     p.set_defaults(func=_cmd_derive)
+
+    p = sub.add_parser(
+        "units", help="list an article's units (sentences, headlines) with numbers and offsets"
+    )
+    p.add_argument("article", metavar="ARTICLE", help="a .txt file, or an article name in --seeds")
+    p.add_argument("--seeds", type=Path, default=DEFAULT_SEEDS, help="where to look up a name")
+    p.set_defaults(func=_cmd_units)
 
     p = sub.add_parser("run", help="run experiments from configs and print a leaderboard")
     _add_run_options(p, DEFAULT_RUNS, "runs folder (default: runs)")

@@ -10,9 +10,9 @@ from typing import Any
 
 from bench.corpus import card, contrast, store
 from bench.corpus.annotations import ANNOTATION_SUFFIX, read_annotations
-from bench.corpus.segment import segment
+from bench.corpus.segment import Unit, segment
 from bench.corpus.store import COLUMNS, SCHEMA_VERSION
-from bench.errors import DataError
+from bench.errors import DataError, did_you_mean
 from bench.io import sha256_json
 from bench.labels import LABELS, TASKS
 
@@ -64,6 +64,24 @@ def find_articles(seeds: Path, fix: str = "pass --seeds DIR") -> list[tuple[Path
         if not ann.with_name(stem + ".txt").is_file():
             raise DataError(f"{ann}: annotation file has no article; add {stem}.txt or remove it")
     return pairs
+
+
+def article_units(article: Path | str, seeds: Path) -> tuple[Path, list[Unit]]:
+    """The units of one article (a .txt path, or an article name in ``seeds``), numbered
+    as derive's messages number them."""
+    path = Path(article)
+    if not path.is_file():
+        named = Path(seeds) / f"{Path(article).name.removesuffix('.txt')}.txt"
+        if not named.is_file():
+            known = (
+                sorted(p.stem for p in Path(seeds).glob("*.txt")) if Path(seeds).is_dir() else []
+            )
+            raise DataError(
+                f"{article}: no such article file, nor an article of that name in {seeds}"
+                f"{did_you_mean(path.stem, known)}; name a .txt file or pass --seeds DIR"
+            )
+        path = named
+    return path, segment(_read_article(path))
 
 
 def _guidelines_summary(seeds: Path) -> str:
