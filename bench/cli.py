@@ -75,6 +75,27 @@ def _cmd_derive(args: argparse.Namespace) -> int:
         f"{state} {args.out} ({c['items']} items, {c['groups']} groups; {labels}; "
         f"hash {derived.content_hash[:12]})"
     )
+    if derived.contrast:
+        from bench.corpus.contrast import counts
+        from bench.report.format import text_table
+
+        suite = counts(derived.contrast, derived.skipped)
+        print(
+            f"contrast suite: {suite['cases']} cases, {suite['skipped']} skipped (why: README.md)"
+        )
+        rows = [
+            [
+                name,
+                per["test_type"],
+                str(per["cases"]),
+                str(sum(per["skipped"].values())),
+                ", ".join(f"{r} {n}" for r, n in per["skipped"].items()),
+            ]
+            for name, per in suite["capability"].items()
+        ]
+        print(
+            text_table(["capability", "test type", "made", "skipped", "why skipped"], rows), end=""
+        )
     return EXIT_OK
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from bench.corpus import card, contrast, store
 from bench.corpus.annotations import ANNOTATION_SUFFIX, read_annotations
+from bench.corpus.contrast import Skip
 from bench.corpus.segment import Unit, segment
 from bench.corpus.store import COLUMNS, SCHEMA_VERSION
 from bench.errors import DataError, did_you_mean
@@ -26,6 +27,7 @@ class Derived:
     guidelines: str = ""
     counts: dict = field(default_factory=dict)
     contrast: list[dict] = field(default_factory=list)  # cases of the contrast split
+    skipped: list[Skip] = field(default_factory=list)  # rules that matched, no case
 
 
 def _read_article(path: Path) -> str:
@@ -144,7 +146,8 @@ def derive(seeds: Path, *, fix: str = "pass --seeds DIR") -> Derived:
             f"{seeds}: id {dup[0]!r} is used in more than one article; ids must be unique"
         )
     records.sort(key=lambda r: (r["article"], r["start"], r["id"]))
-    cases = contrast.load_and_generate(seeds, records)
+    suite = contrast.load_and_generate(seeds, records)
+    cases = suite.cases
     payload: dict = {"schema": SCHEMA_VERSION, "columns": COLUMNS, "labels": LABELS}
     payload["records"] = records
     if cases:
@@ -157,6 +160,7 @@ def derive(seeds: Path, *, fix: str = "pass --seeds DIR") -> Derived:
         _guidelines_summary(seeds),
         counts(records),
         cases,
+        suite.skipped,
     )
 
 
