@@ -193,7 +193,7 @@ def reference_at(revision: str, repo: Path, dest: Path, path: str = DEFAULT_REFE
 def _update(reference: Path, fresh: Path, names: list[str], known: set[str]) -> list[str]:
     """Merge the fresh results of ``names`` into ``reference`` (entries of other configs
     are kept; entries of deleted configs go), atomically: a failure leaves it untouched."""
-    from bench.ranking import rank, with_tiers
+    from bench.boards import boards
     from bench.report.leaderboard import render_markdown
 
     stage = staging_dir(reference)
@@ -209,8 +209,7 @@ def _update(reference: Path, fresh: Path, names: list[str], known: set[str]) -> 
         env = {k: here.get(k) for k in ("python", *NUMERIC_PACKAGES)}
         write_text_atomic(stage / ENVIRONMENT, dumps_json(env))
         runs = [load_run(stage / n) for n in _entries(stage)]
-        entries = with_tiers(rank(runs), runs, alpha=0.05)
-        write_text_atomic(stage / "leaderboard.md", render_markdown(entries))
+        write_text_atomic(stage / "leaderboard.md", render_markdown(boards(runs, alpha=0.05)))
         replace_dir_atomic(stage, reference)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)

@@ -115,12 +115,12 @@ def _cmd_units(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from bench.backends import Backend
+    from bench.boards import boards
     from bench.config import load_configs
     from bench.execute import run_configs
     from bench.io import write_text_atomic
-    from bench.ranking import rank
     from bench.report import leaderboard
-    from bench.runs import load_run
+    from bench.runs import complete_runs, load_run
 
     configs = load_configs(args.configs or [DEFAULT_CONFIGS])
     records = run_configs(
@@ -134,15 +134,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
         warn=_warn,
     )
     runs = [load_run(r.run_dir, verify=False) for r in records]
-    entries = rank(runs)
-    write_text_atomic(args.out / "leaderboard.md", leaderboard.render_markdown(entries))
-    write_text_atomic(args.out / "leaderboard.csv", leaderboard.render_csv(entries))
-    print(leaderboard.render_text(entries), end="")
+    # the runs folder's leaderboard lists every complete run in it, not only these
+    mine = {r.path for r in runs}
+    others, skipped = complete_runs(args.out, exclude=mine)
+    for path, why in skipped:
+        _warn(f"{path} left out of the leaderboard: {why}")
+    board = boards(runs + others)
+    write_text_atomic(args.out / "leaderboard.md", leaderboard.render_markdown(board))
+    write_text_atomic(args.out / "leaderboard.csv", leaderboard.render_csv(board))
+    print(leaderboard.render_text(boards(runs)), end="")
     _write_sweeps(args.out, [(run, r.config.sweep) for run, r in zip(runs, records, strict=True)])
     reused = sum(r.reused for r in records)
     print(
-        f"\n{len(records)} run(s) in {args.out}/ ({reused} unchanged, reused); "
-        f"leaderboard: {args.out / 'leaderboard.md'}"
+        f"\n{len(records)} run(s) of these configs in {args.out}/ ({reused} unchanged, reused); "
+        f"leaderboard of all {len(runs) + len(others)} complete run(s) there: "
+        f"{args.out / 'leaderboard.md'}"
     )
     return EXIT_OK
 
@@ -224,17 +230,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
+    from bench.boards import boards
     from bench.io import write_text_atomic
-    from bench.ranking import rank, with_tiers
     from bench.report import leaderboard
     from bench.runs import find_runs, load_run
 
     if args.out is not None and args.out.is_dir():
         raise BenchError(f"--out {args.out} is a folder; name a file, e.g. {args.out}/board.md")
     runs = [load_run(d) for d in find_runs(args.runs)]
-    entries = rank(runs, args.sort)
-    if not args.no_tiers:
-        entries = with_tiers(entries, runs, args.alpha)
+    entries = boards(runs, args.sort, alpha=None if args.no_tiers else args.alpha)
     render = {
         "text": leaderboard.render_text,
         "markdown": leaderboard.render_markdown,
@@ -390,7 +394,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     from bench.specs import METRICS
 
-    p = sub.add_parser("leaderboard", help="one table per task with CIs and significance tiers")
+    p = sub.add_parser(
+        "leaderboard",
+        help="one table per task and dataset (data hash) with CIs and significance tiers",
+    )
     p.add_argument("runs", nargs="+", type=Path, metavar="RUNS", help="run folders or folders")
     p.add_argument("--sort", default="macro_f1", choices=tuple(METRICS))
     p.add_argument("--format", choices=("text", "markdown", "csv", "html"), default="text")
