@@ -81,7 +81,8 @@ def _cmd_derive(args: argparse.Namespace) -> int:
 
         suite = counts(derived.contrast, derived.skipped)
         print(
-            f"contrast suite: {suite['cases']} cases, {suite['skipped']} skipped (why: README.md)"
+            f"contrast suite: {suite['cases']} cases made; {suite['skipped']} times a rule matched "
+            f"an item but made no case (the reasons in full: {args.out / 'README.md'})"
         )
         rows = [
             [
