@@ -566,6 +566,7 @@ class HumanScore:
     n_gold: int  # gold items of the task, in the articles the annotator annotated
     n_labelled: int  # of them, those the annotator gave one of the task's labels
     articles: tuple[str, ...]
+    ids: tuple[str, ...]  # the gold items' ids: which data the score is on
 
 
 def human_reference(
@@ -582,7 +583,7 @@ def human_reference(
     the task's labels), with a BCa cluster-bootstrap interval over sentence groups."""
     from bench.metrics import confusions, scores
 
-    rows: dict[str, list[tuple[str, str, str | None]]] = {}  # annotator -> (group, gold, own)
+    rows: dict[str, list[tuple[str, str, str | None, str]]] = {}  # (group, gold, own, id)
     where: dict[str, list[str]] = {}
     for article, files in rated_articles(seeds).items():
         gold = gold_path(article)
@@ -596,20 +597,24 @@ def human_reference(
                 g = m.items.get(GOLD)
                 if g is None or g.exclude is not None:
                     continue
-                rows.setdefault(name, []).append((m.group, str(g.label), m.value(name)))
+                rows.setdefault(name, []).append((m.group, str(g.label), m.value(name), g.id))
     out = []
     for name in sorted(rows):
         for task_name in tasks:
             task = TASKS[task_name]
-            kept = [(grp, task.mapping[g], v) for grp, g, v in rows[name] if g in task.mapping]
+            kept = [
+                (grp, task.mapping[g], v, i) for grp, g, v, i in rows[name] if g in task.mapping
+            ]
             if not kept:
                 continue
             labels = list(task.labels)
             L = len(labels)
             none = L  # the column of "no label of the task"
-            gold_idx = [labels.index(t) for _, t, _ in kept]
-            own = [labels.index(task.mapping[v]) if v in task.mapping else none for _, _, v in kept]
-            _, gi = np.unique([grp for grp, _, _ in kept], return_inverse=True)
+            gold_idx = [labels.index(t) for _, t, _, _ in kept]
+            own = [
+                labels.index(task.mapping[v]) if v in task.mapping else none for _, _, v, _ in kept
+            ]
+            _, gi = np.unique(np.array([grp for grp, *_ in kept]), return_inverse=True)
             G = int(gi.max()) + 1
             counts = confusions(gold_idx, own, L + 1, gi, G).astype(np.float64)
             f_idx = [labels.index(lab) for lab in task.f_avg_labels]
@@ -632,6 +637,7 @@ def human_reference(
                     n_gold=len(kept),
                     n_labelled=sum(o != none for o in own),
                     articles=tuple(where[name]),
+                    ids=tuple(sorted(i for *_, i in kept)),
                 )
             )
     return out

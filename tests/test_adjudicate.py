@@ -17,7 +17,8 @@ from bench.corpus.articles import read_article
 from bench.corpus.segment import segment
 from bench.errors import DataError
 
-DATA = Path(__file__).parent / "data" / "annotation"
+DATA = Path(__file__).parent / "data" / "annotation"  # two annotators' files
+ARTICLES = Path(__file__).parent / "data" / "articles"  # the fixture article and its gold
 STEM = "aldermoor-tram-extension"
 
 
@@ -26,9 +27,9 @@ def seeds(tmp_path: Path) -> Path:
     """The fixture article and its two annotators' files, no gold yet."""
     dest = tmp_path / "seeds"
     dest.mkdir()
-    for name in (f"{STEM}.txt", f"{STEM}.annotations.annotator1.jsonl"):
-        shutil.copy(DATA / name, dest)
-    shutil.copy(DATA / f"{STEM}.annotations.annotator2.jsonl", dest)
+    shutil.copy(ARTICLES / f"{STEM}.txt", dest)
+    for name in ("annotator1", "annotator2"):
+        shutil.copy(DATA / f"{STEM}.annotations.{name}.jsonl", dest)
     return dest
 
 
@@ -93,7 +94,7 @@ def test_resolving_for_annotator1_gives_back_the_original_gold(seeds: Path):
     _resolve(path, {1: "annotator1", 2: "drop", 3: "annotator1", 12: "annotator1"})
     gold, rows = adjudicate.resolve(article, path)
     assert gold == seeds / f"{STEM}.annotations.jsonl"
-    original = _lines(DATA / f"{STEM}.annotations.jsonl")
+    original = _lines(ARTICLES / f"{STEM}.annotations.jsonl")
     assert _located(rows, article) == _located(original, article)
     assert [r["id"] for r in rows] == [f"{STEM}-{k:03d}" for k in range(1, len(rows) + 1)]
     text = read_article(article)
@@ -154,7 +155,7 @@ def test_walkthrough_from_text_to_adjudicated_gold(tmp_path: Path, capsys):
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     article = seeds / f"{STEM}.txt"
-    shutil.copy(DATA / article.name, article)
+    shutil.copy(ARTICLES / article.name, article)
     tasks, config = tmp_path / "tasks.json", tmp_path / "config.xml"
     assert (
         main(["annotate", "export", str(article), "--out", str(tasks), "--config-out", str(config)])

@@ -19,7 +19,8 @@ from bench.cli import main
 from bench.corpus.annotations import Item
 from bench.corpus.segment import Unit
 
-DATA = Path(__file__).parent / "data" / "annotation"
+DATA = Path(__file__).parent / "data" / "annotation"  # two annotators' files
+ARTICLES = Path(__file__).parent / "data" / "articles"  # the fixture article and its gold
 ARTICLE = "aldermoor-tram-extension"
 C = len(A.CATEGORIES)
 
@@ -40,7 +41,11 @@ def _inter_rater():
 def rated(tmp_path: Path) -> Path:
     """The fixture article with its gold and two annotators' files."""
     dest = tmp_path / "seeds"
-    shutil.copytree(DATA, dest, ignore=shutil.ignore_patterns("*.py", "*.json"))
+    dest.mkdir()
+    for name in (f"{ARTICLE}.txt", f"{ARTICLE}.annotations.jsonl"):
+        shutil.copy(ARTICLES / name, dest)
+    for path in DATA.glob(f"{ARTICLE}.annotations.*.jsonl"):
+        shutil.copy(path, dest)
     return dest
 
 
@@ -337,7 +342,7 @@ def test_cli_prints_agreement_in_each_format(rated: Path, capsys):
 def test_cli_without_two_annotators_is_one_line_exit_2(tmp_path: Path, capsys):
     seeds = tmp_path / "s"
     seeds.mkdir()
-    shutil.copy(DATA / f"{ARTICLE}.txt", seeds)
+    shutil.copy(ARTICLES / f"{ARTICLE}.txt", seeds)
     shutil.copy(DATA / f"{ARTICLE}.annotations.annotator1.jsonl", seeds)
     assert main(["agreement", str(seeds)]) == 2
     err = capsys.readouterr().err
@@ -400,17 +405,24 @@ def test_human_reference_is_macro_f1_against_the_gold(rated: Path):
     assert fact.n_gold == 20 and fact.interval.estimate < 1
 
 
-def test_leaderboard_shows_human_rows_untiered(rated: Path, tmp_path: Path, capsys):
+def test_leaderboard_shows_human_rows_on_the_tables_of_the_gold_items(rated, tmp_path, capsys):
     from tests.runs import noisy, write_run
 
+    gold = [json.loads(x) for x in (rated / f"{ARTICLE}.annotations.jsonl").open()]
+    ids = [g["id"] for g in gold if "label" in g]
+    labels = np.array([A.LABELS.index(g["label"]) for g in gold if "label" in g])
     runs = tmp_path / "runs"
-    gold = np.arange(40) % 4
-    write_run(runs, "m1", gold, noisy(gold, 0.7, 1))
-    write_run(runs, "m2", gold, noisy(gold, 0.6, 2))
+    write_run(runs, "m1", labels, noisy(labels, 0.7, 1), ids=ids)
+    write_run(runs, "m2", labels, noisy(labels, 0.6, 2), ids=ids)
     assert main(["leaderboard", str(runs), "--human", str(rated)]) == 0
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if "human: annotator2 vs gold" in line]
     assert len(rows) == 1 and rows[0].split()[1] == "-"  # no tier
+    other = tmp_path / "other"
+    write_run(other, "m3", labels, labels)  # other items: no human row, and a warning
+    assert main(["leaderboard", str(other), "--human", str(rated)]) == 0
+    captured = capsys.readouterr()
+    assert "human:" not in captured.out and "no human row" in captured.err
 
 
 def test_the_walkthrough_quotes_what_the_command_prints(capsys):

@@ -15,17 +15,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.agreement import CATEGORIES, EXCLUDE
+from bench.agreement import CATEGORIES
 from bench.cli import main
 from bench.corpus import labelstudio as LS
 from bench.corpus.annotations import Item, read_annotations
 from bench.corpus.articles import read_article
 from bench.corpus.segment import segment
 from bench.errors import DataError
+from bench.labels import LABELS
 
 DATA = Path(__file__).parent / "data" / "annotation"
 STEM = "aldermoor-tram-extension"
-ARTICLE = DATA / f"{STEM}.txt"
+ARTICLE = Path(__file__).parent / "data" / "articles" / f"{STEM}.txt"
 EXPORT = DATA / f"{STEM}.labelstudio.json"
 SECOND = DATA / f"{STEM}.annotations.annotator2.jsonl"
 REPO = Path(__file__).resolve().parents[1]
@@ -247,36 +248,36 @@ words = st.text(alphabet="abcdefghij ", min_size=1, max_size=12).map(str.strip).
 
 @st.composite
 def annotations(draw):
-    """Random, valid annotations of the fixture article: 1-3 items per unit, each span
-    starting and ending on a non-space, targets apart within a sentence."""
+    """Random, valid annotations of the fixture article: a unit is excluded (one
+    exclusion, no item) or holds 1-3 items, each span starting and ending on a non-space,
+    targets apart within a sentence, facts with a target and no holder."""
     text = read_article(ARTICLE)
     units = segment(text)
-    items = []
+    items: list[Item] = []
+
+    def span(unit):
+        a = draw(st.integers(0, len(unit.text) - 1))
+        b = draw(st.integers(a + 1, len(unit.text)))
+        piece = unit.text[a:b]
+        if not piece.strip():
+            return unit.start, unit.end  # the whole unit
+        a += len(piece) - len(piece.lstrip())
+        b -= len(piece) - len(piece.rstrip())
+        return unit.start + a, unit.start + b
+
     for unit in units:
-        for k in range(draw(st.integers(1, 3))):
-            a = draw(st.integers(0, len(unit.text) - 1))
-            b = draw(st.integers(a + 1, len(unit.text)))
-            span = unit.text[a:b]
-            if not span.strip():
-                continue
-            a += len(span) - len(span.lstrip())
-            b -= len(span) - len(span.rstrip())
-            category = draw(st.sampled_from(CATEGORIES))
-            holder = "" if category in ("fact", EXCLUDE) else draw(words)
-            target = f"{draw(words)} {unit.index}-{k}"
-            s, e = unit.start + a, unit.start + b
-            if category == EXCLUDE:
-                items.append(
-                    Item(f"i{len(items)}", None, "", "", text[s:e], s, e, unit, 0, draw(words))
-                )
-            else:
-                items.append(
-                    Item(f"i{len(items)}", category, holder, target, text[s:e], s, e, unit, 0)
-                )
-        if not any(i.unit.index == unit.index for i in items):  # every unit covered
+        if draw(st.integers(0, 9)) == 0:
+            s, e = span(unit)
             items.append(
-                Item(f"i{len(items)}", "fact", "", "t", unit.text, unit.start, unit.end, unit, 0)
+                Item(f"i{len(items)}", None, "", "", text[s:e], s, e, unit, 0, draw(words))
             )
+            continue
+        for k in range(draw(st.integers(1, 3))):
+            s, e = span(unit)
+            label = draw(st.sampled_from(LABELS))
+            holder = "" if label == "fact" else draw(words)
+            target = f"{draw(words)} {unit.index}-{k}"
+            items.append(Item(f"i{len(items)}", label, holder, target, text[s:e], s, e, unit, 0))
     return items
 
 

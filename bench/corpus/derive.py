@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 from bench.corpus import card, contrast, store
 from bench.corpus.annotations import ANNOTATION_SUFFIX, read_annotations
 from bench.corpus.articles import read_article
-from bench.corpus.segment import segment
+from bench.corpus.contrast import Skip
+from bench.corpus.segment import Unit, segment
 from bench.corpus.store import COLUMNS, SCHEMA_VERSION
-from bench.errors import DataError
+from bench.errors import DataError, did_you_mean
 from bench.io import sha256_json
 from bench.labels import LABELS, TASKS
 
@@ -31,6 +32,7 @@ class Derived:
     guidelines: str = ""
     counts: dict = field(default_factory=dict)
     contrast: list[dict] = field(default_factory=list)  # cases of the contrast split
+    skipped: list[Skip] = field(default_factory=list)  # rules that matched, no case
     agreement: Agreement | None = None  # between the annotators' files, when there are any
 
 
@@ -65,6 +67,24 @@ def find_articles(
         if stem not in leave_out and not ann.with_name(stem + ".txt").is_file():
             raise DataError(f"{ann}: annotation file has no article; add {stem}.txt or remove it")
     return pairs
+
+
+def article_units(article: Path | str, seeds: Path) -> tuple[Path, list[Unit]]:
+    """The units of one article (a .txt path, or an article name in ``seeds``), numbered
+    as derive's messages number them."""
+    path = Path(article)
+    if not path.is_file():
+        named = Path(seeds) / f"{Path(article).name.removesuffix('.txt')}.txt"
+        if not named.is_file():
+            known = (
+                sorted(p.stem for p in Path(seeds).glob("*.txt")) if Path(seeds).is_dir() else []
+            )
+            raise DataError(
+                f"{article}: no such article file, nor an article of that name in {seeds}"
+                f"{did_you_mean(path.stem, known)}; name a .txt file or pass --seeds DIR"
+            )
+        path = named
+    return path, segment(read_article(path))
 
 
 def _guidelines_summary(seeds: Path) -> str:
@@ -130,7 +150,8 @@ def derive(
             f"{seeds}: id {dup[0]!r} is used in more than one article; ids must be unique"
         )
     records.sort(key=lambda r: (r["article"], r["start"], r["id"]))
-    cases = contrast.load_and_generate(seeds, records)
+    suite = contrast.load_and_generate(seeds, records)
+    cases = suite.cases
     payload: dict = {"schema": SCHEMA_VERSION, "columns": COLUMNS, "labels": LABELS}
     payload["records"] = records
     if cases:
@@ -143,6 +164,7 @@ def derive(
         _guidelines_summary(seeds),
         counts(records),
         cases,
+        suite.skipped,
         _agreement(seeds, leave_out),
     )
 

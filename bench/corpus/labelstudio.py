@@ -547,13 +547,21 @@ def _row(unit: Unit, reg: dict, text: str, source: str, problems: list) -> tuple
         if not note:
             problems.append(f"{at}: an exclusion needs its reason in the note")
         row["exclude"] = note
-    else:
-        if category != "fact" and not (holder and target):
-            missing = " and ".join(k for k, v in ((HOLDER, holder), (TARGET, target)) if not v)
+    elif category == "fact":
+        if holder:
             problems.append(
-                f"{at}: a {category} item needs a holder and a target (no {missing}); "
-                "use label fact if nobody takes a stance"
+                f"{at}: a fact has no holder (here {shown(holder)}): clear it, or give the "
+                "stance label it expresses"
             )
+        if not target:
+            problems.append(f"{at}: a fact needs a target too (what the event is about)")
+    elif not (holder and target):
+        missing = " and ".join(k for k, v in ((HOLDER, holder), (TARGET, target)) if not v)
+        problems.append(
+            f"{at}: a {category} item needs a holder and a target (no {missing}); "
+            "use label fact if nobody takes a stance"
+        )
+    if category != EXCLUDE:
         row["label"] = category
         row.update({k: v for k, v in ((HOLDER, holder), (TARGET, target), (NOTE, note)) if v})
     if text.count(evidence) > 1:
@@ -582,6 +590,13 @@ def rows_from_export(
         start, row = _row(unit, reg, text, source, problems)
         located.append((start, start + len(row["evidence"]), reg["category"], unit.index, row))
     located.sort(key=lambda r: (r[0], r[1], r[2]))
+    excluded = {index for *_, category, index, _ in located if category == EXCLUDE}
+    for index in sorted(excluded):
+        if any(i == index and c != EXCLUDE for *_, c, i, _ in located):
+            problems.append(
+                f"{source}: unit {index} is excluded and has items; an excluded unit carries "
+                "no item: remove the exclusion or the items"
+            )
     labels_of: dict[tuple[int, str], str] = {}
     for *_, category, index, row in located:  # one target, one label per sentence
         if "label" in row and row.get(TARGET):

@@ -26,7 +26,7 @@ from labelstudio_server import executable, server  # noqa: E402
 
 from bench.corpus import labelstudio  # noqa: E402
 
-ARTICLE = HERE / "aldermoor-tram-extension.txt"
+ARTICLE = HERE.parent / "articles" / "aldermoor-tram-extension.txt"
 ANNOTATOR = HERE / "aldermoor-tram-extension.annotations.annotator2.jsonl"
 EXPORT = HERE / "aldermoor-tram-extension.labelstudio.json"
 MODEL = "tfidf_logreg"
