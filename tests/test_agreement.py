@@ -124,6 +124,7 @@ def test_alpha_matches_krippendorff_package_on_random_data():
     assert checked > 250
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # the package's 0/0
 def test_per_label_alpha_is_alpha_of_the_binarised_data():
     krippendorff = _krippendorff()
     rng = np.random.default_rng(11)
