@@ -34,6 +34,7 @@ class ViewPlan:
     frame: pd.DataFrame  # id, text, target, label, group (+ evidence for seed data)
     folds: list[Fold]
     protocol: dict[str, Any]  # what metrics.json records about how folds were drawn
+    same_as: str | None = None  # zero-shot: the view whose items and predictions these are
 
 
 Planner = Callable[["Config", "ViewPlan | None", "DataCache | None"], ViewPlan]
@@ -207,11 +208,34 @@ def title(name: str) -> str:
     return view.title if view is not None else name
 
 
-def plan_views(cfg: Config, cache: DataCache | None = None) -> list[ViewPlan]:
-    """The main view, then every optional view the config switches on, in registry order."""
+def zero_shot(plan: ViewPlan, main: ViewPlan | None = None) -> ViewPlan:
+    """A view for a model that learns nothing (``trained = false``): every item the view
+    tests, once, in one fold that trains on nothing. Training splits then make no
+    difference, so a view that tests the same items as ``main`` coincides with it
+    (``same_as``): its predictions and scores are the main view's."""
+    rows = np.unique(np.concatenate([f.test for f in plan.folds]))
+    ids = np.sort(plan.frame["id"].to_numpy()[rows].astype(str))
+    if main is not None:
+        main_ids = np.sort(main.frame["id"].to_numpy()[main.folds[0].test].astype(str))
+        if np.array_equal(ids, main_ids):
+            return ViewPlan(plan.name, main.frame, main.folds, main.protocol, same_as=main.name)
+    folds = [Fold(0, 0, np.zeros(0, dtype=np.int64), rows)]
+    doc = {"kind": "zero_shot", "group_by": plan.protocol.get("group_by", "group")}
+    doc.update({"n_splits": 1, "n_repeats": 1, "n_folds": 1})
+    return ViewPlan(plan.name, plan.frame, folds, doc)
+
+
+def plan_views(
+    cfg: Config, cache: DataCache | None = None, *, trained: bool = True
+) -> list[ViewPlan]:
+    """The main view, then every optional view the config switches on, in registry order;
+    for an untrained model, each as ``zero_shot`` makes it."""
     main = VIEWS[MAIN].plan(cfg, None, cache)
+    if not trained:
+        main = zero_shot(main)
     plans = [main]
     for name in OPTIONAL:
         if cfg.views.on(name):
-            plans.append(VIEWS[name].plan(cfg, main, cache))
+            plan = VIEWS[name].plan(cfg, main, cache)
+            plans.append(plan if trained else zero_shot(plan, main))
     return plans

@@ -7,6 +7,7 @@ is built.
 """
 
 from bench.models import baselines as _baselines  # noqa: F401  (registers the baselines)
+from bench.models import external as _external  # noqa: F401  (registers predictions)
 from bench.models.features import FEATURES, text_model
 from bench.models.registry import REGISTRY, ModelSpec, register, resolve
 

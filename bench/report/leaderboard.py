@@ -22,6 +22,12 @@ COLUMNS = (
     "accuracy",
     "log_loss",
     "fit_seconds",
+    "trained",
+)
+ZERO_SHOT = " (zero-shot)"  # after the model of a run that learned nothing from the data
+ZERO_SHOT_NOTE = (
+    "(zero-shot): trained = false; the model learned nothing from the data, every item "
+    "was a test item, so its in-data and cross-target scores are the same predictions."
 )
 
 
@@ -52,7 +58,8 @@ def _header(entries: list[Entry]) -> list[str]:
 
 
 def _cells(e: Entry, views: list[str]) -> list[str]:
-    cells = [e.task] + ([str(e.tier)] if e.tier is not None else []) + [e.name, e.model]
+    model = e.model + ("" if e.trained else ZERO_SHOT)
+    cells = [e.task] + ([str(e.tier)] if e.tier is not None else []) + [e.name, model]
     if any(v != MAIN for v in views):
         cells.append(num(e.score))
     for v in views:
@@ -63,9 +70,15 @@ def _cells(e: Entry, views: list[str]) -> list[str]:
     return cells + [num(e.accuracy), num(e.fit_seconds, 2)]
 
 
+def _note(entries: list[Entry]) -> str:
+    return ZERO_SHOT_NOTE + "\n" if any(not e.trained for e in entries) else ""
+
+
 def render_text(entries: list[Entry]) -> str:
     views = views_of(entries)
-    return text_table(_header(entries), [_cells(e, views) for e in entries])
+    table = text_table(_header(entries), [_cells(e, views) for e in entries])
+    note = _note(entries)
+    return table + ("\n" + note if note else "")
 
 
 def render_markdown(entries: list[Entry]) -> str:
@@ -73,7 +86,8 @@ def render_markdown(entries: list[Entry]) -> str:
     header = _header(entries)
     align = "".join("l" if h in ("task", "config", "model") else "r" for h in header)
     lines = [md_row(header), md_rule(align)] + [md_row(_cells(e, views)) for e in entries]
-    return "\n".join(lines) + "\n"
+    note = _note(entries)
+    return "\n".join(lines) + "\n" + ("\n" + note if note else "")
 
 
 def render_csv(entries: list[Entry]) -> str:
@@ -92,6 +106,7 @@ def render_csv(entries: list[Entry]) -> str:
             "accuracy": e.accuracy,
             "log_loss": e.log_loss,
             "fit_seconds": e.fit_seconds,
+            "trained": e.trained,
             **{v: e.views.get(v) for v in VIEWS},
             f"{MAIN}_ci_low": e.cv_ci[0],
             f"{MAIN}_ci_high": e.cv_ci[1],
@@ -131,4 +146,6 @@ def render_html(entries: list[Entry]) -> str:
                 numeric={i for i, h in enumerate(header) if h not in ("task", "config", "model")},
             )
         )
+    if _note(entries):
+        parts.append(f'<p class="small">{escape(ZERO_SHOT_NOTE)}</p>')
     return page("stance-bench leaderboard", "".join(parts))
