@@ -99,10 +99,12 @@ class FilePath:
     """A file that must exist, relative to ``folder`` (a config's folder) when one is given
     to ``check``; ``""`` stands for ``default``. With ``must_exist = False`` the file may
     not exist yet (a predictions file written after the items are exported): its reader
-    says so when it is needed."""
+    says so when it is needed. A file the model only writes (``read = False``: a response
+    cache) is located the same way but is not part of what a run depends on."""
 
     default: Path | None = None
     must_exist: bool = True
+    read: bool = True  # False: a file the model writes (a cache), not one its results depend on
 
     def accepts(self, value: Any) -> bool:
         return isinstance(value, str)

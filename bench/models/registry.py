@@ -187,7 +187,7 @@ class ModelSpec:
         a run is stale."""
         files = list(self.module_files)
         for key, rule in self.constraints.items():
-            if isinstance(rule, FilePath):
+            if isinstance(rule, FilePath) and rule.read:
                 path = rule.locate(params.get(key) or "", self.folder)
                 if path is not None:
                     files.append(path.resolve())
