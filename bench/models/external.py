@@ -233,12 +233,6 @@ class PredictionsFile:
         """Before any fold runs: the file is for these items (digest), per fold when the
         model trains, and answers every item unless an abstention policy is set."""
         table = read_predictions(Path(self.path))
-        if table.digest is not None and table.digest != items.digest:
-            raise DataError(
-                f"{table.path}: made for items with digest {str(table.digest)[:12]}, but the "
-                f"config's items now have {items.digest[:12]}: the items changed since they "
-                "were exported; export them again (stance-bench items) and predict them anew"
-            )
         if table.lines and table.per_fold != items.trained:
             raise DataError(
                 f"{table.path}: its lines have view/repeat/fold (a system trained per fold) "
@@ -247,6 +241,12 @@ class PredictionsFile:
                 else f"{table.path}: its lines have no view/repeat/fold, but the model is "
                 "trained per fold (trained = true): give each line the view, repeat and fold "
                 "it was predicted in (stance-bench items lists them), or drop trained = true"
+            )
+        if table.digest is not None and table.digest != items.digest:
+            raise DataError(
+                f"{table.path}: made for items with digest {str(table.digest)[:12]}, but the "
+                f"config's items now have {items.digest[:12]}: the items changed since they "
+                "were exported; export them again (stance-bench items) and predict them anew"
             )
         missing = [k for k in items.lookup_keys() if k not in table.lines]
         if missing and not self.abstain:
