@@ -200,7 +200,11 @@ def test_text_model_registers_features_and_classifier_params(tmp_path):
         ("majority", {"random_state": 3}, r"No such key 'random_state' .*per_target\)"),
         ("cue_lexicon", {"labels": ["fact"]}, r"No such key 'labels'"),
         ("cue_lexicon", {"lexicon": "missing.toml"}, r"'lexicon' .* must be an existing file"),
-        ("cue_logreg", {"text_features": "bert"}, r"must be one of 'embeddings', 'tfidf', 'none'"),
+        (
+            "cue_logreg",
+            {"text_features": "bert"},
+            r"must be one of 'embeddings', 'e5', 'tfidf', 'none'",
+        ),
         ("embed_logreg", {"target_aware": "yes"}, r"must be bool like the default False"),
     ],
 )
