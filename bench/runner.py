@@ -89,7 +89,7 @@ class ViewResult:
 
 @dataclass(frozen=True)
 class RunOutput:
-    """Everything a run folder holds, computed; ``bench.runs.run_files`` gives its texts."""
+    """Everything a run folder holds, computed; ``bench.runs.run_documents`` gives its texts."""
 
     prepared: Prepared
     views: list[ViewResult]
