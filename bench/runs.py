@@ -265,7 +265,16 @@ def manifest_document(out: RunOutput) -> dict[str, Any]:
     for v in out.views:
         for key, value in v.usage.items():
             usage[key] = usage.get(key, 0) + value
-    requests = {"requests": {k: round(v, 4) for k, v in sorted(usage.items())}} if usage else {}
+    requests = (
+        {
+            "requests": {
+                k: round(v, 4) if k.endswith("_seconds") else int(v)
+                for k, v in sorted(usage.items())
+            }
+        }
+        if usage
+        else {}
+    )
     return {
         "config": cfg.name,
         "config_path": str(cfg.path),

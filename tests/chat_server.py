@@ -3,8 +3,10 @@ the standard library's ``http.server`` speaking ``POST /v1/chat/completions``.
 
 ``answer(model, prompt) -> (status, content)`` decides each reply; every request is
 recorded (path, headers, body). Usable in-process (``running``) or as a script
-(``python tests/chat_server.py PORT_FILE [DELAY_S]``, for the Ctrl-C test: the port is
-written to PORT_FILE, each request appends a line to PORT_FILE.hit).
+(``python tests/chat_server.py PORT_FILE [DELAY_S [PORT]]``, for the Ctrl-C test and to
+try ``configs/examples/openai_chat.toml`` without a model: the port, PORT or a free one,
+is written to PORT_FILE; each request appends a line to PORT_FILE.hit; it stops by
+itself after 10 minutes).
 """
 
 from __future__ import annotations
@@ -31,15 +33,18 @@ def item_of(prompt: str) -> tuple[str, str]:
 
 
 def by_cue(model: str, prompt: str) -> tuple[int, str]:
-    """A label from the item's words; "I cannot tell" for sentences with "unclear"."""
+    """A label from the item's words ("fact" without a cue), as a JSON object when the
+    prompt asks for JSON; "I cannot tell." for sentences with "unclear"."""
     text, _ = item_of(prompt)
     lowered = text.lower()
     if "unclear" in lowered:
         return 200, "I cannot tell."
-    for cue, label in (("condemn", "condemn"), ("support", "support"), ("doubt", "skeptical")):
+    label = "fact"
+    for cue, lab in (("condemn", "condemn"), ("support", "support"), ("doubt", "skeptical")):
         if cue in lowered:
-            return 200, f"Label: {label}"
-    return 200, "fact"
+            label = lab
+            break
+    return 200, json.dumps({"label": label}) if "JSON" in prompt else f"Label: {label}"
 
 
 @dataclass
@@ -133,11 +138,12 @@ if __name__ == "__main__":  # the server of the Ctrl-C test, in its own process
     server = ChatServer(
         delay_s=float(sys.argv[2]) if len(sys.argv) > 2 else 0.0, hit_file=sys.argv[1] + ".hit"
     )
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), server.handler())
+    port = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    httpd = ThreadingHTTPServer(("127.0.0.1", port), server.handler())
     httpd.daemon_threads = True
     with open(sys.argv[1], "w") as fh:
         fh.write(str(httpd.server_address[1]))
-    deadline = time.monotonic() + 120  # stops by itself
+    deadline = time.monotonic() + 600  # stops by itself
     httpd.timeout = 0.5
     while time.monotonic() < deadline:
         httpd.handle_request()

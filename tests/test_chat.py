@@ -317,3 +317,23 @@ def test_ctrl_c_stops_a_run_waiting_for_answers(tmp_path):
     finally:
         server.kill()
         server.wait()
+
+
+def test_the_example_chat_config_runs_as_the_docs_show(tmp_path, derived_dir):
+    from tests.conftest import copy_examples
+
+    examples = copy_examples(tmp_path / "configs", derived_dir)
+    cfg = examples / "openai_chat.toml"
+    with running(ChatServer()) as server:
+        text = cfg.read_text().replace("http://127.0.0.1:8080/v1", server.base_url)
+        cfg.write_text(text)
+        assert run(cfg, "--out", tmp_path / "runs") == 0
+        assert len(server.requests) == 227  # each item once (zero-shot)
+        assert run(cfg, "--out", tmp_path / "runs", "--force") == 0
+        assert len(server.requests) == 227  # all from the cache
+    out = tmp_path / "runs" / "openai_chat"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["requests"]["sent"] == 0 and manifest["requests"]["cached"] == 227
+    m = metrics(out)
+    assert m["answers"]["answered"] == m["answers"]["asked"]  # the JSON answers parsed
+    assert round(m["pooled"]["macro_f1"], 3) == 0.360

@@ -253,3 +253,25 @@ def test_items_per_fold_list_every_test_item_where_it_is_tested(folder, capsys):
     train = [r for r in rows2 if r["split"] == "train"]
     assert train and all("label" in r for r in train)
     assert [r for r in rows2 if r["split"] == "test"] == [{**r, "split": "test"} for r in rows]
+
+
+def test_the_example_predictions_config_runs_as_the_docs_show(tmp_path, derived_dir):
+    from tests.conftest import copy_examples
+
+    examples = copy_examples(tmp_path / "configs", derived_dir)
+    cfg = examples / "predictions.toml"
+    assert main(["items", str(cfg), "--out", str(tmp_path / "items.jsonl")]) == 0
+    header, *items = read_jsonl(tmp_path / "items.jsonl")
+    cues = [("condemn", "condemn"), ("support", "support"), ("doubt", "skeptical")]
+    lines = [header] + [
+        {
+            "id": it["id"],
+            "predicted": next((lab for c, lab in cues if c in it["text"].lower()), "fact"),
+        }
+        for it in items
+    ]
+    write_jsonl(examples / "preds.jsonl", lines)
+    assert run(cfg, "--out", tmp_path / "runs") == 0
+    m = json.loads((tmp_path / "runs" / "predictions" / "metrics.json").read_text())
+    assert header["n_items"] == 227 and m["trained"] is False  # the counts the docs show
+    assert round(m["pooled"]["macro_f1"], 3) == 0.360 and round(m["pooled"]["accuracy"], 3) == 0.440
