@@ -337,3 +337,21 @@ def test_the_example_chat_config_runs_as_the_docs_show(tmp_path, derived_dir):
     m = metrics(out)
     assert m["answers"]["answered"] == m["answers"]["asked"]  # the JSON answers parsed
     assert round(m["pooled"]["macro_f1"], 3) == 0.360
+
+
+@pytest.mark.parametrize(
+    "status, delay, expected",
+    [(401, 0.0, "HTTP 401 Unauthorized"), (200, 1.5, "no answer within 0.3 s")],
+)
+def test_a_4xx_or_a_timeout_is_retried_then_one_line(tmp_path, capsys, status, delay, expected):
+    def answer(model: str, prompt: str):
+        return (status, "") if status != 200 else by_cue(model, prompt)
+
+    with running(ChatServer(answer=answer, delay_s=delay)) as server:
+        cfg = write_config(
+            tmp_path, base_url=server.base_url, model="m1", retries=1, timeout=0.3, concurrency=1
+        )
+        assert run(cfg, "--out", tmp_path / "runs") == 2
+        assert len(server.requests) == 2  # the first item's two attempts, then the stop
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and expected in err[0] and "(after 2 attempt(s))" in err[0], err

@@ -285,7 +285,8 @@ def _ask(
                 return
             try:
                 done.put((k, post(endpoint, bodies[k], headers, timeout=timeout, retries=retries)))
-            except BaseException as exc:  # handed to the caller's thread
+            except BaseException as exc:  # handed to the caller's thread; nobody sends more
+                stop.set()
                 done.put((k, exc))
 
     for _ in range(max(1, min(concurrency, len(keys)))):
