@@ -275,3 +275,14 @@ def test_the_example_predictions_config_runs_as_the_docs_show(tmp_path, derived_
     m = json.loads((tmp_path / "runs" / "predictions" / "metrics.json").read_text())
     assert header["n_items"] == 227 and m["trained"] is False  # the counts the docs show
     assert round(m["pooled"]["macro_f1"], 3) == 0.360 and round(m["pooled"]["accuracy"], 3) == 0.440
+
+
+def test_a_saved_config_finds_the_predictions_file_again(folder):
+    lines = _zero_shot_lines(folder, lambda it: "fact")
+    write_jsonl(folder / "preds.jsonl", lines)
+    assert run(preds_config(folder), "--out", folder / "runs") == 0
+    saved = folder / "runs" / "preds" / "config.toml"
+    assert 'path = "../../preds.jsonl"' in saved.read_text()
+    assert run(saved, "--out", folder / "again") == 0
+    first = (folder / "runs" / "preds" / "metrics.json").read_bytes()
+    assert (folder / "again" / "preds" / "metrics.json").read_bytes() == first
