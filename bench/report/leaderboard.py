@@ -29,6 +29,12 @@ COLUMNS = (
     "accuracy",
     "log_loss",
     "fit_seconds",
+    "trained",
+)
+ZERO_SHOT = " (zero-shot)"  # after the model of a run that learned nothing from the data
+ZERO_SHOT_NOTE = (
+    "(zero-shot): trained = false; the model learned nothing from the data, every item "
+    "was a test item, so its in-data and cross-target scores are the same predictions."
 )
 
 
@@ -59,7 +65,8 @@ def _header(entries: list[Entry]) -> list[str]:
 
 
 def _cells(e: Entry, views: list[str]) -> list[str]:
-    cells = [e.task] + ([str(e.tier)] if e.tier is not None else []) + [e.name, e.model]
+    model = e.model + ("" if e.trained else ZERO_SHOT)
+    cells = [e.task] + ([str(e.tier)] if e.tier is not None else []) + [e.name, model]
     if len(views) > 1:
         cells.append(num(e.score))
     for v in views:
@@ -85,12 +92,18 @@ def basis(b: Board) -> str:
     return f"Rank score: the mean {metric} of {', '.join(parts[:-1])} and {parts[-1]}."
 
 
+def _note(entries: list[Entry]) -> str:
+    return ZERO_SHOT_NOTE if any(not e.trained for e in entries) else ""
+
+
 def render_text(boards: list[Board]) -> str:
     out = []
     for b in boards:
         views = views_of(b.entries)
         out.append(f"{heading(b)}. {basis(b)}\n")
         out.append(text_table(_header(b.entries), [_cells(e, views) for e in b.entries]))
+        if _note(b.entries):
+            out.append(_note(b.entries) + "\n")
     return "\n".join(out)
 
 
@@ -104,6 +117,8 @@ def render_markdown(boards: list[Board]) -> str:
         out += [md_row(header), md_rule(align)]
         out += [md_row(_cells(e, views)) for e in b.entries]
         out.append("")
+        if _note(b.entries):
+            out += [md(_note(b.entries)), ""]
     return "\n".join(out)
 
 
@@ -125,6 +140,7 @@ def render_csv(boards: list[Board]) -> str:
                 "accuracy": e.accuracy,
                 "log_loss": e.log_loss,
                 "fit_seconds": e.fit_seconds,
+                "trained": e.trained,
                 **{v: e.views.get(v) for v in VIEWS},
                 f"{e.main}_ci_low": e.cv_ci[0],
                 f"{e.main}_ci_high": e.cv_ci[1],
@@ -164,4 +180,6 @@ def render_html(boards: list[Board]) -> str:
                 numeric={i for i, h in enumerate(header) if h not in ("task", "config", "model")},
             )
         )
+        if _note(b.entries):
+            parts.append(f'<p class="small">{escape(_note(b.entries))}</p>')
     return page("stance-bench leaderboard", "".join(parts))
