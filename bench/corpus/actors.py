@@ -2,8 +2,8 @@
 
 A swap may put in an actor's place only another actor of the same kind and grammatical
 number: a person for an invented person, a singular organisation for an invented
-singular organisation, a country or place for a country, a plural group for a plural
-group, so that agreement ("…, which represents", "… are skeptical") and reference stay
+singular organisation, a country for a country, a plural group for a plural group, so
+that agreement ("…, which represents", "… are skeptical") and reference stay
 right. ``Cast`` types every holder (and the names of every target) from the annotations'
 strings and the sentences; ``seeds/contrast/entities.toml`` types what it lists first and
 holds the replacements. An actor of no kind the article shows is not typed, and the rule
@@ -23,8 +23,8 @@ The kinds, in the order they are tried (the rules are written in ``seeds/GUIDELI
 - person: two to four capitalised words that the articles give a title phrase (the run
   of capitalised words, acronyms and title words directly before the name: "Labour MSP",
   "Icelandic Fisheries Minister", "Chamber president"), set off as an appositive ("its
-  vice-president, Callum Reid,", "Tomasz Wren, who …"), or name by the surname alone as a
-  subject ("Lennox said");
+  vice-president, Callum Reid,", "Tomasz Wren, who …"), write with an honorific ("Ms
+  Chen"), or name by the surname alone ("Lennox said");
 - a joint holder ("Vladimir Putin and Xi Jinping") is its parts when every part has a kind.
 """
 
@@ -116,6 +116,11 @@ def plural_phrase(text: str) -> bool:
     return last[:1].islower() and _plural(last)
 
 
+def _honorific(surname: str) -> re.Pattern:
+    """An honorific before ``surname``, with or without the given name ("Ms Laura Chen")."""
+    return re.compile(rf"\b({_HONORIFIC})\.? (?:[A-Z][\w’'-]* )?{re.escape(surname)}(?!\w)")
+
+
 def _before(text: str, end: int) -> tuple[str, int] | None:
     """The word just before ``text[end:]``, one space apart, and where it starts."""
     m = re.search(r"(\S+) $", text[:end])
@@ -136,7 +141,7 @@ class Edit:
 class Mention:
     start: int
     end: int
-    role: str  # the form found: name, surname, adjective, capital, short
+    role: str  # the form found: name, surname, adjective, capital, short, acronym
     titled: bool = False  # a person's title phrase is part of the mention
     article: bool = False  # a "the" before the name is part of the mention
 
@@ -290,9 +295,7 @@ class Cast:
 
     def _honoured(self, surname: str) -> bool:
         """Whether the articles write an honorific before the surname ("Ms Chen")."""
-        given = r"(?:[A-Z][\w’'-]* )?"
-        pattern = rf"\b(?:{_HONORIFIC})\.? {given}{re.escape(surname)}(?!\w)"
-        return bool(re.search(pattern, self.text))
+        return bool(_honorific(surname).search(self.text))
 
     def _alone(self, words: list[str]) -> bool:
         """Whether the articles name the person by the surname alone, as a subject or
@@ -325,10 +328,9 @@ class Cast:
                 words = {w.lower() for w in tokens(s)}
                 he += bool(words & _HE)
                 she += bool(words & _SHE)
-            given = r"(?:[A-Z][\w’'-]* )?"  # "Ms Chen", "Ms Laura Chen"
-            for m in re.finditer(rf"\b(Mr|Mrs|Ms|Miss)\.? {given}{re.escape(surname)}(?!\w)", s):
+            for m in _honorific(surname).finditer(s):
                 he += m.group(1) == "Mr"
-                she += m.group(1) != "Mr"
+                she += m.group(1) in ("Mrs", "Ms", "Miss")
         return "m" if he > she else "f" if she > he else ""
 
     # --- title phrases

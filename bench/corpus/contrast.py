@@ -107,8 +107,8 @@ SKIPS = {  # why a rule that matched an item made no case (the card and `derive`
     "entity_absent": "an entity of the target is not in the sentence (outside the holder)",
     "no_replacement": "no unseen replacement of the same kind is left",
     "untyped_holder": "the holder's kind cannot be decided from the article (a person needs "
-    "a title phrase, an appositive or the surname alone; an organisation an organisation "
-    "noun or an acronym; a group a plural noun; or list it in entities.toml)",
+    "a title phrase, an appositive, an honorific or the surname alone; an organisation an "
+    "organisation noun or an acronym; a group a plural noun; or list it in entities.toml)",
     "untyped": "the target's names are of no kind the article shows (list them in entities.toml)",
     "headline": "a headline gets no attribution frame",
     "opening": "the sentence opens with a quotation, a participle clause or an attribution",
