@@ -154,6 +154,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_items(args: argparse.Namespace) -> int:
+    from bench.config import load_config
+    from bench.execute import export_items
+    from bench.io import write_text_atomic
+
+    if args.out.is_dir():
+        raise BenchError(f"--out {args.out} is a folder; name a file, e.g. {args.out}/items.jsonl")
+    cfg = load_config(args.config)
+    items, text = export_items(cfg, train=args.train)
+    write_text_atomic(args.out, text)
+    if items.trained:
+        where = len({(r.view, r.repeat, r.fold) for r in items.rows.itertuples()})
+        what = (
+            f"{len(items.rows)} predictions: {items.rows['id'].nunique()} items, each in the "
+            f"(view, repeat, fold) it is tested in ({where} of them)"
+            + ("; with each fold's training items" if args.train else "")
+        )
+    else:
+        what = f"{len(items.rows)} items, each once (zero-shot: trained = false)"
+    print(f"wrote {args.out}: {what}; digest {items.digest[:12]}")
+    return EXIT_OK
+
+
 def _write_sweeps(out: Path, runs: list) -> None:
     from bench.io import write_text_atomic
     from bench.report import sweep
@@ -456,6 +479,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="re-run even when an unchanged complete run exists"
     )
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser(
+        "items",
+        help="write every item a config evaluates (what a system run elsewhere must predict)",
+    )
+    p.add_argument("config", type=Path, metavar="CONFIG", help="a config file")
+    p.add_argument("--out", type=Path, required=True, help="the items file (JSON Lines)")
+    p.add_argument(
+        "--train",
+        action="store_true",
+        help="also each fold's training items with their labels (a system trained per fold)",
+    )
+    p.set_defaults(func=_cmd_items)
 
     p = sub.add_parser("report", help="re-render report.md and report.html of run folders")
     p.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR")

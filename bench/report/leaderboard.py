@@ -29,6 +29,12 @@ COLUMNS = (
     "accuracy",
     "log_loss",
     "fit_seconds",
+    "trained",
+)
+ZERO_SHOT = " (zero-shot)"  # after the model of a run that learned nothing from the data
+ZERO_SHOT_NOTE = (
+    "(zero-shot): trained = false; the model learned nothing from the data, every item "
+    "was a test item, so its in-data and cross-target scores are the same predictions."
 )
 
 
@@ -64,8 +70,9 @@ def _tiered(entries: list[Entry]) -> bool:
 
 
 def _cells(e: Entry, views: list[str], tiered: bool = False) -> list[str]:
+    model = e.model + ("" if e.trained else ZERO_SHOT)
     tier = [str(e.tier) if e.tier is not None else "-"] if tiered else []
-    cells = [e.task] + tier + [e.name, e.model]
+    cells = [e.task] + tier + [e.name, model]
     if len(views) > 1:
         cells.append(num(e.score))
     for v in views:
@@ -91,6 +98,10 @@ def basis(b: Board) -> str:
     return f"Rank score: the mean {metric} of {', '.join(parts[:-1])} and {parts[-1]}."
 
 
+def _note(entries: list[Entry]) -> str:
+    return ZERO_SHOT_NOTE if any(not e.trained for e in entries) else ""
+
+
 def render_text(boards: list[Board]) -> str:
     out = []
     for b in boards:
@@ -99,6 +110,8 @@ def render_text(boards: list[Board]) -> str:
         tiered = _tiered(b.entries)
         rows = [_cells(e, views, tiered) for e in b.entries]
         out.append(text_table(_header(b.entries), rows))
+        if _note(b.entries):
+            out.append(_note(b.entries) + "\n")
     return "\n".join(out)
 
 
@@ -112,6 +125,8 @@ def render_markdown(boards: list[Board]) -> str:
         out += [md_row(header), md_rule(align)]
         out += [md_row(_cells(e, views, _tiered(b.entries))) for e in b.entries]
         out.append("")
+        if _note(b.entries):
+            out += [md(_note(b.entries)), ""]
     return "\n".join(out)
 
 
@@ -133,6 +148,7 @@ def render_csv(boards: list[Board]) -> str:
                 "accuracy": e.accuracy,
                 "log_loss": e.log_loss,
                 "fit_seconds": e.fit_seconds,
+                "trained": e.trained,
                 **{v: e.views.get(v) for v in VIEWS},
                 f"{e.main}_ci_low": e.cv_ci[0],
                 f"{e.main}_ci_high": e.cv_ci[1],
@@ -176,4 +192,6 @@ def render_html(boards: list[Board]) -> str:
                 numeric={i for i, h in enumerate(header) if h not in ("task", "config", "model")},
             )
         )
+        if _note(b.entries):
+            parts.append(f'<p class="small">{escape(_note(b.entries))}</p>')
     return page("stance-bench leaderboard", "".join(parts))
