@@ -75,6 +75,42 @@ def rank_score(views: dict[str, ViewMetrics], metric: str) -> float | None:
     return sum(values) / len(values)  # type: ignore[arg-type]
 
 
+# ------------------------------------------------------------- the score from counts
+def component_counts(run: Run, parts: list[Component], clusters: np.ndarray, w: int) -> np.ndarray:
+    """Confusion counts per cluster and score component, (G, C, L, W): ``clusters`` are
+    every group id of the runs compared, sorted; ``w`` the counts' width (L, or L + 1 with
+    abstentions)."""
+    from bench.metrics import confusions
+
+    L = len(run.labels)
+    preds = run.predictions()
+    out = np.zeros((len(clusters), len(parts), L, w))
+    for c, part in enumerate(parts):
+        p = preds[part.view]
+        rows = np.ones(len(p.gold), dtype=bool)
+        if part.test_type is not None and p.test_type is not None:
+            rows = p.test_type == part.test_type
+        g = np.searchsorted(clusters, p.groups[rows])  # clusters: every group id, sorted
+        out[:, c] = confusions(p.gold[rows], p.pred[rows], L, g, len(clusters), w)
+    return out
+
+
+def rank_metric(parts: list[Component], f_idx: list[int], metric: str):
+    """The rank score as a function of component counts (n, C, L, W) -> (n,): the
+    components' weighted sum of ``metric`` (``rank_score`` from the same counts)."""
+    from bench.metrics import scores
+
+    weights = np.array([c.weight for c in parts])
+
+    def score(counts: np.ndarray) -> np.ndarray:
+        n = counts.shape[0]
+        C = len(parts)
+        values = scores(counts.reshape(n, C, *counts.shape[-2:]), f_idx)[metric]
+        return np.sum(np.asarray(values, dtype=np.float64) * weights, axis=-1)
+
+    return score
+
+
 @dataclass(frozen=True)
 class Entry:
     task: str
@@ -175,23 +211,6 @@ def rank(runs: list[Run], metric: str = "macro_f1") -> list[Entry]:
 
 
 # ------------------------------------------------------------------------------- tiers
-def _component_counts(run: Run, parts: list[Component], clusters: np.ndarray, w: int) -> np.ndarray:
-    """Confusion counts per cluster and score component: (G, C, L, W)."""
-    from bench.metrics import confusions
-
-    L = len(run.labels)
-    preds = run.predictions()
-    out = np.zeros((len(clusters), len(parts), L, w))
-    for c, part in enumerate(parts):
-        p = preds[part.view]
-        rows = np.ones(len(p.gold), dtype=bool)
-        if part.test_type is not None and p.test_type is not None:
-            rows = p.test_type == part.test_type
-        g = np.searchsorted(clusters, p.groups[rows])  # clusters: every group id, sorted
-        out[:, c] = confusions(p.gold[rows], p.pred[rows], L, g, len(clusters), w)
-    return out
-
-
 def rank_score_p(
     a: Run, b: Run, metric: str, *, n_boot: int = 1000, random_state: int = 0
 ) -> float:
@@ -207,7 +226,7 @@ def rank_score_p(
         np.concatenate([p.groups for run in (a, b) for p in run.predictions().values()])
     )
     w = width(len(a.labels), *(p.pred for run in (a, b) for p in run.predictions().values()))
-    ca, cb = _component_counts(a, parts, clusters, w), _component_counts(b, parts, clusters, w)
+    ca, cb = component_counts(a, parts, clusters, w), component_counts(b, parts, clusters, w)
     G, C, L = ca.shape[0], ca.shape[1], ca.shape[2]
     weights = np.array([c.weight for c in parts])
     f_idx = [a.labels.index(lab) for lab in a.metrics["f_avg_labels"]]

@@ -48,6 +48,6 @@ DEFAULT_RUNS = "runs"
 DEFAULT_REFERENCE = "results/reference"
 
 # the paired tests bench.stats implements; the first decides by default
-TESTS = ("bootstrap", "permutation", "mcnemar", "nadeau_bengio")
+TESTS = ("sign-flip", "bootstrap", "permutation", "mcnemar", "nadeau_bengio")
 # what fails the gate: a significant regression, any change, or nothing
 FAIL_ON = ("regression", "any-change", "never")
