@@ -114,10 +114,10 @@ def scenario(name: str, max_drop: float, tmp: Path) -> str:
         return f"## {name}: check --update exited {rc}\n\n{out}"
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", f"{name}, reference updated")
-    flags = ["--quiet", "--max-drop", str(max_drop)]
+    flags = ["--quiet", "--max-drop", str(max_drop), "--format", "markdown"]
     rc, out = _bench(repo, "check", *targets, "--base", "HEAD~1", *flags)
     cmd = f"stance-bench check {' '.join(targets)} --base HEAD~1 {' '.join(flags)}"
-    return f"## {name}: `{cmd}` exited {rc}\n\n```\n{out.rstrip()}\n```\n"
+    return f"## {name}: `{cmd}` exited {rc}\n\n````markdown\n{out.rstrip()}\n````\n"
 
 
 def main() -> None:
