@@ -564,7 +564,7 @@ def family_row(pair: PairedCounts, units: np.ndarray, metric: Metric, name: str 
 
 def align_units(*groups: Sequence) -> tuple[list[np.ndarray], list]:
     """Shared unit indices for several rows: ``groups[i]`` are row i's cluster labels in
-    the order of its counts (``bench.stats.group_counts`` sorts them); returns each row's
+    the order of its counts (``group_counts`` sorts them); returns each row's
     unit indices and the family's sorted unit labels."""
     labels = sorted({str(g) for gs in groups for g in gs})
     index = {g: i for i, g in enumerate(labels)}
@@ -844,8 +844,9 @@ def flip_mde(
     the deciding test's critical value on that spread plus z(power) standard errors of d:
     MDE = (c + z(power) sqrt(G / (G - 1))) s0. (Keeping the d^2 / G inflation in the
     threshold, c s0 / sqrt(1 - c^2 / G), over-shoots for macro-F1: power .88-.92 at the
-    reported MDE at 19 groups in sim.py.) None (n/a) when no outcome can be significant:
-    c^2 >= G (the statistic never exceeds sqrt(G)) or c is infinite."""
+    reported MDE at 19 groups in issue 24's prototype; perf/stats_sim.py --only mde
+    measures this one.) None (n/a) when no outcome can be significant: c^2 >= G (the
+    statistic never exceeds sqrt(G)) or c is infinite."""
     G = n_clusters
     if n_discordant == 0:
         return MinimumDetectableEffect(None, level, power, "the runs do not differ")

@@ -22,7 +22,8 @@ with Monte-Carlo standard errors):
   The deciders (--procs): ``maxt`` (shipped: bench.stats.flip_family), ``before`` (the
   bootstrap + Holm over all rows that decided before), ``tarone-holm``.
 
-The full run of the gate sections takes about 45 CPU-minutes; --quick about 5.
+The gate sections' default sizes (400 families per FWER cell, 200 per power cell) take
+about 15 CPU-minutes with the shipped decider alone; --procs before adds as much again.
 """
 
 from __future__ import annotations
@@ -594,7 +595,7 @@ def before_decider(rng, rows, alpha=ALPHA) -> np.ndarray:
     return holm(p) < alpha
 
 
-PROCS = ("before", "maxt")
+PROCS = ("maxt",)  # the default: the shipped decider only (--procs before,maxt,tarone-holm)
 PROC_LABEL = {
     "before": "before (bootstrap B = 2000, Holm over all m)",
     "tarone-holm": "sign flip per row, Tarone-Holm",
@@ -799,7 +800,7 @@ def _seeds(seed: np.random.SeedSequence, n: int):
 # ------------------------------------------------------------------------- sections
 def section_fwer(args, seed) -> str:
     """Family-wise error for families of 3, 18 and 54 rows of equal runs."""
-    reps = args.reps or (150 if args.quick else 1000)
+    reps = args.reps or (100 if args.quick else 400)
     procs = tuple(args.procs.split(","))
     ss = _seeds(seed, 6)
     jobs = {
@@ -842,7 +843,7 @@ SCENARIOS = (
 
 def section_power(args, seed) -> str:
     """Power to flag one config's cv row (macro-F1 drop 0.40) among 18 configs x 3 views."""
-    reps = args.reps or (100 if args.quick else 400)
+    reps = args.reps or (50 if args.quick else 200)
     procs = tuple(args.procs.split(","))
     drop = _drops(args)
     ss = _seeds(seed, 6)
@@ -885,8 +886,8 @@ def section_power(args, seed) -> str:
 
 def section_repeats(args, seed) -> str:
     """Do the 5 CV repeats matter? FWER and power at 19 groups, 54 rows, 1 vs 5 repeats."""
-    reps_f = args.reps or (100 if args.quick else 300)
-    reps_p = args.reps or (100 if args.quick else 300)
+    reps_f = args.reps or (50 if args.quick else 150)
+    reps_p = args.reps or (50 if args.quick else 150)
     procs = tuple(args.procs.split(","))
     drop = calibrate_drop(args.seed + 19, 19, 0.40)
     ss = _seeds(seed, 4)
@@ -934,7 +935,7 @@ def _power_at_mde(pts, mde_key, pow_key) -> float:
 
 def section_mde(args, seed) -> str:
     """The MDE and the power it really has (one config, 3 rows, the cv row)."""
-    reps = args.reps or (100 if args.quick else 300)
+    reps = args.reps or (50 if args.quick else 200)
     grid = {19: (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0), 100: (0.2, 0.35, 0.5, 0.65, 0.8, 1.0, 1.2)}
     ss = _seeds(seed, 2)
     res = run_cells(
@@ -1011,7 +1012,7 @@ def section_maxdrop(args, seed) -> str:
 
 def section_ci(args, seed) -> str:
     """The printed interval delta +- critical: coverage, and the bootstrap's contradictions."""
-    reps = args.reps or (150 if args.quick else 300)
+    reps = args.reps or (50 if args.quick else 200)
     grid = {19: (0.0, 1.0, 2.0, 3.0), 100: (0.0, 0.4, 0.8)}
     ss = _seeds(seed, 2)
     res = run_cells({G: (task_ci, (G, grid[G], reps, next(ss))) for G in GATE_GROUPS}, args.workers)
