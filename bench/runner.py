@@ -94,12 +94,12 @@ def prepare(cfg: Config, cache: DataCache | None = None) -> Prepared:
     """Load the config's data (shared through ``cache`` by configs that read the same
     dataset for the same task) and draw the folds of every view. The model is built once
     here, so a factory that fails does so before any folder is made or fold fitted."""
-    spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.path.parent)
+    spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.plugins)
     spec.build(dict(cfg.model.params), 0, cfg.labels)
     views = plan_views(cfg, cache)
     data = [frame_hash(v.frame) for v in views]
     hashes = {
-        "config_hash": config_hash(as_dict(cfg, relative_to=None)),
+        "config_hash": config_hash(as_dict(cfg, root=None)),
         "data_hash": data[0] if len(data) == 1 else sha256_json(data),
         "folds_hash": sha256_json([folds_hash(v.folds, v.frame["id"].to_numpy()) for v in views]),
         "code_hash": code_hash(),
@@ -192,7 +192,7 @@ def _calls(cfg: Config, plan: ViewPlan, threads: int) -> tuple[list, list]:
             derived_seed(cfg.seed, f.repeat, f.fold),
             threads,
             f"[model] of {cfg.path}",
-            cfg.path.parent,
+            cfg.plugins,
         )
         for f in plan.folds
     ]
