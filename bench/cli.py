@@ -121,8 +121,11 @@ def _track(args: argparse.Namespace, runs: list) -> None:
     """run --dvc and --mlflow: the runs for experiment trackers."""
     from bench import tracking
 
-    if args.dvc:
-        print(f"dvc: wrote {tracking.write_dvc(args.out, runs)} (dvc metrics show, plots show)")
+    if args.dvc:  # every run folder in --out, not only this command's
+        from bench.runs import load_run, runs_in
+
+        every = [load_run(d) for d in runs_in(args.out)]
+        print(f"dvc: wrote {tracking.write_dvc(args.out, every)} (dvc metrics show, plots show)")
     if args.mlflow:
         logged = tracking.log_mlflow(args.mlflow, runs, args.mlflow_experiment)
         new = sum(x.new for x in logged)

@@ -71,8 +71,8 @@ def render_dvc_yaml(names: Iterable[str]) -> str:
 
 
 def write_dvc(out: Path, runs: list[Run]) -> Path:
-    """Write ``out/dvc.yaml`` and the confusion pairs of every run (whose folders are in
-    ``out``); pairs of runs no longer listed are removed. Returns the dvc.yaml path."""
+    """Write ``out/dvc.yaml`` and the confusion pairs of ``runs`` (the run folders in
+    ``out``); pairs of runs no longer there are removed. Returns the dvc.yaml path."""
     out = Path(out)
     for run in runs:
         if run.path.parent.resolve() != out.resolve():

@@ -59,6 +59,21 @@ def test_confusion_pairs_count_what_metrics_json_counts(project):
         assert counts.tolist() == doc["confusion_matrix"]
 
 
+def test_dvc_yaml_lists_every_run_of_the_folder(project):
+    cwd = Path.cwd()
+    os.chdir(project)
+    try:  # one config run again: the other run folder stays listed, with its plot
+        assert main(["run", "configs/majority.toml", "-q", "--dvc", "--n-jobs", "1"]) == 0
+    finally:
+        os.chdir(cwd)
+    text = (project / "runs" / "dvc.yaml").read_text()
+    for name in CONFIGS:
+        assert f'  - "{name}/metrics.json"\n' in text and f'  - "{name}/config.toml"\n' in text
+        assert f'  - ".confusion/{name}.csv":\n' in text
+        assert (project / "runs" / ".confusion" / f"{name}.csv").is_file()
+    assert text.count("template: confusion") == len(CONFIGS)
+
+
 DVC = Path(sys.executable).parent / "dvc"
 needs_dvc = pytest.mark.skipif(
     not DVC.is_file(), reason="dvc is not installed (pip install '.[test]' brings it)"
