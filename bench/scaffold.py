@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.errors import ConfigError
-from bench.io import write_text_atomic
 from bench.project import MARKERS
 
 # The action a new project's workflow calls: this repository at its v1 tag.
@@ -202,6 +201,8 @@ def plan(folder: Path, action: str = ACTION) -> Planned:
 
 def write(folder: Path, planned: Planned) -> list[Path]:
     """Write the planned files (each atomically), append to ``.gitignore``; the paths."""
+    from bench.io import write_text_atomic
+
     folder = Path(folder)
     written = []
     for name, text in planned.files.items():
