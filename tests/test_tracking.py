@@ -76,7 +76,7 @@ def test_dvc_yaml_lists_every_run_of_the_folder(project):
 
 DVC = Path(sys.executable).parent / "dvc"
 needs_dvc = pytest.mark.skipif(
-    not DVC.is_file(), reason="dvc is not installed (pip install '.[test]' brings it)"
+    not DVC.is_file(), reason="dvc is not installed (pip install '.[dvc]' brings it)"
 )
 
 
