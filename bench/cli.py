@@ -75,17 +75,53 @@ def _cmd_derive(args: argparse.Namespace) -> int:
         f"{state} {args.out} ({c['items']} items, {c['groups']} groups; {labels}; "
         f"hash {derived.content_hash[:12]})"
     )
+    if derived.contrast:
+        from bench.corpus.contrast import counts
+        from bench.report.format import text_table
+
+        suite = counts(derived.contrast, derived.skipped)
+        print(
+            f"contrast suite: {suite['cases']} cases made; {suite['skipped']} times a rule matched "
+            f"an item but made no case (the reasons in full: {args.out / 'README.md'})"
+        )
+        rows = [
+            [
+                name,
+                per["test_type"],
+                str(per["cases"]),
+                str(sum(per["skipped"].values())),
+                ", ".join(f"{r} {n}" for r, n in per["skipped"].items()),
+            ]
+            for name, per in suite["capability"].items()
+        ]
+        print(
+            text_table(["capability", "test type", "made", "skipped", "why skipped"], rows), end=""
+        )
+    return EXIT_OK
+
+
+def _cmd_units(args: argparse.Namespace) -> int:
+    from bench.corpus.derive import article_units
+    from bench.report.format import text_table
+
+    path, units = article_units(args.article, args.seeds)
+    print(
+        f"{path}: {len(units)} units, numbered from 0 in article order, headlines included "
+        "(the numbers and offsets derive's messages use)"
+    )
+    rows = [[str(u.index), u.kind, f"{u.start}-{u.end}", u.speaker or "", u.text] for u in units]
+    print(text_table(["unit", "kind", "offsets", "speaker", "text"], rows), end="")
     return EXIT_OK
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from bench.backends import Backend
+    from bench.boards import boards
     from bench.config import load_configs
     from bench.execute import run_configs
     from bench.io import write_text_atomic
-    from bench.ranking import rank
     from bench.report import leaderboard
-    from bench.runs import load_run
+    from bench.runs import complete_runs, load_run
 
     if args.mlflow:
         from bench.tracking import check_mlflow
@@ -103,15 +139,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
         warn=_warn,
     )
     runs = [load_run(r.run_dir, verify=False) for r in records]
-    entries = rank(runs)
-    write_text_atomic(args.out / "leaderboard.md", leaderboard.render_markdown(entries))
-    write_text_atomic(args.out / "leaderboard.csv", leaderboard.render_csv(entries))
-    print(leaderboard.render_text(entries), end="")
+    # the runs folder's leaderboard lists every complete run in it, not only these
+    mine = {r.path for r in runs}
+    others, skipped = complete_runs(args.out, exclude=mine)
+    for path, why in skipped:
+        _warn(f"{path} left out of the leaderboard: {why}")
+    board = boards(runs + others)
+    write_text_atomic(args.out / "leaderboard.md", leaderboard.render_markdown(board))
+    write_text_atomic(args.out / "leaderboard.csv", leaderboard.render_csv(board))
+    print(leaderboard.render_text(boards(runs)), end="")
     _write_sweeps(args.out, [(run, r.config.sweep) for run, r in zip(runs, records, strict=True)])
     reused = sum(r.reused for r in records)
     print(
-        f"\n{len(records)} run(s) in {args.out}/ ({reused} unchanged, reused); "
-        f"leaderboard: {args.out / 'leaderboard.md'}"
+        f"\n{len(records)} run(s) of these configs in {args.out}/ ({reused} unchanged, reused); "
+        f"leaderboard of all {len(runs) + len(others)} complete run(s) there: "
+        f"{args.out / 'leaderboard.md'}"
     )
     _track(args, runs)
     return EXIT_OK
@@ -133,6 +175,29 @@ def _track(args: argparse.Namespace, runs: list) -> None:
             f"mlflow: {new} run(s) logged to experiment {args.mlflow_experiment!r} at "
             f"{args.mlflow} ({len(logged) - new} logged before)"
         )
+
+
+def _cmd_items(args: argparse.Namespace) -> int:
+    from bench.config import load_config
+    from bench.execute import export_items
+    from bench.io import write_text_atomic
+
+    if args.out.is_dir():
+        raise BenchError(f"--out {args.out} is a folder; name a file, e.g. {args.out}/items.jsonl")
+    cfg = load_config(args.config)
+    items, text = export_items(cfg, train=args.train)
+    write_text_atomic(args.out, text)
+    if items.trained:
+        where = len({(r.view, r.repeat, r.fold) for r in items.rows.itertuples()})
+        what = (
+            f"{len(items.rows)} predictions: {items.rows['id'].nunique()} items, each in the "
+            f"(view, repeat, fold) it is tested in ({where} of them)"
+            + ("; with each fold's training items" if args.train else "")
+        )
+    else:
+        what = f"{len(items.rows)} items, each once (zero-shot: trained = false)"
+    print(f"wrote {args.out}: {what}; digest {items.digest[:12]}")
+    return EXIT_OK
 
 
 def _write_sweeps(out: Path, runs: list) -> None:
@@ -230,17 +295,17 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
+    from bench.boards import boards
     from bench.io import write_text_atomic
-    from bench.ranking import rank, with_tiers
     from bench.report import leaderboard
     from bench.runs import find_runs, load_run
 
     if args.out is not None and args.out.is_dir():
         raise BenchError(f"--out {args.out} is a folder; name a file, e.g. {args.out}/board.md")
     runs = [load_run(d) for d in find_runs(args.runs)]
-    entries = rank(runs, args.sort)
-    if not args.no_tiers:
-        entries = with_tiers(entries, runs, args.alpha)
+    entries = boards(runs, args.sort, alpha=None if args.no_tiers else args.alpha)
+    if args.human is not None:
+        entries = _with_human(entries, args.human, args.sort, runs)
     render = {
         "text": leaderboard.render_text,
         "markdown": leaderboard.render_markdown,
@@ -254,6 +319,101 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
     else:
         print(text, end="")
     return EXIT_OK
+
+
+def _cmd_annotate_export(args: argparse.Namespace) -> int:
+    from bench.corpus import labelstudio
+    from bench.io import write_text_atomic
+
+    made = labelstudio.export_tasks(args.article, args.out, model=args.model, seeds=args.seeds)
+    with_model = f" with {args.model}'s suggestions" if args.model else ""
+    print(f"wrote {args.out} ({len(made)} tasks, one per unit{with_model})")
+    if args.config_out:
+        write_text_atomic(args.config_out, labelstudio.label_config())
+        print(f"wrote {args.config_out} (the labeling config to paste into Label Studio)")
+    return EXIT_OK
+
+
+def _cmd_annotate_import(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from bench.corpus import labelstudio
+
+    done = labelstudio.import_export(
+        args.export, args.article, args.annotator, user=args.user, out=args.out, force=args.force
+    )
+    kinds = Counter(r.get("label", "exclude") for r in done.rows)
+    print(
+        f"wrote {done.path} ({len(done.rows)} lines from {done.n_tasks} tasks of user "
+        f"{done.user}: {', '.join(f'{k} {v}' for k, v in kinds.most_common())}; "
+        f"{done.skipped} cancelled annotation(s) left out)"
+    )
+    return EXIT_OK
+
+
+def _cmd_annotate_adjudicate(args: argparse.Namespace) -> int:
+    from bench.corpus import adjudicate
+    from bench.report.agreement import render_disagreements
+
+    if args.resolve is not None:
+        path, gold = adjudicate.resolve(
+            args.article, args.resolve, out=args.out, force=args.force, id_prefix=args.id_prefix
+        )
+        print(f"wrote {path} ({len(gold)} lines, the adjudicated gold)")
+        return EXIT_OK
+    path, entries = adjudicate.write_adjudication(args.article, args.out, force=args.force)
+    print(render_disagreements(entries), end="")
+    print(f'wrote {path}; set each null "resolved", then run with --resolve {path}')
+    return EXIT_OK
+
+
+def _cmd_agreement(args: argparse.Namespace) -> int:
+    from bench import agreement
+    from bench.report import agreement as render
+
+    result = agreement.measure(
+        agreement.load(args.seeds), n_boot=args.n_boot, level=args.level, random_state=args.seed
+    )
+    out = {
+        "text": render.render_text,
+        "markdown": render.render_markdown,
+        "json": render.render_json,
+    }
+    print(out[args.format](result), end="")
+    return EXIT_OK
+
+
+def _with_human(tables: list, seeds: Path, metric: str, runs: list) -> list:
+    """Each table whose data are a gold's items with a "human" row per annotator of them."""
+    from dataclasses import replace
+
+    from bench.agreement import human_reference
+    from bench.corpus.articles import gold_path
+    from bench.errors import ConfigError
+    from bench.ranking import human_entry
+    from bench.specs import METRICS
+
+    if not METRICS[metric].comparable:
+        raise ConfigError(f"--human needs a metric from confusion counts, not {metric!r}")
+    humans = human_reference(seeds, sorted({b.task for b in tables}), metric)
+    by_path = {r.path: r for r in runs}
+    out, shown = [], 0
+    for b in tables:
+        first = b.entries[0]
+        ids = set(by_path[first.path].predictions()[first.main].ids.astype(str).tolist())
+        rows = [
+            human_entry(h, gold_path(seeds / f"{h.articles[0]}.txt"))
+            for h in humans
+            if h.task == b.task and set(h.ids) == ids
+        ]
+        shown += len(rows)
+        out.append(replace(b, entries=b.entries + rows))
+    if not shown:
+        _warn(
+            f"--human {seeds}: no table is on the gold items its annotators labelled (or no "
+            "annotator's file is beside a gold file); no human row"
+        )
+    return out
 
 
 # ------------------------------------------------------------------------------ parser
@@ -347,6 +507,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=DEFAULT_DATA, help="output folder")
     p.set_defaults(func=_cmd_derive)
 
+    p = sub.add_parser(
+        "units", help="list an article's units (sentences, headlines) with numbers and offsets"
+    )
+    p.add_argument("article", metavar="ARTICLE", help="a .txt file, or an article name in --seeds")
+    p.add_argument("--seeds", type=Path, default=DEFAULT_SEEDS, help="where to look up a name")
+    p.set_defaults(func=_cmd_units)
+
     p = sub.add_parser("run", help="run experiments from configs and print a leaderboard")
     _add_run_options(p, DEFAULT_RUNS, "runs folder (default: runs)")
     p.add_argument(
@@ -368,6 +535,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--mlflow-experiment", default="stance-bench", metavar="NAME", help="(stance-bench)"
     )
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser(
+        "items",
+        help="write every item a config evaluates (what a system run elsewhere must predict)",
+    )
+    p.add_argument("config", type=Path, metavar="CONFIG", help="a config file")
+    p.add_argument("--out", type=Path, required=True, help="the items file (JSON Lines)")
+    p.add_argument(
+        "--train",
+        action="store_true",
+        help="also each fold's training items with their labels (a system trained per fold)",
+    )
+    p.set_defaults(func=_cmd_items)
 
     p = sub.add_parser("report", help="re-render report.md and report.html of run folders")
     p.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR")
@@ -419,15 +599,70 @@ def build_parser() -> argparse.ArgumentParser:
 
     from bench.specs import METRICS
 
-    p = sub.add_parser("leaderboard", help="one table per task with CIs and significance tiers")
+    p = sub.add_parser(
+        "leaderboard",
+        help="one table per task and dataset (data hash) with CIs and significance tiers",
+    )
     p.add_argument("runs", nargs="+", type=Path, metavar="RUNS", help="run folders or folders")
     p.add_argument("--sort", default="macro_f1", choices=tuple(METRICS))
     p.add_argument("--format", choices=("text", "markdown", "csv", "html"), default="text")
     p.add_argument("--alpha", type=_level, default=0.05, help="significance level for tiers")
     p.add_argument("--no-tiers", action="store_true", help="skip the significance tiers")
     p.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    p.add_argument(
+        "--human",
+        type=Path,
+        metavar="SEEDS",
+        help="add a 'human' row per annotator of SEEDS: their labels scored against the gold",
+    )
     p.set_defaults(func=_cmd_leaderboard)
+
+    _add_annotate(sub)
+    p = sub.add_parser(
+        "agreement",
+        help="agreement between annotators' files (alpha, Cohen's and Fleiss' kappa, with CIs)",
+    )
+    p.add_argument("seeds", nargs="?", type=Path, default=DEFAULT_SEEDS, metavar="SEEDS")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--n-boot", type=_positive_int, default=2000, metavar="B", help="resamples")
+    p.add_argument("--level", type=_level, default=0.95, help="interval level (0.95)")
+    p.add_argument("--seed", type=int, default=0, help="the bootstrap's seed (0)")
+    p.set_defaults(func=_cmd_agreement)
     return parser
+
+
+def _add_annotate(sub) -> None:
+    """``annotate export|import|adjudicate``: the Label Studio round trip."""
+    p = sub.add_parser("annotate", help="Label Studio tasks, import of its export, adjudication")
+    steps = p.add_subparsers(dest="step", metavar="STEP", required=True)
+    e = steps.add_parser("export", help="an article's units as Label Studio tasks")
+    e.add_argument("article", type=Path, metavar="ARTICLE.txt")
+    e.add_argument("--out", type=Path, required=True, help="the tasks (JSON) to import")
+    e.add_argument("--model", help="a baseline whose suggestions pre-fill the tasks")
+    e.add_argument(
+        "--seeds", type=Path, default=DEFAULT_SEEDS, help="gold to train --model on (seeds)"
+    )
+    e.add_argument("--config-out", type=Path, help="write the labeling config (XML) here")
+    e.set_defaults(func=_cmd_annotate_export)
+    i = steps.add_parser("import", help="Label Studio's JSON export -> an annotator's file")
+    i.add_argument("export", type=Path, metavar="EXPORT.json")
+    i.add_argument("--article", type=Path, required=True, help="the article the tasks came from")
+    i.add_argument(
+        "--annotator", required=True, help="the name in NAME.annotations.ANNOTATOR.jsonl"
+    )
+    i.add_argument("--user", help="the Label Studio user (id or e-mail) when several annotated")
+    i.add_argument("--out", type=Path, help="another file than the one beside the article")
+    i.add_argument("--force", action="store_true", help="replace an existing file")
+    i.set_defaults(func=_cmd_annotate_import)
+    a = steps.add_parser(
+        "adjudicate", help="annotators' items side by side; with --resolve, write the gold"
+    )
+    a.add_argument("article", type=Path, metavar="ARTICLE.txt")
+    a.add_argument("--resolve", type=Path, metavar="FILE", help="a resolved adjudication file")
+    a.add_argument("--out", type=Path, help="the file to write (default: beside the article)")
+    a.add_argument("--force", action="store_true", help="replace an existing file")
+    a.add_argument("--id-prefix", help="prefix of the gold's ids (default: the article's name)")
+    a.set_defaults(func=_cmd_annotate_adjudicate)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,12 +27,15 @@ def write_run(
     data_hash: str = "d" * 64,
     folds_hash: str = "f" * 64,
     task: str = "joint",
+    views: tuple[str, ...] = ("cv",),
+    ids=None,
 ) -> Path:
-    """A run folder whose ``repeats`` repeats all predict ``pred`` for items 0..n-1;
-    ``group_size`` items per sentence group; folds assign groups round-robin."""
+    """A run folder whose ``repeats`` repeats all predict ``pred`` for items 0..n-1 (or
+    the given ``ids``); ``group_size`` items per sentence group; folds assign groups
+    round-robin. Each of ``views`` (the main one first) holds these same predictions."""
     gold, pred = np.asarray(gold), np.asarray(pred)
     n = len(gold)
-    ids = np.array([f"x{i:04d}" for i in range(n)])
+    ids = np.array([f"x{i:04d}" for i in range(n)] if ids is None else list(ids))
     groups = np.array([f"g{i // group_size:04d}" for i in range(n)])
     fold = (np.arange(n) // group_size) % n_folds
     p = Predictions(
@@ -44,7 +47,10 @@ def write_run(
         pred=np.tile(pred, repeats),
         proba=None,
     )
-    jsonl = predictions_jsonl("cv", p.ids, p.groups, p.repeat, p.fold, p.gold, p.pred, None, LABELS)
+    jsonl = "".join(
+        predictions_jsonl(v, p.ids, p.groups, p.repeat, p.fold, p.gold, p.pred, None, LABELS)
+        for v in views
+    )
     protocol = {
         "kind": "group_kfold",
         "group_by": "group",
@@ -58,7 +64,9 @@ def write_run(
         task=task,
         primary="macro_f1",
         hashes={"data_hash": data_hash, "folds_hash": folds_hash, "config_hash": "c" * 64},
-        views=[("cv", protocol, evaluate(p, LABELS, ["support", "condemn"], n_boot=100))],
+        views=[
+            (v, protocol, evaluate(p, LABELS, ["support", "condemn"], n_boot=100)) for v in views
+        ],
         predictions_sha256=predictions_digest(jsonl),
     )
     run = folder / name

@@ -70,7 +70,8 @@ def as_dict(cfg: Config, root: Path | None) -> dict:
     data |= {"seed": cfg.seed, "task": cfg.task, "dataset": section(cfg.dataset)}
     if cfg.test is not None:
         data["test"] = section(cfg.test)
-    data["model"] = {"name": cfg.model.name, **{k: plain(v) for k, v in cfg.model.params}}
+    data["model"] = {"name": cfg.model.name}
+    data["model"] |= {k: plain(v) for k, v in _model_params(cfg, root).items()}
     data["protocol"] = section(cfg.protocol)
     data["views"] = dict(cfg.views.switches)
     data["metrics"] = section(cfg.metrics)
@@ -82,10 +83,40 @@ def as_dict(cfg: Config, root: Path | None) -> dict:
 
 def _uses_plugin_dir(cfg: Config) -> bool:
     """Whether the model reads files of its own (a plug-in's modules, a file parameter)
-    that ``plugin_dir`` locates: files outside the package."""
-    return cfg.plugin_dir is not None or any(
-        not Path(p).resolve().is_relative_to(PACKAGE) for p in cfg.depends_on
+    that ``plugin_dir`` locates: files outside the package, or a file parameter set (a
+    file it only writes, a cache, is not among ``depends_on``)."""
+    return (
+        cfg.plugin_dir is not None
+        or any(not Path(p).resolve().is_relative_to(PACKAGE) for p in cfg.depends_on)
+        or bool(_file_params(cfg))
     )
+
+
+def _file_params(cfg: Config) -> list[str]:
+    """The model's file parameters that the config sets (a lexicon, a predictions file, a
+    prompt): locations, relative to ``cfg.plugins`` as the loader reads them."""
+    from bench.constraints import FilePath
+    from bench.models import resolve
+
+    params = dict(cfg.model.params)
+    spec = resolve(cfg.model.name, search_path=cfg.plugins)
+    return [
+        key
+        for key, rule in spec.constraints.items()
+        if isinstance(rule, FilePath) and params.get(key)
+    ]
+
+
+def _model_params(cfg: Config, root: Path | None) -> dict[str, Any]:
+    """The model's parameters. With a ``root``, its file parameters as the config wrote
+    them (relative to ``plugin_dir``, which the resolved config then names); without,
+    left out like every other location (the files' contents are hashed apart,
+    ``bench.provenance.files_hash``)."""
+    params = dict(cfg.model.params)
+    if root is None:
+        for key in _file_params(cfg):
+            del params[key]
+    return params
 
 
 def to_toml(cfg: Config) -> str:
