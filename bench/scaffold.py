@@ -120,7 +120,7 @@ jobs:
       contents: read
       pull-requests: write # the comparison comment
     steps:
-      - uses: actions/checkout@v4
+      - uses: actions/checkout@v5
         with:
           fetch-depth: 0 # the base revision, for --base
       - uses: {action}
