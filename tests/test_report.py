@@ -16,7 +16,8 @@ def test_markdown_text_is_inert():
     out = md(INJECTION)
     assert "\n" not in out and "<img" not in out and "\\|" in out and "\\`" in out
     assert md("0.866 [0.710, 1.000]") == "0.866 [0.710, 1.000]"
-    assert md("[a](javascript:x)") == "\\[a\\](javascript:x)"
+    # brackets and parentheses escaped: no "](" survives to make a link
+    assert md("[a](javascript:x)") == "\\[a\\]\\(javascript:x\\)"
 
 
 def test_levels_are_printed_as_computed():

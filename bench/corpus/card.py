@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bench.corpus import contrast
 from bench.corpus.store import CONTRAST_PARQUET, CONTRAST_SPLIT, PARQUET, SPLIT
+from bench.escaping import md, md_row
 
 if TYPE_CHECKING:
     from bench.corpus.derive import Derived
@@ -18,7 +19,7 @@ def render(derived: Derived) -> str:
 
     def table(title: str, mapping: dict) -> list[str]:
         lines = [f"| {title} | items |", "|---|---:|"]
-        lines += [f"| {k} | {v} |" for k, v in mapping.items()]
+        lines += [md_row([k, v]) for k, v in mapping.items()]  # data: escaped
         return lines + [""]
 
     header = ["---", "configs:", "- config_name: default", "  data_files:"]
@@ -37,7 +38,7 @@ def render(derived: Derived) -> str:
         "`stance-bench derive` from `seeds/`; do not edit by hand.",
         "",
         f"- content hash: `{derived.content_hash}`",
-        f"- articles: {len(derived.articles)} ({', '.join(derived.articles)})",
+        f"- articles: {len(derived.articles)} ({md(', '.join(derived.articles))})",
         f"- items: {c['items']} in {c['groups']} sentence groups; "
         f"units excluded: {len(derived.excluded)}",
         "",
@@ -63,7 +64,9 @@ def render(derived: Derived) -> str:
     lines += _contrast_card(derived.contrast)
     if derived.excluded:
         lines += ["## Excluded units", ""]
-        lines += [f"- {e['id']}: {e['text']!r}: {e['reason']}" for e in derived.excluded]
+        lines += [
+            f"- {md(e['id'])}: {md(repr(e['text']))}: {md(e['reason'])}" for e in derived.excluded
+        ]
         lines.append("")
     if derived.guidelines:
         lines += ["## Annotation guidelines (summary)", "", derived.guidelines, ""]
@@ -89,7 +92,7 @@ def _contrast_card(cases: list[dict]) -> list[str]:
     ]
     for name, per in c["capability"].items():
         labels = ", ".join(f"{k}: {v}" for k, v in per["label"].items())
-        lines.append(f"| {name} | {per['test_type']} | {per['cases']} | {labels} |")
+        lines.append(md_row([name, per["test_type"], per["cases"], labels]))
     lines += ["", "One sample per capability, the one with the shortest source (item -> case):", ""]
     samples: dict[str, dict] = {}
     for case in cases:
@@ -99,13 +102,13 @@ def _contrast_card(cases: list[dict]) -> list[str]:
     for case in samples.values():
         if case["source_id"]:
             lines.append(
-                f"- {case['capability']}: {case['source_id']} ({case['source_label']}) "
-                f"{case['source_sentence']!r} -> {case['sentence']!r} ({case['label']}, "
-                f"target {case['target']!r})"
+                f"- {md(case['capability'])}: {md(case['source_id'])} ({case['source_label']}) "
+                f"{md(repr(case['source_sentence']))} -> {md(repr(case['sentence']))} "
+                f"({case['label']}, target {md(repr(case['target']))})"
             )
         else:
             lines.append(
-                f"- {case['capability']}: {case['sentence']!r} ({case['label']}, "
-                f"target {case['target']!r})"
+                f"- {md(case['capability'])}: {md(repr(case['sentence']))} ({case['label']}, "
+                f"target {md(repr(case['target']))})"
             )
     return lines + [""]

@@ -6,7 +6,7 @@ import csv
 import io
 
 from bench.ranking import Entry
-from bench.report.format import label, level_pct, md_row, md_rule, num, text_table
+from bench.report.format import csv_cell, label, level_pct, md_row, md_rule, num, text_table
 from bench.views import MAIN, VIEWS, order
 
 # CSV columns: every view of bench.views, the main one with its CI
@@ -96,14 +96,13 @@ def render_csv(entries: list[Entry]) -> str:
             f"{MAIN}_ci_low": e.cv_ci[0],
             f"{MAIN}_ci_high": e.cv_ci[1],
         }
-        writer.writerow(row)
+        writer.writerow({k: csv_cell(v) for k, v in row.items()})
     return buf.getvalue()
 
 
 def render_html(entries: list[Entry]) -> str:
     """One page: per task, a bar plot of the rank score (cv with its CI), then the table."""
-    from html import escape
-
+    from bench.report.format import html_text as escape
     from bench.report.html import bars, page, table
 
     tiers = (
