@@ -102,6 +102,16 @@ def _on_dask(client: Any, calls: list, shared: list) -> Iterator[Any]:
         yield futures.popleft().result()
 
 
+class WorkerDied(RunError):
+    """A local worker process ended while it was fitting: killed by a signal (the OOM
+    killer, a user), or by model code that ended its own process (``os._exit``, a crash in
+    native code). ``exit_codes`` is what the pool saw, e.g. "{SIGKILL(-9)}"."""
+
+    def __init__(self, exit_codes: str):
+        super().__init__(f"a worker process died while fitting (exit codes {exit_codes})")
+        self.exit_codes = exit_codes
+
+
 class _ClusterLost(Exception):
     """The Dask cluster lost data that pending folds need (every worker holding the
     scattered data died at once); the folds not yet collected can be resubmitted."""
@@ -115,11 +125,15 @@ def _guard(results: Any) -> Iterator[Any]:
     """Results as they come; a cluster that lost a fold for good (its workers kept dying)
     is one clear error, after the runs already written; a cluster that lost the scattered
     data (all its workers died together) is `_ClusterLost`, for the caller to resubmit."""
+    import re
     from concurrent.futures import CancelledError
 
     try:
         yield from results
     except Exception as exc:
+        if type(exc).__name__ in ("TerminatedWorkerError", "BrokenProcessPool"):
+            codes = re.search(r"exit codes of the workers are (\{.*?\})", str(exc))
+            raise WorkerDied(codes.group(1) if codes else "unknown") from None
         if type(exc).__name__ == "KilledWorker":
             raise RunError(
                 f"a Dask worker died repeatedly while fitting a fold ({exc}); the run folders "

@@ -60,6 +60,7 @@ def as_dict(cfg: Config, relative_to: Path | None) -> dict:
         "description": cfg.description,
         "seed": cfg.seed,
         "task": cfg.task,
+        **({"timeout": cfg.timeout} if cfg.timeout is not None else {}),
         "dataset": section(cfg.dataset),
     }
     if cfg.test is not None:
