@@ -255,26 +255,44 @@ def reference_at(revision: str, repo: Path, dest: Path, path: str = DEFAULT_REFE
     return extracted
 
 
-def _leaderboard(runs: list) -> str:
-    """The reference's leaderboard.md: ranked, with tiers where the runs of a task can be
-    tiered together (they share their views)."""
-    from bench.ranking import components, rank, with_tiers
-    from bench.report.leaderboard import render_markdown
+README_BLOCK = (
+    "<!-- stance-bench:reference-leaderboard -->",
+    "<!-- /stance-bench:reference-leaderboard -->",
+)
 
-    entries = rank(runs)
-    by_task: dict[str, set[str]] = {}
-    for run in runs:
-        by_task.setdefault(run.metrics["task"], set()).add(repr(components(run.views())))
-    if all(len(kinds) == 1 for kinds in by_task.values()):
-        entries = with_tiers(entries, runs, alpha=0.05)
-    return render_markdown(entries)
+
+def readme_with_leaderboard(readme: str, board: str) -> str | None:
+    """``readme`` with the text between its ``README_BLOCK`` markers replaced by
+    ``board`` (set apart by blank lines, so that Markdown renders it as a table), or None
+    when it lacks them (the opening marker before the closing one)."""
+    opening, closing = README_BLOCK
+    start = readme.find(opening)
+    end = readme.find(closing, start + len(opening)) if start >= 0 else -1
+    if start < 0 or end < 0:
+        return None
+    return f"{readme[: start + len(opening)]}\n\n{board}\n{readme[end:]}"
+
+
+def _project_readme(reference: Path) -> Path | None:
+    """The README.md of the project whose reference this is: the folder that holds
+    ``results/reference/`` (``DEFAULT_REFERENCE``); a reference elsewhere has none."""
+    parts = Path(DEFAULT_REFERENCE).parts
+    resolved = reference.resolve()
+    if resolved.parts[-len(parts) :] != parts:
+        return None
+    return resolved.parents[len(parts) - 1] / "README.md"
 
 
 def _update(reference: Path, fresh: Path, names: list[str], known: set[str]) -> list[str]:
     """Merge the fresh results of ``names`` into ``reference`` (entries of other configs
     are kept; entries of deleted configs go), atomically: a failure leaves it untouched.
     The reference's folder is locked like a runs folder for the whole merge, so two
-    updates at once both land (the second merges into the first's result)."""
+    updates at once both land (the second merges into the first's result). The project's
+    README.md gets the new leaderboard between its ``README_BLOCK`` markers."""
+    from bench.boards import boards
+    from bench.report.leaderboard import render_markdown
+
+    readme = _project_readme(reference)
     fix = "free space, or check the folder's permissions"
     with writing_into(reference, fix=fix), locked(reference.parent):
         for stale in reference.parent.glob(f".{reference.name}.*.partial"):
@@ -292,7 +310,8 @@ def _update(reference: Path, fresh: Path, names: list[str], known: set[str]) -> 
             env = {k: here.get(k) for k in ("python", *NUMERIC_PACKAGES)}
             write_text_atomic(stage / ENVIRONMENT, dumps_json(env))
             runs = [load_run(stage / n) for n in _entries(stage)]
-            write_text_atomic(stage / LEADERBOARD_MD, _leaderboard(runs))
+            board = render_markdown(boards(runs, alpha=0.05))
+            write_text_atomic(stage / LEADERBOARD_MD, board)
             replace_dir_atomic(stage, reference)
         except RunError as exc:  # name the reference, not its staging folder
             shutil.rmtree(stage, ignore_errors=True)
@@ -300,6 +319,12 @@ def _update(reference: Path, fresh: Path, names: list[str], known: set[str]) -> 
         except BaseException:
             shutil.rmtree(stage, ignore_errors=True)
             raise
+    if readme is not None and readme.is_file():
+        text = readme.read_text(encoding="utf-8")
+        refreshed = readme_with_leaderboard(text, board)
+        if refreshed is not None and refreshed != text:
+            with writing_into(readme, fix="check the file's permissions"):
+                write_text_atomic(readme, refreshed)
     return names
 
 

@@ -110,17 +110,53 @@ def _cmd_derive(args: argparse.Namespace) -> int:
         f"{state} {args.out} ({c['items']} items, {c['groups']} groups; {labels}; "
         f"hash {derived.content_hash[:12]})"
     )
+    if derived.contrast:
+        from bench.corpus.contrast import counts
+        from bench.report.format import text_table
+
+        suite = counts(derived.contrast, derived.skipped)
+        print(
+            f"contrast suite: {suite['cases']} cases made; {suite['skipped']} times a rule matched "
+            f"an item but made no case (the reasons in full: {args.out / 'README.md'})"
+        )
+        rows = [
+            [
+                name,
+                per["test_type"],
+                str(per["cases"]),
+                str(sum(per["skipped"].values())),
+                ", ".join(f"{r} {n}" for r, n in per["skipped"].items()),
+            ]
+            for name, per in suite["capability"].items()
+        ]
+        print(
+            text_table(["capability", "test type", "made", "skipped", "why skipped"], rows), end=""
+        )
+    return EXIT_OK
+
+
+def _cmd_units(args: argparse.Namespace) -> int:
+    from bench.corpus.derive import article_units
+    from bench.report.format import text_table
+
+    path, units = article_units(args.article, args.seeds)
+    print(
+        f"{path}: {len(units)} units, numbered from 0 in article order, headlines included "
+        "(the numbers and offsets derive's messages use)"
+    )
+    rows = [[str(u.index), u.kind, f"{u.start}-{u.end}", u.speaker or "", u.text] for u in units]
+    print(text_table(["unit", "kind", "offsets", "speaker", "text"], rows), end="")
     return EXIT_OK
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from bench.backends import Backend
+    from bench.boards import boards
     from bench.config import load_configs
     from bench.execute import run_configs
     from bench.io import write_text_atomic, writing_into
-    from bench.ranking import rank
     from bench.report import leaderboard
-    from bench.runs import load_run
+    from bench.runs import complete_runs, load_run
     from bench.specs import LEADERBOARD_CSV, LEADERBOARD_MD
 
     configs = load_configs(args.configs or [DEFAULT_CONFIGS])
@@ -135,17 +171,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
         warn=_warn,
     )
     runs = [load_run(r.run_dir, verify=False) for r in records]
-    entries = rank(runs)
+    # the runs folder's leaderboard lists every complete run in it, not only these
+    mine = {r.path for r in runs}
+    others, skipped = complete_runs(args.out, exclude=mine)
+    for path, why in skipped:
+        _warn(f"{path} left out of the leaderboard: {why}")
+    board = boards(runs + others)
     swept = [(run, r.config.sweep) for run, r in zip(runs, records, strict=True)]
     with writing_into(args.out, fix="free space, or choose another --out"):
-        write_text_atomic(args.out / LEADERBOARD_MD, leaderboard.render_markdown(entries))
-        write_text_atomic(args.out / LEADERBOARD_CSV, leaderboard.render_csv(entries))
-        print(leaderboard.render_text(entries), end="")
+        write_text_atomic(args.out / LEADERBOARD_MD, leaderboard.render_markdown(board))
+        write_text_atomic(args.out / LEADERBOARD_CSV, leaderboard.render_csv(board))
+        print(leaderboard.render_text(boards(runs)), end="")
         _write_sweeps(args.out, swept)
     reused = sum(r.reused for r in records)
     print(
-        f"\n{len(records)} run(s) in {args.out}/ ({reused} unchanged, reused); "
-        f"leaderboard: {args.out / LEADERBOARD_MD}"
+        f"\n{len(records)} run(s) of these configs in {args.out}/ ({reused} unchanged, reused); "
+        f"leaderboard of all {len(runs) + len(others)} complete run(s) there: "
+        f"{args.out / LEADERBOARD_MD}"
     )
     return EXIT_OK
 
@@ -229,17 +271,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
+    from bench.boards import boards
     from bench.io import write_text_atomic, writing_into
-    from bench.ranking import rank, with_tiers
     from bench.report import leaderboard
     from bench.runs import find_runs, load_run
 
     if args.out is not None and args.out.is_dir():
         raise BenchError(f"--out {args.out} is a folder; name a file, e.g. {args.out}/board.md")
     runs = [load_run(d) for d in find_runs(args.runs)]
-    entries = rank(runs, args.sort)
-    if not args.no_tiers:
-        entries = with_tiers(entries, runs, args.alpha)
+    entries = boards(runs, args.sort, alpha=None if args.no_tiers else args.alpha)
     render = {
         "text": leaderboard.render_text,
         "markdown": leaderboard.render_markdown,
@@ -351,6 +391,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=DEFAULT_DATA, help="output folder")
     p.set_defaults(func=_cmd_derive)
 
+    p = sub.add_parser(
+        "units", help="list an article's units (sentences, headlines) with numbers and offsets"
+    )
+    p.add_argument("article", metavar="ARTICLE", help="a .txt file, or an article name in --seeds")
+    p.add_argument("--seeds", type=Path, default=DEFAULT_SEEDS, help="where to look up a name")
+    p.set_defaults(func=_cmd_units)
+
     p = sub.add_parser("run", help="run experiments from configs and print a leaderboard")
     _add_run_options(p, DEFAULT_RUNS, "runs folder (default: runs)")
     p.add_argument(
@@ -398,7 +445,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     from bench.specs import METRICS
 
-    p = sub.add_parser("leaderboard", help="one table per task with CIs and significance tiers")
+    p = sub.add_parser(
+        "leaderboard",
+        help="one table per task and dataset (data hash) with CIs and significance tiers",
+    )
     p.add_argument("runs", nargs="+", type=Path, metavar="RUNS", help="run folders or folders")
     p.add_argument("--sort", default="macro_f1", choices=tuple(METRICS))
     p.add_argument("--format", choices=("text", "markdown", "csv", "html"), default="text")

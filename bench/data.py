@@ -98,7 +98,7 @@ def load_dataset(
 
 
 # ------------------------------------------------------------------ any dataset by config
-ROLES = ("id", "text", "target", "label", "group")
+ROLES = ("id", "text", "target", "label", "group", "article")
 
 
 def _first_line(exc: Exception) -> str:
@@ -361,7 +361,7 @@ def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
         )
         extras = {
             name: frame[name]
-            for name in ("evidence", "capability", "test_type", "source_id")
+            for name in ("article", "evidence", "capability", "test_type", "source_id")
             if name in frame
         }
         return out, extras
@@ -453,11 +453,14 @@ def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
             "group": group.values,
         }
     )
+    if columns["article"] in raw.columns:  # the rows' source documents (cross_article)
+        frame["article"] = _strings(raw[columns["article"]]).values
     frame = frame[frame["label"] != DROP]
-    out = task_view(frame, task)
+    view = task_view(frame, task)
     if where == "dataset":
-        _check_learnable(out, origin, columns["group"] in raw.columns)
-    return out, {}
+        _check_learnable(view, origin, columns["group"] in raw.columns)
+    extras = {"article": view.pop("article")} if "article" in view else {}
+    return view, extras
 
 
 def _check_text_cells(raw, column: str, role: str, origin: str) -> None:

@@ -10,7 +10,7 @@ from html import escape as html_escape
 from typing import Any
 
 _PLAIN = re.compile(r"[A-Za-z0-9 .,+\-\[\]()%/:=–<>]*")  # numbers, intervals, words
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]()|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 # Characters that change how text around them displays without showing themselves: the
 # C0/C1 controls and the bidirectional overrides, embeddings and isolates (CVE-2021-42574)
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -43,7 +43,8 @@ def md(text: Any) -> str:
     flat = " ".join(visible(text).split())
     if _PLAIN.fullmatch(flat) and "](" not in flat and "<" not in flat.replace("<0.001", ""):
         return flat  # numbers, intervals, plain words: nothing to escape
-    return _MD_SPECIAL.sub(r"\\\1", html_escape(flat, quote=False))
+    escaped = _MD_SPECIAL.sub(r"\\\1", html_escape(flat, quote=False))
+    return escaped.replace("\\](", "\\]\\(")  # no "](" left: not even the text of a link
 
 
 def md_row(cells) -> str:

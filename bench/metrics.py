@@ -111,6 +111,7 @@ class Predictions:
     proba: np.ndarray | None = None  # (rows, labels); None when the model gives none
     targets: np.ndarray | None = None  # per row, for the per-target breakdown
     test_type: np.ndarray | None = None  # contrast suite rows: invariance | directional | mft
+    articles: np.ndarray | None = None  # per row, for the per-article breakdown
 
     def keys(self) -> np.ndarray:
         """ "id\x1frepeat" per row: what pairs a row of two runs."""
@@ -134,6 +135,7 @@ class Predictions:
             proba=take(self.proba),
             targets=take(self.targets),
             test_type=take(self.test_type),
+            articles=take(self.articles),
         )
 
 
@@ -224,12 +226,24 @@ def per_target(p: Predictions, L: int, f_idx) -> dict:
     """Every confusion-based score per target (pooled over folds and repeats), macro-F1 and
     F_avg over the labels present in that target; empty when the data has a single target.
     The official SemEval F_avg is the pooled one, not a mean of these."""
-    if p.targets is None:
+    return _per_key(p, p.targets, L, f_idx)
+
+
+def per_article(p: Predictions, L: int, f_idx) -> dict:
+    """The same scores per article (rows of no article, the templated contrast cases,
+    left out); empty unless the predictions span two or more articles."""
+    return _per_key(p, p.articles, L, f_idx, skip_blank=True)
+
+
+def _per_key(p: Predictions, keys, L: int, f_idx, skip_blank: bool = False) -> dict:
+    if keys is None:
         return {}
-    names, t = np.unique(p.targets.astype(str), return_inverse=True)
+    keys = keys.astype(str)
+    rows = keys != "" if skip_blank else np.ones(len(keys), dtype=bool)
+    names, t = np.unique(keys[rows], return_inverse=True)
     if len(names) < 2:
         return {}
-    cms = confusions(p.gold, p.pred, L, t, len(names))
+    cms = confusions(p.gold[rows], p.pred[rows], L, t, len(names))
     s = present_scores(cms, f_idx)
     return {
         str(name): {"n_predictions": int(cms[i].sum()), **{m: s[m][i] for m in NAMED}}
@@ -321,6 +335,8 @@ def evaluate(
         )
     if p.targets is not None:
         result["per_target"] = per_target(p, L, f_idx)
+    if p.articles is not None and (by_article := per_article(p, L, f_idx)):
+        result["per_article"] = by_article
     result["ci"] = intervals(p, labels, f_idx, n_boot, level, random_state)
     return _clean(result)
 

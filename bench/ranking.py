@@ -1,13 +1,13 @@
 """The rank score, the leaderboard's rows, and significance tiers.
 
 The rank score of a run is defined once, here, as a weighted mean of score components
-(``components``): when the run has views that count toward the rank score
-(``bench.views.RANKED``: what a model does on targets and wordings it has not seen), each
-of them weighs equally, and a view with test types (the contrast suite) splits its weight
-equally among them; without such views, the main view alone. The leaderboard's value
-(``rank_score``, from metrics.json) and the tiers' bootstrap (``rank_score_p``, from
-per-group confusion counts) both use these components. The README says why in-data CV
-alone is not used to rank.
+(``components``): the views that make it (``bench.views.rank_views``: those that test on
+data the model did not train on, such as targets, articles and wordings it has not seen,
+or a held-out test set) each weigh equally, and a view with test types (the contrast
+suite) splits its weight equally among them; without such views, the main view alone.
+The leaderboard's value (``rank_score``, from metrics.json) and the tiers' bootstrap
+(``rank_score_p``, from per-group confusion counts) both use these components. The
+README says why in-data CV alone is not used to rank.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from bench import stats
 from bench.errors import RunError
 from bench.runs import Run, ViewMetrics
 from bench.specs import METRICS, NAMED
-from bench.views import MAIN, RANKED
+from bench.views import rank_views
 
 
 @dataclass(frozen=True)
@@ -35,9 +35,7 @@ class Component:
 
 def components(views: dict[str, ViewMetrics]) -> list[Component]:
     """The rank score's parts for a run with these views (see the module docstring)."""
-    present = [v for v in RANKED if v in views]
-    if not present:
-        return [Component(MAIN, None, 1.0)]
+    present = rank_views(views)
     out: list[Component] = []
     for v in present:
         types = sorted(views[v].get("by_test_type", {}))
@@ -49,8 +47,8 @@ def components(views: dict[str, ViewMetrics]) -> list[Component]:
 
 
 def score_basis(views: dict[str, ViewMetrics]) -> str:
-    """What the rank score is: "generalization" (the ranked views) or the main view."""
-    return "generalization" if any(v in views for v in RANKED) else MAIN
+    """The views that make the rank score, "+"-joined (what the leaderboard says)."""
+    return "+".join(rank_views(views))
 
 
 def view_score(doc: ViewMetrics, metric: str) -> float | None:
@@ -82,7 +80,7 @@ class Entry:
     path: Path
     metric: str
     score: float | None  # what the task's rows are ranked by: the rank score
-    score_basis: str  # "generalization" or the main view
+    score_basis: str  # the views that make the score, "+"-joined (score_basis())
     views: dict[str, float | None]  # the metric per view, the main view first
     balanced: frozenset[str]  # views whose value is the mean over their test types
     cv_ci: tuple[float | None, float | None]

@@ -20,7 +20,7 @@ import numpy as np
 
 from bench.backends import Backend, execute
 from bench.config import Config, as_dict
-from bench.errors import FoldError, ModelError, shown, shown_path
+from bench.errors import FoldError, ModelError, ProtocolError, shown, shown_path
 from bench.io import sha256_json
 from bench.metrics import Predictions, by_test_type, capabilities, evaluate
 from bench.models import resolve
@@ -50,6 +50,12 @@ class Prepared:
     config: Config
     views: list[ViewPlan]
     hashes: dict[str, str]  # config, data, folds, code, files: what reuse depends on
+    absent: dict[str, str] = field(default_factory=dict)  # views the data has not, and why
+    labels: tuple[str, ...] = ()  # the run's labels (bench.views.plan_views); () = config's
+
+    @property
+    def run_labels(self) -> tuple[str, ...]:
+        return self.labels or self.config.labels
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,7 @@ class ViewResult:
 
 @dataclass(frozen=True)
 class RunOutput:
-    """Everything a run folder holds, computed; ``bench.runs.run_files`` gives its texts."""
+    """Everything a run folder holds, computed; ``bench.runs.run_documents`` gives its texts."""
 
     prepared: Prepared
     views: list[ViewResult]
@@ -98,7 +104,15 @@ def prepare(cfg: Config, cache: DataCache | None = None) -> Prepared:
     here, so a factory that fails does so before any folder is made or fold fitted."""
     spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.path.parent)
     spec.build(dict(cfg.model.params), 0, cfg.labels)
-    views = plan_views(cfg, cache)
+    planned = plan_views(cfg, cache)
+    views = planned.views
+    missing = [lab for lab in cfg.f_avg_labels if lab not in planned.labels]
+    if missing:
+        raise ProtocolError(
+            f"{cfg.path}: the test data holds no {', '.join(map(repr, missing))}, which "
+            f"F_avg averages over (its labels: {', '.join(planned.labels)}); set "
+            "f_avg_labels in [metrics] to labels it has"
+        )
     data = [frame_hash(v.frame) for v in views]
     hashes = {
         "config_hash": config_hash(as_dict(cfg, relative_to=None)),
@@ -108,7 +122,7 @@ def prepare(cfg: Config, cache: DataCache | None = None) -> Prepared:
         "files_hash": files_hash(cfg.depends_on),
         "model_fingerprint": sha256_json(spec.fingerprint()),
     }
-    return Prepared(cfg, views, hashes)
+    return Prepared(cfg, views, hashes, planned.absent, planned.labels)
 
 
 # ------------------------------------------------------------------------------ fitting
@@ -333,16 +347,24 @@ def fold_label(plan: ViewPlan, repeat: int, fold: int) -> str:
     return f"view {plan.name}, repeat {repeat}, fold {fold}"
 
 
-def _calls(cfg: Config, plan: ViewPlan, threads: int, tracker: str | None, first: int) -> tuple:
-    """The fold fits of one view as joblib calls, in fold order, their labels, and the
-    data they share (for a cluster to receive once, copied to every worker). ``first`` is
-    the index of the view's first fold among every call of the run (its tracker file)."""
+def _calls(
+    cfg: Config,
+    plan: ViewPlan,
+    threads: int,
+    labels: tuple[str, ...],
+    tracker: str | None,
+    first: int,
+) -> tuple[list, list[str], list]:
+    """The fold fits of one view as joblib calls, in fold order, how messages name each
+    fold, and the data they share (for a cluster to receive once, copied to every
+    worker). ``first`` is the index of the view's first fold among every call of the run
+    (its tracker file)."""
     from joblib import delayed
 
     X = plan.frame[["text", "target", "group"]]
     y = plan.frame["label"].to_numpy()
     params = dict(cfg.model.params)
-    labels = [fold_label(plan, f.repeat, f.fold) for f in plan.folds]
+    names = [fold_label(plan, f.repeat, f.fold) for f in plan.folds]
     calls = [
         delayed(fit_predict)(
             cfg.model.name,
@@ -351,26 +373,31 @@ def _calls(cfg: Config, plan: ViewPlan, threads: int, tracker: str | None, first
             y,
             f.train,
             f.test,
-            cfg.labels,
+            labels,
             derived_seed(cfg.seed, f.repeat, f.fold),
             threads,
             shown_path(cfg.path),
             cfg.path.parent,
-            label,
+            name,
             cfg.timeout,
             None if tracker is None else (tracker, first + i),
         )
-        for i, (f, label) in enumerate(zip(plan.folds, labels, strict=True))
+        for i, (f, name) in enumerate(zip(plan.folds, names, strict=True))
     ]
-    return calls, labels, [X, y]
+    return calls, names, [X, y]
 
 
 # ------------------------------------------------------------------------------ scoring
 def score_view(
-    cfg: Config, plan: ViewPlan, results: list[FoldResult], view_index: int
+    cfg: Config,
+    plan: ViewPlan,
+    results: list[FoldResult],
+    view_index: int,
+    run_labels: tuple[str, ...] | None = None,
 ) -> ViewResult:
-    """Pool a view's folds into Predictions and score them."""
-    labels = list(cfg.labels)
+    """Pool a view's folds into Predictions and score them (over ``run_labels``, the run's;
+    default: the config's)."""
+    labels = list(run_labels or cfg.labels)
     index = {lab: i for i, lab in enumerate(labels)}
     frame = plan.frame
     n = sum(len(f.test) for f in plan.folds)
@@ -389,6 +416,7 @@ def score_view(
         proba=np.concatenate([r.proba for r in results]) if has_proba else None,  # type: ignore[misc]
         targets=frame["target"].to_numpy()[rows],
         test_type=frame["test_type"].to_numpy()[rows].astype(str) if "test_type" in frame else None,
+        articles=frame["article"].to_numpy()[rows].astype(str) if "article" in frame else None,
     )
     scores = np.concatenate([r.scores for r in results]) if has_scores else None  # type: ignore[misc]
     m = evaluate(
@@ -425,11 +453,11 @@ def finish(
 
     cfg = prep.config
     results = [
-        score_view(cfg, plan, f, i)
+        score_view(cfg, plan, f, i, prep.run_labels)
         for i, (plan, f) in enumerate(zip(prep.views, fitted, strict=True))
     ]
     main = results[0]
-    wrong = misclassified(main.plan.frame, main.predictions, main.rows, list(cfg.labels))
+    wrong = misclassified(main.plan.frame, main.predictions, main.rows, list(prep.run_labels))
     return RunOutput(prep, results, started, wall, n_jobs, threads, wrong)
 
 
@@ -462,7 +490,12 @@ def run(
     for ci, prep in enumerate(todo):
         for vi, plan in enumerate(prep.views):
             mine, labels, shared = _calls(
-                prep.config, plan, threads, None if tracker is None else str(tracker), len(calls)
+                prep.config,
+                plan,
+                threads,
+                prep.run_labels,
+                None if tracker is None else str(tracker),
+                len(calls),
             )
             calls += mine
             owners += [(ci, vi)] * len(mine)

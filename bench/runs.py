@@ -129,6 +129,7 @@ class ViewMetrics(TypedDict):
     ci_note: NotRequired[str]
     per_target: NotRequired[dict[str, dict[str, Any]]]
     ci: dict[str, Any]  # metric -> [low, high]; per_class_f1 -> label -> [low, high]
+    per_article: NotRequired[dict[str, dict[str, Any]]]  # data of two or more articles
     capabilities: NotRequired[list[dict[str, Any]]]  # the contrast suite, per capability
     by_test_type: NotRequired[dict[str, dict[str, float | None]]]
     balanced: NotRequired[dict[str, float | None]]  # mean over test types
@@ -146,8 +147,10 @@ class MetricsDoc(ViewMetrics):
     config_hash: str
     folds_hash: str
     predictions_sha256: str
+    view: NotRequired[str]  # the main view's name (bench.views.main_view); default MAIN
     metrics_sha256: NotRequired[str]  # of the document itself (metrics_digest)
     views: NotRequired[dict[str, ViewMetrics]]
+    absent_views: NotRequired[dict[str, str]]  # views the config asks for that the data has not
 
 
 # --------------------------------------------------------------------------- serialising
@@ -203,15 +206,18 @@ def metrics_document(
     hashes: Mapping[str, str],
     views: Sequence[tuple[str, dict[str, Any], ViewMetrics]],
     predictions_sha256: str,
+    absent: Mapping[str, str] | None = None,
 ) -> MetricsDoc:
-    """metrics.json: the run, its main view's metrics at the top, the other views under
-    ``views``; each view is (name, how its folds were drawn, its metrics)."""
-    (_, protocol, main), *others = views
+    """metrics.json: the run, its main view's metrics at the top (and its name), the other
+    views under ``views``; each view is (name, how its folds were drawn, its metrics).
+    ``absent``: the views the config asks for that its data does not allow, and why."""
+    (main_name, protocol, main), *others = views
     doc: dict[str, Any] = {
         "config": config,
         "model": model,
         "task": task,
         "primary": primary,
+        "view": main_name,
         "protocol": protocol,
         "data_hash": hashes["data_hash"],
         "config_hash": hashes["config_hash"],
@@ -221,6 +227,8 @@ def metrics_document(
     }
     if others:
         doc["views"] = {name: {"protocol": proto, **m} for name, proto, m in others}
+    if absent:
+        doc["absent_views"] = dict(absent)
     doc["metrics_sha256"] = metrics_digest(doc)
     return doc  # type: ignore[return-value]
 
@@ -271,7 +279,7 @@ def run_documents(out: RunOutput, run_dir: Path) -> RunDocuments:
     """The files of ``out``'s run folder (``RUN_FILES`` less ``REPORT_FILES``)."""
     from bench.config import to_toml
 
-    labels = list(out.config.labels)
+    labels = list(out.prepared.run_labels)
     jsonl = "".join(
         predictions_jsonl(
             v.name,
@@ -296,6 +304,7 @@ def run_documents(out: RunOutput, run_dir: Path) -> RunDocuments:
         hashes=out.prepared.hashes,
         views=[(v.name, v.plan.protocol, v.metrics) for v in out.views],
         predictions_sha256=predictions_digest(jsonl),
+        absent=out.prepared.absent,
     )
     manifest = manifest_document(out)
     folds = [
@@ -427,7 +436,7 @@ def write_run(run_dir: Path, files: Mapping[str, str]) -> None:
 # ------------------------------------------------------------------------------ reading
 def view_docs(doc: MetricsDoc) -> dict[str, ViewMetrics]:
     """Each view's part of a metrics.json document, the main view first."""
-    return {MAIN: doc, **doc.get("views", {})}
+    return {doc.get("view", MAIN): doc, **doc.get("views", {})}
 
 
 @dataclass(frozen=True)
@@ -712,6 +721,20 @@ def runs_in(path: Path) -> dict[Path, Path]:
     if not path.is_dir():
         raise RunError(f"{path}: no such run folder or folder of runs")
     return {d: d for d in sorted(path.iterdir()) if is_run_dir(d)}
+
+
+def complete_runs(folder: Path, exclude=()) -> tuple[list[Run], list[tuple[Path, str]]]:
+    """Every complete run folder in ``folder`` but ``exclude``, loaded, and the ones that
+    could not be (with why): a runs folder's leaderboard lists them all."""
+    found, bad = [], []
+    for path in runs_in(folder):
+        if path in exclude or not all((path / name).is_file() for name in RUN_FILES):
+            continue
+        try:
+            found.append(load_run(path))
+        except RunError as err:
+            bad.append((path, str(err)))
+    return found, bad
 
 
 def find_runs(targets: list[Path]) -> list[Path]:

@@ -8,6 +8,23 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 ARTICLE = "putin-xi-call-on-israel-iran"
+# Fixture articles written and annotated outside the project (tests/data/articles/README.md)
+ARTICLES = REPO / "tests" / "data" / "articles"
+TRAM = "aldermoor-tram-extension"
+MACKEREL = "north-atlantic-mackerel-dispute"
+PRO_CON = REPO / "tests" / "data" / "pro_con" / "pro_con.csv"
+
+
+def fixture_seeds(dest: Path, *articles: str) -> Path:
+    """A seeds folder at ``dest`` with the fixture ``articles`` and the project's contrast
+    rules and guidelines (the rules are general: never tuned to one article)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(SEEDS / "contrast", dest / "contrast")
+    shutil.copy2(SEEDS / "GUIDELINES.md", dest / "GUIDELINES.md")
+    for name in articles:
+        for suffix in (".txt", ".annotations.jsonl"):
+            shutil.copy2(ARTICLES / f"{name}{suffix}", dest / f"{name}{suffix}")
+    return dest
 
 
 @pytest.fixture

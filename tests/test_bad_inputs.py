@@ -750,8 +750,5 @@ def test_markdown_and_html_escape_description_and_target_text(tmp_path, capsys):
     assert main(["leaderboard", str(out), "--format", "markdown"]) == 0
     board = capsys.readouterr().out
     assert "<img" not in board
-    assert all(
-        line.count("|") == board.splitlines()[0].count("|")
-        for line in board.splitlines()
-        if line.startswith("|")
-    )
+    rows = [line for line in board.splitlines() if line.startswith("|")]
+    assert rows and all(line.count("|") == rows[0].count("|") for line in rows)

@@ -808,7 +808,7 @@ STDOUT_CASES = [
         stdout_run("fit", 1),
         0,
         ok=True,
-        extra=stdout_clean("task"),
+        extra=stdout_clean("Task joint"),
         warnings=40,
     ),
     Case(F_OUT, "docs-say-where-plugin-output-goes", _doc_out[0], 0, ok=True, extra=_doc_out[1]),

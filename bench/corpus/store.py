@@ -177,7 +177,7 @@ def _write_stage(derived: Derived, stage: Path, card: str) -> None:
                 "splits": splits,
                 "files": {name: _file_digest(stage / name) for name in splits.values()},
                 "counts": derived.counts,
-                "contrast_counts": contrast_counts(derived.contrast),
+                "contrast_counts": contrast_counts(derived.contrast, derived.skipped),
                 "excluded": derived.excluded,
             }
         ),

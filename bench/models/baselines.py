@@ -146,6 +146,7 @@ def inner_cv(
     fixed: dict = {},  # noqa: B006 - a config default, never mutated
     grid: list = [],  # noqa: B006
     inner_splits: int = 3,
+    inner_group_by: str = "target",
     metric: str = "macro_f1",
     f_avg_labels: list = [],  # noqa: B006
     random_state: int | None = None,
@@ -158,6 +159,7 @@ def inner_cv(
         fixed=dict(fixed),
         grid=[dict(g) for g in grid],
         inner_splits=inner_splits,
+        inner_group_by=inner_group_by,
         metric=metric,
         f_avg_labels=list(f_avg_labels),
         random_state=random_state,

@@ -127,7 +127,7 @@ def page(title: str, body: str) -> str:
 
 
 def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
-    from bench.report.markdown import _protocol
+    from bench.report.markdown import _protocol, notes
     from bench.views import title
 
     level = level_pct(doc.get("ci_level", 0.95))
@@ -135,6 +135,7 @@ def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
         f"<h2>{escape(title(name))}</h2>",
         f"<p>View <code>{escape(name)}</code>; {escape(_protocol(doc))}; "
         f"{doc['n_examples']} examples in {doc['n_groups']} groups.</p>",
+        *(f"<p>{escape(n)}</p>" for n in notes(doc)),
     ]
     rows = []
     for metric in REPORTED:
@@ -159,17 +160,25 @@ def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
             title=f"per-class F1 with {level} CI",
         )
     )
-    if doc.get("per_target"):
-        out.append(
-            table(
-                ["target", "predictions", "macro-F1", "F_avg", "accuracy"],
-                [
-                    [t, v["n_predictions"], num(v["macro_f1"]), num(v["f_avg"]), num(v["accuracy"])]
-                    for t, v in doc["per_target"].items()
-                ],
-                numeric={1, 2, 3, 4},
+    for key, breakdown in (("target", doc.get("per_target")), ("article", doc.get("per_article"))):
+        if breakdown:
+            out.append(f"<p>Per {key} (macro-F1 and F_avg over the labels present):</p>")
+            out.append(
+                table(
+                    [key, "predictions", "macro-F1", "F_avg", "accuracy"],
+                    [
+                        [
+                            t,
+                            v["n_predictions"],
+                            num(v["macro_f1"]),
+                            num(v["f_avg"]),
+                            num(v["accuracy"]),
+                        ]
+                        for t, v in breakdown.items()
+                    ],
+                    numeric={1, 2, 3, 4},
+                )
             )
-        )
     folds = doc.get("per_fold", [])
     if folds and "train_support" in folds[0]:
         out.append("<p>Label support per fold (train / test):</p>")
@@ -221,9 +230,13 @@ def render(data) -> str:
         f"<h1>{escape(m['config'])}</h1>",
         f"<p>Model <code>{escape(m['model'])}</code> on task <code>{escape(m['task'])}</code>.</p>",
     ]
+    from bench.report.markdown import absent
     from bench.runs import view_docs
 
     views = view_docs(m)
+    if absent(m):
+        items = "".join(f"<li>{escape(a)}</li>" for a in absent(m))
+        out.append(f"<p>Views not run, as the data does not allow them:</p><ul>{items}</ul>")
     for name, doc in views.items():
         out += render_view(name, doc, m["primary"])
     if data.misclassified:

@@ -20,7 +20,7 @@ from bench.report.format import (
     with_ci,
 )
 from bench.runs import view_docs
-from bench.views import title
+from bench.views import TEST, title
 
 if TYPE_CHECKING:
     from bench.runs import ViewMetrics
@@ -34,6 +34,46 @@ def _protocol(doc: ViewMetrics) -> str:
     return f"{p.get('kind')}{by}: {p.get('n_folds')} fold(s), {p.get('n_repeats')} repeat(s)"
 
 
+def notes(doc: ViewMetrics) -> list[str]:
+    """What a reader must know about a view's rows: the labels it scores when a test set
+    sets them, and the rows left out for holding another label."""
+    p = doc.get("protocol", {})
+    out = []
+    if "labels" in p:
+        out.append(
+            f"Labels scored: {', '.join(p['labels'])} (those of the test set; every metric "
+            "averages over these)."
+        )
+    if p.get("dropped_train_labels"):
+        dropped = ", ".join(f"{k} {v}" for k, v in p["dropped_train_labels"].items())
+        out.append(f"Training rows left out (labels the test set has not): {dropped}.")
+    if p.get("dropped_test_labels"):
+        dropped = ", ".join(f"{k} {v}" for k, v in p["dropped_test_labels"].items())
+        out.append(f"Cases left out (labels the run does not score): {dropped}.")
+    if p.get("tests_on") == TEST:
+        out.append("Tested on the test set: each of its targets held out from training in turn.")
+    return out
+
+
+def absent(m) -> list[str]:
+    """The views the config asks for that the data does not allow, and why."""
+    return [f"{name}: {why}" for name, why in m.get("absent_views", {}).items()]
+
+
+def _breakdown(rows: dict, key: str) -> list[str]:
+    lines = [
+        md_row([key, "predictions", "macro-F1", "F_avg", "accuracy"]),
+        md_rule("lrrrr"),
+    ]
+    for name, t in rows.items():
+        lines.append(
+            md_row(
+                [name, t["n_predictions"], num(t["macro_f1"]), num(t["f_avg"]), num(t["accuracy"])]
+            )
+        )
+    return lines
+
+
 def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
     level = level_pct(doc.get("ci_level", 0.95))
     labels = doc["labels"]
@@ -43,6 +83,7 @@ def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
         f"View `{md(name)}`; {md(_protocol(doc))}; {doc['n_examples']} examples in "
         f"{doc['n_groups']} groups, {doc['n_predictions']} predictions.",
         "",
+        *[line for n in notes(doc) for line in (md(n), "")],
         f"Scores pooled over folds and repeats, {level} cluster-bootstrap CI over groups "
         f"({md(doc.get('ci_method', 'percentile'))}), mean ± std over repeats:",
         "",
@@ -127,21 +168,16 @@ def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
             "Per target (pooled; macro-F1 and F_avg over the labels present in the target, "
             "gold or predicted):",
             "",
-            md_row(["target", "predictions", "macro-F1", "F_avg", "accuracy"]),
-            md_rule("lrrrr"),
+            *_breakdown(doc["per_target"], "target"),
         ]
-        for target, t in doc["per_target"].items():
-            lines.append(
-                md_row(
-                    [
-                        target,
-                        t["n_predictions"],
-                        num(t["macro_f1"]),
-                        num(t["f_avg"]),
-                        num(t["accuracy"]),
-                    ]
-                )
-            )
+    if doc.get("per_article"):
+        lines += [
+            "",
+            "Per article (pooled; macro-F1 and F_avg over the labels present in the article, "
+            "gold or predicted):",
+            "",
+            *_breakdown(doc["per_article"], "article"),
+        ]
     if doc.get("capabilities"):
         lines += [
             "",
@@ -180,6 +216,9 @@ def render(data) -> str:
         "",
     ]
     views = view_docs(m)
+    if absent(m):
+        lines += ["Views not run, as the data does not allow them:", ""]
+        lines += [f"- {md(a)}" for a in absent(m)] + [""]
     for name, doc in views.items():
         lines += render_view(name, doc, m["primary"])
     if data.misclassified:
