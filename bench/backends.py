@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from bench.errors import RunError
+
+_UNUSED = r".*tasks have been successfully executed\s+but not used"  # joblib, when stopped early
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,18 @@ def _results(calls: list, n_jobs: int, backend: Backend, shared: list) -> Iterat
     if backend.name != "dask":
         from joblib import Parallel
 
-        yield _guard(Parallel(n_jobs=n_jobs, return_as="generator")(calls) if calls else [])
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(calls) if calls else iter([])
+        try:
+            yield _guard(results)
+        finally:
+            # Stopped early (Ctrl-C, a failed fold): joblib warns on stderr that the tasks
+            # it ran ahead "have been successfully executed but not used", beside the one
+            # line the CLI prints; closing it here, under a filter, keeps that line alone.
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=_UNUSED, category=UserWarning)
+                close = getattr(results, "close", None)
+                if close is not None:
+                    close()
         return
     client = _connect(backend)
     try:

@@ -12,6 +12,7 @@ from typing import Any
 
 from bench.backends import Backend
 from bench.config import Config
+from bench.items import Items
 from bench.runs import MetricsDoc, RunDocuments
 from bench.specs import DEFAULT_REFERENCE
 
@@ -47,6 +48,18 @@ def rewrite_reports(run_dir: Path) -> list[Path]:
             write_text_atomic(Path(run_dir) / name, text)
             out.append(Path(run_dir) / name)
     return out
+
+
+def export_items(cfg: Config, *, train: bool = False) -> tuple[Items, str]:
+    """The items ``cfg`` evaluates (``bench.items``) and the items.jsonl text; with
+    ``train``, a trained model's file also lists each fold's training items."""
+    from bench.items import lines, planned
+    from bench.runner import plan
+
+    trained, views = plan(cfg)
+    items = planned(views, trained)
+    text = lines(items, cfg.name, cfg.task, list(cfg.labels), views if train else None)
+    return items, text
 
 
 def run_configs(
@@ -103,6 +116,7 @@ def run_configs(
             backend=backend,
             warn=warn,
             on_fold=lambda: bar.update(1),
+            runs=Path(out).resolve(),
         )
         for output in outputs:
             name = output.config.name

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,7 +22,10 @@ from bench import stats
 from bench.errors import RunError
 from bench.runs import Run, ViewMetrics
 from bench.specs import METRICS, NAMED
-from bench.views import rank_views
+from bench.views import MAIN, rank_views
+
+if TYPE_CHECKING:
+    from bench.agreement import HumanScore
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,7 @@ class Entry:
     log_loss: float | None
     fit_seconds: float | None
     tier: int | None = None
+    trained: bool = True  # false: a zero-shot model (no training items; bench.views.zero_shot)
 
     @property
     def main(self) -> str:
@@ -116,6 +121,33 @@ def entry(run: Run, metric: str) -> Entry:
         accuracy=m["pooled"].get("accuracy"),
         log_loss=m["pooled"].get("log_loss"),
         fit_seconds=run.manifest.get("fit_seconds"),
+        trained=m.get("trained", True) is not False,
+    )
+
+
+HUMAN = "human"  # the model of a human reference row
+
+
+def human_entry(h: HumanScore, path: Path) -> Entry:
+    """A "human" reference row: one annotator scored against the gold (``path``) on the
+    gold's items, in the main view's column; not ranked, not tiered."""
+    iv = h.interval
+    return Entry(
+        task=h.task,
+        config=f"human: {h.annotator} vs gold ({h.n_labelled}/{h.n_gold} labelled)",
+        name=f"human: {h.annotator} vs gold ({h.n_labelled}/{h.n_gold} labelled)",
+        model=HUMAN,
+        path=path,
+        metric=h.metric,
+        score=None,
+        score_basis=MAIN,
+        views={MAIN: iv.estimate},
+        balanced=frozenset(),
+        cv_ci=(iv.low, iv.high),
+        ci_level=iv.level,
+        accuracy=h.accuracy,
+        log_loss=None,
+        fit_seconds=None,
     )
 
 
@@ -143,20 +175,20 @@ def rank(runs: list[Run], metric: str = "macro_f1") -> list[Entry]:
 
 
 # ------------------------------------------------------------------------------- tiers
-def _component_counts(run: Run, parts: list[Component], clusters: np.ndarray) -> np.ndarray:
-    """Confusion counts per cluster and score component: (G, C, L, L)."""
+def _component_counts(run: Run, parts: list[Component], clusters: np.ndarray, w: int) -> np.ndarray:
+    """Confusion counts per cluster and score component: (G, C, L, W)."""
     from bench.metrics import confusions
 
     L = len(run.labels)
     preds = run.predictions()
-    out = np.zeros((len(clusters), len(parts), L, L))
+    out = np.zeros((len(clusters), len(parts), L, w))
     for c, part in enumerate(parts):
         p = preds[part.view]
         rows = np.ones(len(p.gold), dtype=bool)
         if part.test_type is not None and p.test_type is not None:
             rows = p.test_type == part.test_type
         g = np.searchsorted(clusters, p.groups[rows])  # clusters: every group id, sorted
-        out[:, c] = confusions(p.gold[rows], p.pred[rows], L, g, len(clusters))
+        out[:, c] = confusions(p.gold[rows], p.pred[rows], L, g, len(clusters), w)
     return out
 
 
@@ -166,7 +198,7 @@ def rank_score_p(
     """Two-sided p-value of the difference of two runs' rank scores: a paired cluster
     bootstrap over the sentence groups that every view shares (a contrast case moves with
     the sentence it was made from), inverted from its percentile interval."""
-    from bench.metrics import scores
+    from bench.metrics import scores, width
 
     parts = components(a.views())
     if parts != components(b.views()):
@@ -174,14 +206,15 @@ def rank_score_p(
     clusters = np.unique(
         np.concatenate([p.groups for run in (a, b) for p in run.predictions().values()])
     )
-    ca, cb = _component_counts(a, parts, clusters), _component_counts(b, parts, clusters)
+    w = width(len(a.labels), *(p.pred for run in (a, b) for p in run.predictions().values()))
+    ca, cb = _component_counts(a, parts, clusters, w), _component_counts(b, parts, clusters, w)
     G, C, L = ca.shape[0], ca.shape[1], ca.shape[2]
     weights = np.array([c.weight for c in parts])
     f_idx = [a.labels.index(lab) for lab in a.metrics["f_avg_labels"]]
 
     def statistic(sums: list[np.ndarray]) -> dict[str, np.ndarray]:
         def score(counts: np.ndarray) -> np.ndarray:  # (n, C*L*L) -> (n,)
-            values = scores(counts.reshape(-1, C, L, L), f_idx)[metric]
+            values = scores(counts.reshape(-1, C, L, w), f_idx)[metric]
             return np.nansum(values * weights, axis=-1)
 
         return {"delta": score(sums[1]) - score(sums[0])}

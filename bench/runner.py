@@ -22,9 +22,18 @@ from bench.backends import Backend, execute
 from bench.config import Config, as_dict
 from bench.errors import FoldError, ModelError, ProtocolError, shown, shown_path
 from bench.io import sha256_json
-from bench.metrics import Predictions, by_test_type, capabilities, evaluate
+from bench.metrics import (
+    NO_ANSWER,
+    Predictions,
+    answer_counts,
+    by_test_type,
+    capabilities,
+    evaluate,
+)
 from bench.models import resolve
+from bench.models.answering import Answers, add_usage
 from bench.models.plugins import plugin_code
+from bench.models.registry import FitContext
 from bench.protocol import derived_seed, folds_hash
 from bench.provenance import code_hash, config_hash, files_hash, frame_hash
 from bench.views import DataCache, ViewPlan, plan_views
@@ -45,13 +54,15 @@ DEFAULT_THREADS = 1
 
 @dataclass(frozen=True)
 class Prepared:
-    """A config with its data loaded and its folds drawn, view by view."""
+    """A config with its data loaded and its folds drawn, view by view; ``trained``
+    false for a zero-shot model (``bench.views.zero_shot``)."""
 
     config: Config
     views: list[ViewPlan]
     hashes: dict[str, str]  # config, data, folds, code, files: what reuse depends on
     absent: dict[str, str] = field(default_factory=dict)  # views the data has not, and why
     labels: tuple[str, ...] = ()  # the run's labels (bench.views.plan_views); () = config's
+    trained: bool = True
 
     @property
     def run_labels(self) -> tuple[str, ...]:
@@ -65,6 +76,7 @@ class FoldResult:
     scores: np.ndarray | None
     fit_seconds: float
     selected: dict[str, Any] | None = None  # the setting a selecting model chose
+    answers: Answers | None = None  # a model that answers (may abstain, keeps a log)
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,9 @@ class ViewResult:
     rows: np.ndarray  # the plan.frame row of each prediction
     fit_seconds: list[float]
     metrics: ViewMetrics
+    reasons: np.ndarray | None = None  # per prediction: "" or why the model abstained
+    records: list[dict[str, Any]] = field(default_factory=list)  # responses.jsonl lines
+    usage: dict[str, float] = field(default_factory=dict)  # request totals of its folds
 
 
 @dataclass(frozen=True)
@@ -101,18 +116,27 @@ class RunOutput:
 def prepare(cfg: Config, cache: DataCache | None = None) -> Prepared:
     """Load the config's data (shared through ``cache`` by configs that read the same
     dataset for the same task) and draw the folds of every view. The model is built once
-    here, so a factory that fails does so before any folder is made or fold fitted."""
+    here, so a factory that fails does so before any folder is made or fold fitted; a
+    model that answers from a file checks there that it answers every item
+    (``check_items``)."""
+    from bench.items import planned
+
     spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.path.parent)
-    spec.build(dict(cfg.model.params), 0, cfg.labels)
-    planned = plan_views(cfg, cache)
-    views = planned.views
-    missing = [lab for lab in cfg.f_avg_labels if lab not in planned.labels]
+    params = dict(cfg.model.params)
+    trained = spec.trained(params)
+    est = spec.build(params, 0, cfg.labels, FitContext())
+    plan_ = plan_views(cfg, cache, trained=trained)
+    views = plan_.views
+    missing = [lab for lab in cfg.f_avg_labels if lab not in plan_.labels]
     if missing:
         raise ProtocolError(
             f"{cfg.path}: the test data holds no {', '.join(map(repr, missing))}, which "
-            f"F_avg averages over (its labels: {', '.join(planned.labels)}); set "
+            f"F_avg averages over (its labels: {', '.join(plan_.labels)}); set "
             "f_avg_labels in [metrics] to labels it has"
         )
+    check_items = getattr(est, "check_items", None)
+    if callable(check_items):
+        check_items(planned(views, trained))
     data = [frame_hash(v.frame) for v in views]
     hashes = {
         "config_hash": config_hash(as_dict(cfg, relative_to=None)),
@@ -122,7 +146,15 @@ def prepare(cfg: Config, cache: DataCache | None = None) -> Prepared:
         "files_hash": files_hash(cfg.depends_on),
         "model_fingerprint": sha256_json(spec.fingerprint()),
     }
-    return Prepared(cfg, views, hashes, planned.absent, planned.labels)
+    return Prepared(cfg, views, hashes, plan_.absent, plan_.labels, trained)
+
+
+def plan(cfg: Config, cache: DataCache | None = None) -> tuple[bool, list[ViewPlan]]:
+    """Whether the config's model trains per fold, and its views planned accordingly
+    (what ``stance-bench items`` exports; nothing is built or checked)."""
+    spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.path.parent)
+    trained = spec.trained(dict(cfg.model.params))
+    return trained, plan_views(cfg, cache, trained=trained).views
 
 
 # ------------------------------------------------------------------------------ fitting
@@ -193,13 +225,24 @@ def validate_output(
     decision=None,
     fit_seconds: float = 0.0,
     selected: dict[str, Any] | None = None,
+    answers: Answers | None = None,
 ) -> FoldResult:
     """A model's output on one fold's ``n_test`` test rows, checked once, as a FoldResult:
     ``pred`` one label of ``labels`` per row; ``proba`` (predict_proba) and ``decision``
     (decision_function) per row and class of ``classes`` (a model's ``classes_``), the
     probabilities finite, in [0, 1] and summing to 1 per row (within PROBA_TOLERANCE).
+    A model that answers gives ``answers`` instead (``pred`` its labels, None where it
+    abstained): one answer and one reason per row, scores per row and label of the task.
     Every model's folds pass through here; ``who`` (config and fold) leads the message
     of a FoldError."""
+    if answers is not None:
+        pred = np.array([a or "" for a in answers.labels], dtype=object)
+        if len(pred) != n_test or len(answers.reasons) != n_test:
+            raise FoldError(
+                f"{who}: the model answered {len(pred)} items ({len(answers.reasons)} "
+                f"reasons) for {n_test} test rows; it must answer (or abstain on) each row"
+            )
+        answered = np.array([r == "" for r in answers.reasons], dtype=bool)
     pred = np.asarray(pred)
     if pred.ndim != 1 or len(pred) != n_test:
         raise FoldError(
@@ -207,7 +250,9 @@ def validate_output(
             f"return one label per row (a 1-D array of {n_test})"
         )
     pred = pred.astype(str)
-    unknown = sorted(set(pred.tolist()) - set(labels))
+    if answers is None:
+        answered = np.ones(n_test, dtype=bool)
+    unknown = sorted(set(pred[answered].tolist()) - set(labels))
     if unknown:
         raise FoldError(
             f"{who}: predict returned labels outside the task: "
@@ -256,6 +301,13 @@ def validate_output(
             raise FoldError(f"{who}: decision_function returned NaN or infinite scores")
         scores = np.full((n_test, L), np.nan)
         scores[:, cols] = d
+    if answers is not None:
+        if answers.scores is not None and np.shape(answers.scores) != (n_test, L):
+            raise FoldError(
+                f"{who}: the model's answer scores have shape {np.shape(answers.scores)}; "
+                f"they must be one row of {L} per test row"
+            )
+        return FoldResult(pred, None, answers.scores, fit_seconds, answers=answers)
     return FoldResult(pred, out_proba, scores, fit_seconds, selected)
 
 
@@ -274,6 +326,7 @@ def fit_predict(
     fold: str = "",
     timeout: float | None = None,
     tracker: tuple[str, int] | None = None,
+    context: FitContext | None = None,
 ) -> FoldResult:
     """One fold: fit on the ``train`` rows of ``X``, predict the ``test`` rows, and the
     scores per label (probabilities when the model has them, else decision values), with
@@ -283,28 +336,34 @@ def fit_predict(
     ``where`` is the config file and ``fold`` the fold ("view cv, repeat 0, fold 2"): every
     failure of the model here (an exception, an exit, output of the wrong shape, more than
     ``timeout`` seconds) is one FoldError naming them. ``tracker`` (a folder and this
-    fold's index) marks the fold while it fits in a worker process."""
+    fold's index) marks the fold while it fits in a worker process. A model that answers
+    (``bench.models.answering``) gives its ``Answers`` instead of predictions."""
     from threadpoolctl import threadpool_limits
 
     who = f"{where}, {fold}" if fold else where
     X_train, y_train, X_test = X.iloc[train], y[train], X.iloc[test]
     with _tracked(*(tracker or (None, 0))), threadpool_limits(limits=threads):
         spec = resolve(model_name, where=f"[model] of {where}", search_path=folder)
-        est = spec.build(params, random_state, labels)
-        proba = decision = None
+        est = spec.build(params, random_state, labels, context)
+        proba = decision = answers = None
+        classes: list[str] = []
         try:
             with _deadline(timeout), plugin_code(f"{who}: model {model_name!r}"):
                 t0 = time.perf_counter()
                 est.fit(X_train, y_train)
                 fit_seconds = time.perf_counter() - t0
-                head, X_head = _transform_once(est, X_test)
-                pred = head.predict(X_head)
-                classes = [str(c) for c in getattr(est, "classes_", [])]
-                known = bool(classes) and all(c in labels for c in classes)
-                if hasattr(est, "predict_proba") and known:
-                    proba = head.predict_proba(X_head)
-                elif hasattr(est, "decision_function") and known:
-                    decision = head.decision_function(X_head)
+                if callable(getattr(est, "answer", None)):
+                    answers = est.answer(X_test)
+                    pred = answers.labels
+                else:
+                    head, X_head = _transform_once(est, X_test)
+                    pred = head.predict(X_head)
+                    classes = [str(c) for c in getattr(est, "classes_", [])]
+                    known = bool(classes) and all(c in labels for c in classes)
+                    if hasattr(est, "predict_proba") and known:
+                        proba = head.predict_proba(X_head)
+                    elif hasattr(est, "decision_function") and known:
+                        decision = head.decision_function(X_head)
         except ModelError as exc:  # an exit (plugin_code), or a model's own wording
             text = str(exc)
             raise FoldError(text if text.startswith(who) else f"{who}: {text}") from None
@@ -328,6 +387,7 @@ def fit_predict(
             decision=decision,
             fit_seconds=fit_seconds,
             selected=getattr(est, "best_setting_", None),
+            answers=answers,
         )
 
 
@@ -352,6 +412,7 @@ def _calls(
     plan: ViewPlan,
     threads: int,
     labels: tuple[str, ...],
+    runs: Path | None,
     tracker: str | None,
     first: int,
 ) -> tuple[list, list[str], list]:
@@ -361,7 +422,9 @@ def _calls(
     (its tracker file)."""
     from joblib import delayed
 
-    X = plan.frame[["text", "target", "group"]]
+    if plan.same_as is not None:  # a zero-shot view that is another's: nothing to fit
+        return [], [], []
+    X = plan.frame[["text", "target", "group", "id"]]
     y = plan.frame["label"].to_numpy()
     params = dict(cfg.model.params)
     names = [fold_label(plan, f.repeat, f.fold) for f in plan.folds]
@@ -381,6 +444,7 @@ def _calls(
             name,
             cfg.timeout,
             None if tracker is None else (tracker, first + i),
+            FitContext(plan.name, f.repeat, f.fold, runs),
         )
         for i, (f, name) in enumerate(zip(plan.folds, names, strict=True))
     ]
@@ -396,29 +460,50 @@ def score_view(
     run_labels: tuple[str, ...] | None = None,
 ) -> ViewResult:
     """Pool a view's folds into Predictions and score them (over ``run_labels``, the run's;
-    default: the config's)."""
+    default: the config's). A model's abstentions are errors (``NO_ANSWER``) or, under the
+    ``drop`` policy, left out of the scores; the view's ``answers`` counts them either way."""
     labels = list(run_labels or cfg.labels)
     index = {lab: i for i, lab in enumerate(labels)}
     frame = plan.frame
     n = sum(len(f.test) for f in plan.folds)
     rows = np.concatenate([f.test for f in plan.folds]) if n else np.zeros(0, dtype=np.int64)
     pred_str = np.concatenate([r.pred for r in results]) if n else np.zeros(0, dtype=str)
-    pred = np.array([index[p] for p in pred_str], dtype=np.int64)
+    answering = [r.answers for r in results if r.answers is not None]
+    reasons = None
+    if answering:
+        reasons = np.concatenate([np.asarray(a.reasons, dtype=object) for a in answering])
+        reasons = reasons.astype(str) if n else np.zeros(0, dtype=str)
+    answered = reasons == "" if reasons is not None else np.ones(n, dtype=bool)
+    pred = np.array(
+        [index[p] if ok else NO_ANSWER for p, ok in zip(pred_str, answered, strict=True)],
+        dtype=np.int64,
+    )
+    gold_all = frame["label"].map(index).to_numpy()[rows]
+    policy = answering[0].policy if answering else "wrong"
+    keep = answered if policy == "drop" else np.ones(n, dtype=bool)
+    if n and not keep.any():
+        raise ModelError(
+            f"{cfg.path}: model {cfg.model.name!r} answered none of the {n} items of view "
+            f'{plan.name!r}: nothing to score (abstain = "drop"); see its answers'
+        )
     has_proba = all(r.proba is not None for r in results)
     has_scores = all(r.scores is not None for r in results)
+    repeat = np.concatenate([np.full(len(f.test), f.repeat) for f in plan.folds]) if n else rows
+    fold = np.concatenate([np.full(len(f.test), f.fold) for f in plan.folds]) if n else rows
+    kept = rows[keep]
     preds = Predictions(
-        ids=frame["id"].to_numpy()[rows],
-        groups=frame["group"].to_numpy()[rows],
-        repeat=np.concatenate([np.full(len(f.test), f.repeat) for f in plan.folds]),
-        fold=np.concatenate([np.full(len(f.test), f.fold) for f in plan.folds]),
-        gold=frame["label"].map(index).to_numpy()[rows],
-        pred=pred,
-        proba=np.concatenate([r.proba for r in results]) if has_proba else None,  # type: ignore[misc]
-        targets=frame["target"].to_numpy()[rows],
-        test_type=frame["test_type"].to_numpy()[rows].astype(str) if "test_type" in frame else None,
-        articles=frame["article"].to_numpy()[rows].astype(str) if "article" in frame else None,
+        ids=frame["id"].to_numpy()[kept],
+        groups=frame["group"].to_numpy()[kept],
+        repeat=repeat[keep],
+        fold=fold[keep],
+        gold=gold_all[keep],
+        pred=pred[keep],
+        proba=np.concatenate([r.proba for r in results])[keep] if has_proba else None,  # type: ignore[misc]
+        targets=frame["target"].to_numpy()[kept],
+        test_type=frame["test_type"].to_numpy()[kept].astype(str) if "test_type" in frame else None,
+        articles=frame["article"].to_numpy()[kept].astype(str) if "article" in frame else None,
     )
-    scores = np.concatenate([r.scores for r in results]) if has_scores else None  # type: ignore[misc]
+    scores = np.concatenate([r.scores for r in results])[keep] if has_scores else None  # type: ignore[misc]
     m = evaluate(
         preds,
         labels,
@@ -428,16 +513,61 @@ def score_view(
         random_state=derived_seed(cfg.seed, BOOTSTRAP, view_index),
     )
     y = frame["label"].map(index).to_numpy()
-    for entry, f, r in zip(m["per_fold"], plan.folds, results, strict=True):
-        entry["train_support"] = np.bincount(y[f.train], minlength=len(labels)).tolist()
+    by_fold = {(e["repeat"], e["fold"]): e for e in m["per_fold"]}
+    for f, r in zip(plan.folds, results, strict=True):
+        entry = by_fold.get((f.repeat, f.fold))
+        if entry is None:  # every answer of the fold dropped
+            continue
+        if len(f.train):
+            entry["train_support"] = np.bincount(y[f.train], minlength=len(labels)).tolist()
         if r.selected is not None:
             entry["selected"] = dict(r.selected)
+    if reasons is not None:
+        m["answers"] = answer_counts(gold_all, reasons, policy, len(labels))  # type: ignore[typeddict-item]
     if "capability" in frame:
         m["capabilities"] = capabilities(
-            frame.iloc[rows][["id", "text", "capability", "test_type"]], preds, labels
+            frame.iloc[kept][["id", "text", "capability", "test_type"]], preds, labels
         )
         m.update(by_test_type(preds, labels, cfg.f_avg_labels))  # type: ignore[typeddict-item]
-    return ViewResult(plan.name, plan, preds, scores, rows, [r.fit_seconds for r in results], m)
+    records: list[dict[str, Any]] = []
+    usage: dict[str, float] = {}
+    if answering:
+        ids = frame["id"].to_numpy()[rows].astype(str)
+        k = 0
+        for f, a in zip(plan.folds, answering, strict=True):
+            for rec in a.records:
+                where = {"view": plan.name, "repeat": f.repeat, "fold": f.fold, "id": ids[k]}
+                records.append({**where, **rec})
+                k += 1
+            usage = add_usage(usage, a.usage)
+    return ViewResult(
+        plan.name,
+        plan,
+        preds,
+        scores,
+        kept,
+        [r.fit_seconds for r in results],
+        m,
+        reasons[keep] if reasons is not None else None,
+        records,
+        usage,
+    )
+
+
+def _coinciding(plan: ViewPlan, of: ViewResult) -> ViewResult:
+    """A zero-shot view whose items are another view's: that view's predictions and
+    scores, under its own name."""
+    metrics: ViewMetrics = {**of.metrics, "same_as": of.name}
+    return ViewResult(
+        plan.name,
+        plan,
+        of.predictions,
+        of.scores,
+        of.rows,
+        [],
+        metrics,
+        of.reasons,  # type: ignore[arg-type]
+    )
 
 
 def finish(
@@ -452,10 +582,12 @@ def finish(
     from bench.analysis import misclassified
 
     cfg = prep.config
-    results = [
-        score_view(cfg, plan, f, i, prep.run_labels)
-        for i, (plan, f) in enumerate(zip(prep.views, fitted, strict=True))
-    ]
+    results: list[ViewResult] = []
+    for i, (plan, f) in enumerate(zip(prep.views, fitted, strict=True)):
+        if plan.same_as is not None:
+            results.append(_coinciding(plan, next(r for r in results if r.name == plan.same_as)))
+        else:
+            results.append(score_view(cfg, plan, f, i, prep.run_labels))
     main = results[0]
     wrong = misclassified(main.plan.frame, main.predictions, main.rows, list(prep.run_labels))
     return RunOutput(prep, results, started, wall, n_jobs, threads, wrong)
@@ -470,17 +602,19 @@ def run(
     backend: Backend | None = None,
     warn: Callable[[str], None] | None = None,
     on_fold: Callable[[], None] | None = None,
+    runs: Path | None = None,
 ) -> Iterator[RunOutput]:
     """Fit every fold of every prepared config and yield each config's RunOutput as soon
     as its last fold is in (so a caller that writes them keeps the complete ones when
     interrupted). The fold fits of every config and view form one pool, so many small
-    configs keep every worker busy. ``on_fold`` is called after each fold (progress)."""
+    configs keep every worker busy. ``on_fold`` is called after each fold (progress);
+    ``runs`` is the runs folder the outputs go to (models that keep a cache there)."""
     from bench.backends import WorkerDied
     from bench.io import temp_dir
 
     threads = threads or DEFAULT_THREADS
     backend = backend or Backend()
-    n_calls = sum(len(v.folds) for p in todo for v in p.views)
+    n_calls = count_folds(todo)
     # folds fitted in local worker processes are marked while they fit (see _tracked)
     tracker = temp_dir("folds") if backend.name == "loky" and min(n_jobs, n_calls) > 1 else None
     calls: list = []
@@ -494,6 +628,7 @@ def run(
                 plan,
                 threads,
                 prep.run_labels,
+                runs,
                 None if tracker is None else str(tracker),
                 len(calls),
             )
@@ -501,7 +636,7 @@ def run(
             owners += [(ci, vi)] * len(mine)
             names += [(shown_path(prep.config.path), label) for label in labels]
             scatter += shared
-    left = [sum(len(v.folds) for v in p.views) for p in todo]
+    left = [count_folds([p]) for p in todo]
     fitted: list[list[list[FoldResult]]] = [[[] for _ in p.views] for p in todo]
     started = datetime.now(UTC)
     t0 = time.perf_counter()
@@ -569,4 +704,5 @@ def _either(labels: list[str]) -> str:
 
 
 def count_folds(todo: list[Prepared]) -> int:
-    return sum(len(v.folds) for p in todo for v in p.views)
+    """The fold fits of ``todo`` (a view that coincides with another has none)."""
+    return sum(len(v.folds) for p in todo for v in p.views if v.same_as is None)

@@ -39,6 +39,7 @@ class ViewPlan:
     frame: pd.DataFrame  # id, text, target, label, group (+ evidence for seed data)
     folds: list[Fold]
     protocol: dict[str, Any]  # what metrics.json records about how folds were drawn
+    same_as: str | None = None  # zero-shot: the view whose items and predictions these are
 
 
 @dataclass(frozen=True)
@@ -401,10 +402,33 @@ class Planned:
     labels: tuple[str, ...]
 
 
-def plan_views(cfg: Config, cache: DataCache | None = None) -> Planned:
-    """The main view, then every optional view the config switches on, in registry order."""
+def zero_shot(plan: ViewPlan, main: ViewPlan | None = None) -> ViewPlan:
+    """A view for a model that learns nothing (``trained = false``): every item the view
+    tests, once, in one fold that trains on nothing. Training splits then make no
+    difference, so a view that tests the same items as ``main`` coincides with it
+    (``same_as``): its predictions and scores are the main view's."""
+    rows = np.unique(np.concatenate([f.test for f in plan.folds]))
+    ids = np.sort(plan.frame["id"].to_numpy()[rows].astype(str))
+    if main is not None:
+        main_ids = np.sort(main.frame["id"].to_numpy()[main.folds[0].test].astype(str))
+        if np.array_equal(ids, main_ids):
+            return ViewPlan(plan.name, main.frame, main.folds, main.protocol, same_as=main.name)
+    folds = [Fold(0, 0, np.zeros(0, dtype=np.int64), rows)]
+    doc = {"kind": "zero_shot", "group_by": plan.protocol.get("group_by", "group")}
+    doc.update({"n_splits": 1, "n_repeats": 1, "n_folds": 1})
+    if "labels" in plan.protocol:
+        doc["labels"] = plan.protocol["labels"]
+    return ViewPlan(plan.name, plan.frame, folds, doc)
+
+
+def plan_views(cfg: Config, cache: DataCache | None = None, *, trained: bool = True) -> Planned:
+    """The main view, then every optional view the config switches on, in registry order;
+    for an untrained model, each as ``zero_shot`` makes it."""
     main = VIEWS[main_view(cfg)].plan(cfg, None, cache)
     assert isinstance(main, ViewPlan)
+    labels = tuple(main.protocol.get("labels", cfg.labels))
+    if not trained:
+        main = zero_shot(main)
     plans, absent = [main], {}
     for name in OPTIONAL:
         if cfg.views.on(name):
@@ -412,6 +436,5 @@ def plan_views(cfg: Config, cache: DataCache | None = None) -> Planned:
             if isinstance(planned, Absent):
                 absent[name] = planned.reason
             else:
-                plans.append(planned)
-    labels = tuple(main.protocol.get("labels", cfg.labels))
+                plans.append(planned if trained else zero_shot(planned, main))
     return Planned(plans, absent, labels)

@@ -54,3 +54,17 @@ def write_base_config(path: Path, data_dir: Path, *, task: str = "joint", seed: 
         encoding="utf-8",
     )
     return path
+
+
+def copy_examples(dest: Path, data_dir: Path) -> Path:
+    """configs/examples/ and the defaults it extends, copied to ``dest`` with the seed
+    dataset's folders made absolute (the session's derived dataset): dest/examples."""
+    (dest / "examples").mkdir(parents=True)
+    for path in (REPO / "configs" / "examples").iterdir():
+        shutil.copy(path, dest / "examples" / path.name)
+    defaults = (REPO / "configs" / "_defaults.toml").read_text(encoding="utf-8")
+    defaults = defaults.replace('seeds = "../seeds"', f'seeds = "{SEEDS}"')
+    defaults = defaults.replace('data_dir = "../data/derived"', f'data_dir = "{data_dir}"')
+    assert str(SEEDS) in defaults and str(data_dir) in defaults
+    (dest / "_defaults.toml").write_text(defaults, encoding="utf-8")
+    return dest / "examples"

@@ -161,10 +161,11 @@ def test_view_names_are_written_only_in_the_view_registry(owner):
     from bench.views import VIEWS
 
     # "contrast" is also the name of a dataset split and of the rules folder (bench/corpus);
-    # "test" the name of the config's [test] table and, in a comparison, of the paired test
+    # "test" the name of the config's [test] table, in a comparison of the paired test, and
+    # in an items file the role of an item a system predicts (bench/items.py)
     other_contracts = {
         "contrast": [PACKAGE / "corpus"],
-        "test": [PACKAGE / "config", PACKAGE / "report" / "comparison.py"],
+        "test": [PACKAGE / "config", PACKAGE / "report" / "comparison.py", PACKAGE / "items.py"],
     }
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):

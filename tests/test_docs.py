@@ -18,6 +18,7 @@ ROOTS = ("bench/", "perf/", "tests/", "configs/", "seeds/", "requirements/", "re
 ROOTS += (".ci/", ".github/")
 # files the pages tell a reader to create
 EXAMPLES = {"configs/ridge.toml", "configs/my_models.py", "configs/x.toml"}
+EXAMPLES |= {"configs/examples/preds.jsonl"}  # docs/evaluate-any-system.md: your system writes it
 
 
 def _text(page: Path) -> str:

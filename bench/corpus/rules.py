@@ -26,7 +26,8 @@ class Entity:
     forms: tuple[tuple[str, str], ...]  # (role, surface), e.g. ("surname", "Putin")
     gender: str = ""
     title: str = ""
-    invented: bool = False  # a person made up for the replacements (never a real one)
+    invented: bool = False  # made up for the replacements (never a real person or body)
+    with_the: bool = False  # an organisation written with "the" ("the Commission")
 
     def form(self, role: str) -> str:
         return dict(self.forms).get(role, "")
@@ -56,6 +57,7 @@ class Rules:
     entities: tuple[Entity, ...]
     groups: tuple[str, ...]
     titles: tuple[str, ...]
+    organisation_nouns: tuple[str, ...]  # the head nouns that make a name an organisation
     per_item: dict[str, int]
     cues: tuple[CueRule, ...]
     complements: dict[str, tuple[str, ...]]  # complement -> the replacements that take it
@@ -114,7 +116,7 @@ def load_rules(folder: Path) -> Rules:
         ent_path,
         "the file",
         ent,
-        {"titles", "per_item", "country", "person", "organisation", "groups"},
+        {"titles", "organisation_nouns", "per_item", "country", "person", "organisation", "groups"},
         {"country", "person", "groups"},
     )
     entities: list[Entity] = []
@@ -134,9 +136,18 @@ def load_rules(folder: Path) -> Rules:
         invented = bool(row.get("invented", False))
         entities.append(Entity("person", forms, row["gender"], row.get("title", ""), invented))
     for row in ent.get("organisation", []):
-        _check_keys(ent_path, "[[organisation]]", row, {"name", "short"}, {"name"})
+        _check_keys(
+            ent_path, "[[organisation]]", row, {"name", "short", "invented", "with_the"}, {"name"}
+        )
         forms = tuple((k, row[k]) for k in ("name", "short") if row.get(k))
-        entities.append(Entity("organisation", forms))
+        entities.append(
+            Entity(
+                "organisation",
+                forms,
+                invented=bool(row.get("invented", False)),
+                with_the=bool(row.get("with_the", False)),
+            )
+        )
     per_item = {k: int(v) for k, v in ent.get("per_item", {}).items()}
     per_item["attribution"] = int(att.get("per_item", 1))
 
@@ -198,6 +209,7 @@ def load_rules(folder: Path) -> Rules:
         entities=tuple(entities),
         groups=tuple(ent["groups"]),
         titles=tuple(ent.get("titles", ())),
+        organisation_nouns=tuple(ent.get("organisation_nouns", ())),
         per_item=per_item,
         cues=tuple(cues),
         complements=complements,

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bench.report.format import REPORTED, ci, label, level_pct, num, per_class
+from bench.report.format import (
+    REPORTED,
+    answers_text,
+    ci,
+    label,
+    level_pct,
+    num,
+    per_class,
+    predicted_counts,
+    requests_text,
+    same_as_text,
+)
 from bench.report.format import html_text as escape
 
 STYLE = """
@@ -131,12 +142,16 @@ def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
     from bench.views import title
 
     level = level_pct(doc.get("ci_level", 0.95))
+    if doc.get("same_as"):
+        return [f"<h2>{escape(title(name))}</h2>", f"<p>{escape(same_as_text(name, doc))}</p>"]
     out = [
         f"<h2>{escape(title(name))}</h2>",
         f"<p>View <code>{escape(name)}</code>; {escape(_protocol(doc))}; "
         f"{doc['n_examples']} examples in {doc['n_groups']} groups.</p>",
         *(f"<p>{escape(n)}</p>" for n in notes(doc)),
     ]
+    if doc.get("answers"):
+        out.append(f"<p>{escape(answers_text(doc))}</p>")
     rows = []
     for metric in REPORTED:
         if metric in doc["pooled"]:
@@ -153,6 +168,7 @@ def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
     if doc.get("ci_note"):
         out.append(f'<p class="small">{escape(doc["ci_note"])}</p>')
     out.append(heatmap(doc["labels"], doc["confusion_matrix"]))
+    out.append(table(["label", "gold", "predicted"], predicted_counts(doc), numeric={1, 2}))
     per_ci = doc.get("ci", {}).get("per_class_f1", {})
     out.append(
         bars(
@@ -228,9 +244,17 @@ def render(data) -> str:
     m = data.metrics
     out = [
         f"<h1>{escape(m['config'])}</h1>",
-        f"<p>Model <code>{escape(m['model'])}</code> on task <code>{escape(m['task'])}</code>.</p>",
+        f"<p>Model <code>{escape(m['model'])}</code> on task <code>{escape(m['task'])}</code>"
+        + (
+            " (zero-shot: trained = false, every item a test item).</p>"
+            if m.get("trained") is False
+            else ".</p>"
+        ),
     ]
     from bench.report.markdown import absent
+
+    if requests_text(data.manifest):
+        out.append(f"<p>{escape(requests_text(data.manifest))}</p>")
     from bench.runs import view_docs
 
     views = view_docs(m)

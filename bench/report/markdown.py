@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bench.report.format import (
     REPORTED,
+    answers_text,
     ci,
     label,
     level_pct,
@@ -17,6 +18,9 @@ from bench.report.format import (
     md_rule,
     num,
     per_class,
+    predicted_counts,
+    requests_text,
+    same_as_text,
     with_ci,
 )
 from bench.runs import view_docs
@@ -77,6 +81,8 @@ def _breakdown(rows: dict, key: str) -> list[str]:
 def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
     level = level_pct(doc.get("ci_level", 0.95))
     labels = doc["labels"]
+    if doc.get("same_as"):
+        return [f"## {md(title(name))}", "", md(same_as_text(name, doc)), ""]
     lines = [
         f"## {md(title(name))}",
         "",
@@ -84,6 +90,10 @@ def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
         f"{doc['n_groups']} groups, {doc['n_predictions']} predictions.",
         "",
         *[line for n in notes(doc) for line in (md(n), "")],
+    ]
+    if doc.get("answers"):
+        lines += [md(answers_text(doc)), ""]
+    lines += [
         f"Scores pooled over folds and repeats, {level} cluster-bootstrap CI over groups "
         f"({md(doc.get('ci_method', 'percentile'))}), mean ± std over repeats:",
         "",
@@ -116,6 +126,7 @@ def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
         md_row(["label", "precision", "recall", "F1", f"F1 {level} CI", "support"]),
         md_rule("lrrrlr"),
     ]
+    counts = predicted_counts(doc)
     for lab, c in per_class(doc):
         lines.append(
             md_row(
@@ -131,13 +142,22 @@ def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
         )
     lines += [
         "",
+        "Labels in the data (gold) and in the answers (predicted):",
+        "",
+        md_row(["label", "gold", "predicted"]),
+        md_rule("lrr"),
+        *(md_row([lab, gold, n]) for lab, gold, n in counts),
+    ]
+    lines += [
+        "",
         "Confusion matrix (rows gold, columns predicted):",
         "",
-        md_row(["gold \\ predicted", *labels]),
-        md_rule("l" + "r" * len(labels)),
+        md_row(["gold \\ predicted", *labels, *(["(no answer)"] if "no_answer" in doc else [])]),
+        md_rule("l" + "r" * (len(labels) + ("no_answer" in doc))),
     ]
-    for lab, row in zip(labels, doc["confusion_matrix"], strict=True):
-        lines.append(md_row([lab, *row]))
+    no_answer = doc.get("no_answer")
+    for i, (lab, row) in enumerate(zip(labels, doc["confusion_matrix"], strict=True)):
+        lines.append(md_row([lab, *row, *([no_answer[i]] if no_answer else [])]))
     folds = doc.get("per_fold", [])
     if folds and "train_support" in folds[0]:
         lacking = [f for f in folds if 0 in f["train_support"]]
@@ -212,9 +232,16 @@ def render(data) -> str:
     lines = [
         f"# {md(m['config'])}",
         "",
-        f"Model `{md(m['model'])}` on task `{md(m['task'])}`.",
+        f"Model `{md(m['model'])}` on task `{md(m['task'])}`"
+        + (
+            " (zero-shot: trained = false, every item a test item, nothing learned from the data)."
+            if m.get("trained") is False
+            else "."
+        ),
         "",
     ]
+    if requests_text(data.manifest):
+        lines += [md(requests_text(data.manifest)), ""]
     views = view_docs(m)
     if absent(m):
         lines += ["Views not run, as the data does not allow them:", ""]
