@@ -63,7 +63,14 @@ def _local_cluster(n_workers: int = 2):
 
 @pytest.fixture(scope="module")
 def cluster():
-    with _local_cluster() as c:
+    """Two workers shared by the tests below, some of which kill one. A LocalCluster drops
+    a worker for good (closes its nanny) when it has not come back within the
+    lost-worker timeout, 15 s by default: on a loaded machine a restart can take longer,
+    and the next test then found one worker, or none ("has no worker after 60 s"). Here
+    a killed worker is always waited for."""
+    import dask
+
+    with dask.config.set({"distributed.deploy.lost-worker-timeout": "600s"}), _local_cluster() as c:
         yield c
 
 
@@ -118,7 +125,8 @@ def test_every_worker_dying_at_once_resubmits_the_pending_folds(
     # both workers die together: the scattered data is lost with them, so the folds not yet
     # collected are resubmitted (data scattered again) to the restarted workers. Both must
     # be up first (an earlier test killed one; on a loaded machine its restart can still be
-    # under way): with one, the data would be on it alone and the deaths not simultaneous
+    # under way): with one, the data would be on it alone and the deaths not simultaneous,
+    # two losses of the data, two warnings (seen under load before this wait)
     with distributed.Client(cluster) as c:
         c.wait_for_workers(2, timeout=120)
     cfg = _dying(tmp_path, derived_dir, ["died-a", "died-b"], together=True)
