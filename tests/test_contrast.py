@@ -8,6 +8,7 @@ import pytest
 from bench.corpus import contrast, derive, store
 from bench.corpus.rules import RULES_DIR, Rules, load_rules
 from bench.errors import DataError
+from bench.escaping import md
 from bench.labels import LABELS, TASKS
 from bench.models.lexicon import load_lexicon
 from tests.conftest import ARTICLE, SEEDS
@@ -208,7 +209,7 @@ def test_derive_writes_the_contrast_split_and_card(derived_dir, derived):
     card = (derived_dir / "README.md").read_text(encoding="utf-8")
     assert f"path: {store.CONTRAST_PARQUET}" in card and "## Contrast split" in card
     for capability in contrast.counts(derived.contrast)["capability"]:
-        assert f"\n- {capability}: " in card  # one sample per capability
+        assert f"\n- {md(capability)}: " in card  # one sample per capability (escaped)
     items = datasets.Dataset(pq.read_table(derived_dir / store.PARQUET))
     assert items.num_rows == len(derived.records)
 

@@ -16,7 +16,9 @@ def test_markdown_text_is_inert():
     out = md(INJECTION)
     assert "\n" not in out and "<img" not in out and "\\|" in out and "\\`" in out
     assert md("0.866 [0.710, 1.000]") == "0.866 [0.710, 1.000]"
-    assert md("[a](javascript:x)") == "\\[a\\](javascript:x)"
+    # brackets escaped, and the parenthesis after one: no "](" survives to make a link
+    assert md("[a](javascript:x)") == "\\[a\\]\\(javascript:x)"
+    assert md("one article (x-y); more") == "one article (x-y); more"
 
 
 def test_levels_are_printed_as_computed():

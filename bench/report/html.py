@@ -6,7 +6,6 @@ deterministic bytes, escaped text, and no plotting library to import per run.
 
 from __future__ import annotations
 
-from html import escape
 from typing import TYPE_CHECKING
 
 from bench.report.format import (
@@ -21,6 +20,7 @@ from bench.report.format import (
     requests_text,
     same_as_text,
 )
+from bench.report.format import html_text as escape
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}

@@ -8,7 +8,7 @@ import io
 
 from bench.boards import Board
 from bench.ranking import HUMAN, Entry
-from bench.report.format import label, level_pct, md, md_row, md_rule, num, text_table
+from bench.report.format import csv_cell, label, level_pct, md, md_row, md_rule, num, text_table
 from bench.views import VIEWS, order
 
 # CSV columns: every view of bench.views, the main ones (cv, test) with their CI
@@ -153,14 +153,13 @@ def render_csv(boards: list[Board]) -> str:
                 f"{e.main}_ci_low": e.cv_ci[0],
                 f"{e.main}_ci_high": e.cv_ci[1],
             }
-            writer.writerow(row)
+            writer.writerow({k: csv_cell(v) for k, v in row.items()})
     return buf.getvalue()
 
 
 def render_html(boards: list[Board]) -> str:
     """One page: per table, a bar plot of the rank score, then the table."""
-    from html import escape
-
+    from bench.report.format import html_text as escape
     from bench.report.html import bars, page, table
 
     tiered = any(e.tier is not None for b in boards for e in b.entries)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from html import escape
-
+from bench.report.format import html_text as escape
 from bench.report.format import label, level_pct, md, md_row, md_rule, num
 from bench.report.leaderboard import views_of
 
