@@ -7,7 +7,7 @@ import csv
 import io
 
 from bench.boards import Board
-from bench.ranking import HUMAN, Entry
+from bench.ranking import HUMAN, Entry, tiers_sentence
 from bench.report.format import label, level_pct, md, md_row, md_rule, num, text_table
 from bench.views import VIEWS, order
 
@@ -102,11 +102,18 @@ def _note(entries: list[Entry]) -> str:
     return ZERO_SHOT_NOTE if any(not e.trained for e in entries) else ""
 
 
+def tier_note(b: Board) -> str:
+    """What the table's tiers control (``bench.ranking.tiers_sentence``), or ""."""
+    return tiers_sentence(b.alpha) if b.alpha is not None and _tiered(b.entries) else ""
+
+
 def render_text(boards: list[Board]) -> str:
     out = []
     for b in boards:
         views = views_of(b.entries)
         out.append(f"{heading(b)}. {basis(b)}\n")
+        if tier_note(b):
+            out.append(tier_note(b) + "\n")
         tiered = _tiered(b.entries)
         rows = [_cells(e, views, tiered) for e in b.entries]
         out.append(text_table(_header(b.entries), rows))
@@ -122,6 +129,8 @@ def render_markdown(boards: list[Board]) -> str:
         header = _header(b.entries)
         align = "".join("l" if h in ("task", "config", "model") else "r" for h in header)
         out += [f"### {md(heading(b))}", "", md(basis(b)), ""]
+        if tier_note(b):
+            out += [md(tier_note(b)), ""]
         out += [md_row(header), md_rule(align)]
         out += [md_row(_cells(e, views, _tiered(b.entries))) for e in b.entries]
         out.append("")
@@ -163,17 +172,12 @@ def render_html(boards: list[Board]) -> str:
 
     from bench.report.html import bars, page, table
 
-    tiered = any(e.tier is not None for b in boards for e in b.entries)
-    tiers = (
-        "Tier: runs not significantly different from the best of their tier (paired "
-        "bootstrap) share it. "
-        if tiered
-        else ""
-    )
-    parts = ["<h1>stance-bench leaderboard</h1>", f"<p>{escape(tiers)}</p>"]
+    parts = ["<h1>stance-bench leaderboard</h1>"]
     for b in boards:
         views = views_of(b.entries)
         parts.append(f"<h2>{escape(heading(b))}</h2><p>{escape(basis(b))}</p>")
+        if tier_note(b):
+            parts.append(f"<p>{escape(tier_note(b))}</p>")
         metric = label(b.entries[0].metric)
         single = len(b.score_views) == 1 and all(b.score_views[0] == e.main for e in b.entries)
         items = [
