@@ -8,7 +8,7 @@ import io
 
 from bench.boards import Board
 from bench.ranking import HUMAN, Entry, tiers_sentence
-from bench.report.format import label, level_pct, md, md_row, md_rule, num, text_table
+from bench.report.format import ci, label, level_pct, md, md_row, md_rule, num, text_table
 from bench.views import VIEWS, order
 
 # CSV columns: every view of bench.views, the main ones (cv, test) with their CI
@@ -77,8 +77,8 @@ def _cells(e: Entry, views: list[str], tiered: bool = False) -> list[str]:
         cells.append(num(e.score))
     for v in views:
         value = num(e.views.get(v))
-        if v == e.main and e.cv_ci[0] is not None:
-            value += f" [{e.cv_ci[0]:.3f}, {e.cv_ci[1]:.3f}]"
+        if v == e.main and ci(e.cv_ci):
+            value += f" {ci(e.cv_ci)}"
         cells.append(value)
     return cells + [num(e.accuracy), num(e.fit_seconds, 2)]
 
