@@ -59,7 +59,7 @@ DEFAULT_DELTA_METHOD = "expanded"  # paired (and unpaired) deltas, hence the dec
 # Intervals from fewer clusters than this are flagged ``few_clusters``: the smallest
 # simulated size from which both coverages above stay >= .93 (about 2 MC s.e. under .95).
 # BCa's 50 also holds beyond the uniform-label model above: BCa run intervals reach >= .94
-# coverage from 50 groups in all three data models of perf/stats_sim.py --section bca
+# coverage from 50 groups in all three data models of perf/stats_sim.py --only bca
 # (uniform or 9/3/4/9 label prevalence, with or without labels and errors correlated
 # within a sentence group); at 19-30 groups coverage is .91-.94 with unequal prevalence,
 # so intervals from fewer than 50 groups are flagged.

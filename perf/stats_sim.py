@@ -1,7 +1,7 @@
 """Seeded simulation of the comparison statistics: type-I error, power and coverage.
 
     python perf/stats_sim.py [--quick] [--reps N] [--n-boot B] [--seed S]
-    python perf/stats_sim.py --section tiers,mft,bca [--quick] [--reps N] [--seed S]
+    python perf/stats_sim.py --only tiers,mft,bca [--quick] [--reps N] [--seed S]
 
 Synthetic paired runs with 4 labels and errors correlated within clusters (sentences):
 P(right) = sigmoid(mu_model + u_cluster + e_item + v_model,cluster + w_model,item), where
@@ -18,7 +18,7 @@ B = 500) takes 45 s of CPU, the default (5 sizes, 600 runs, B = 1000) 5 minutes 
 spread over --workers processes (about 3 minutes on 2 idle cores). The defaults in
 bench/stats.py come from the default run.
 
-``--section`` runs named sections of issue 24 instead (``SECTIONS``), on a model of the
+``--only`` runs named sections of issue 24 instead (``SECTIONS``), on a model of the
 benchmark's own layout (``layout``, below): ``tiers`` (the leaderboard's split rate for
 equal runs, 5 and 10 runs, 19 and 100 sentence groups), ``mft`` (the contrast row's type-I
 error with MFT cases one group each vs grouped by phrase), ``bca`` (coverage of one run's
@@ -549,8 +549,8 @@ def task_tiers(G, K, scenario, reps, seed, shift, n_perm, n_boot=1000):
 
 
 def cells_tiers(args, seeds):
-    r_null = args.reps or (100 if args.quick else 1000)
-    r_alt = args.reps or (50 if args.quick else 400)
+    r_null = args.reps or (100 if args.quick else 500)
+    r_alt = args.reps or (50 if args.quick else 150)
     out = {}
     for G in (19, 100):
         for K in (5, 10):
@@ -744,41 +744,31 @@ def table_bca(res, args) -> str:
     return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class Section:
-    cells: object  # (args, seeds) -> {key: (task, args)}
-    table: object  # (results, args) -> Markdown
+def run_cells(jobs: dict, workers: int) -> dict:
+    with ProcessPoolExecutor(workers) as pool:
+        futures = {k: pool.submit(f, *a) for k, (f, a) in jobs.items()}
+        return {k: f.result() for k, f in futures.items()}
 
 
+def section_tiers(args, seed: np.random.SeedSequence) -> str:
+    return table_tiers(run_cells(cells_tiers(args, iter(seed.spawn(64))), args.workers), args)
+
+
+def section_mft(args, seed: np.random.SeedSequence) -> str:
+    return table_mft(run_cells(cells_mft(args, iter(seed.spawn(64))), args.workers), args)
+
+
+def section_bca(args, seed: np.random.SeedSequence) -> str:
+    return table_bca(run_cells(cells_bca(args, iter(seed.spawn(64))), args.workers), args)
+
+
+# name -> (the function, a fixed number that seeds it with --seed): a section prints the
+# same numbers alone or with others. Sections of other issues register here too.
 SECTIONS = {
-    "tiers": Section(cells_tiers, table_tiers),
-    "mft": Section(cells_mft, table_mft),
-    "bca": Section(cells_bca, table_bca),
+    "tiers": (section_tiers, 373767074),
+    "mft": (section_mft, 3682728037),
+    "bca": (section_bca, 3229069302),
 }
-
-
-def run_sections(names: list[str], args) -> str:
-    """Every cell of the named sections over --workers processes; each section is seeded
-    on its own (its name's CRC32 beside --seed), so it prints the same alone or with others."""
-    import zlib
-
-    jobs = {}
-    for name in names:
-        seeds = iter(np.random.SeedSequence([args.seed, zlib.crc32(name.encode())]).spawn(64))
-        jobs.update({(name, *k): v for k, v in SECTIONS[name].cells(args, seeds).items()})
-    t0 = time.perf_counter()
-    with ProcessPoolExecutor(args.workers) as pool:
-        futures = {k: pool.submit(fn, *a) for k, (fn, a) in jobs.items()}
-        done = {k: f.result() for k, f in futures.items()}
-    out = []
-    for name in names:
-        mine = {k[1:]: v for k, v in done.items() if k[0] == name}
-        out += [SECTIONS[name].table(mine, args), ""]
-    out.append(
-        f"({time.perf_counter() - t0:.0f} s wall, seed {args.seed}"
-        f"{', --quick' if args.quick else ''}{f', --reps {args.reps}' if args.reps else ''})"
-    )
-    return "\n".join(out)
 
 
 def main(argv=None) -> None:
@@ -791,17 +781,21 @@ def main(argv=None) -> None:
     ap.add_argument("--effect", type=float, default=0.05, help="gain at >=100 clusters")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument(
-        "--section",
-        help=f"run these sections instead (comma-separated: {', '.join(SECTIONS)})",
+        "--only", help=f"run these sections instead (comma-separated: {', '.join(SECTIONS)})"
     )
-    ap.add_argument("--n-perm", type=int, default=199, help="tier permutations (section tiers)")
+    ap.add_argument("--n-perm", type=int, default=199, help="tiers: label permutations per table")
     args = ap.parse_args(argv)
-    if args.section:
-        names = args.section.split(",")
+    if args.only:
+        names = args.only.split(",")
         unknown = sorted(set(names) - set(SECTIONS))
         if unknown:
             ap.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
-        print(run_sections(names, args))
+        for name in names:
+            fn, index = SECTIONS[name]
+            t0 = time.perf_counter()
+            print(fn(args, np.random.SeedSequence([args.seed, index])))
+            mode = ", --quick" if args.quick else ""
+            print(f"\n({name}: {time.perf_counter() - t0:.0f} s wall{mode}, seed {args.seed})\n")
         return
     sizes = {g: SIZES[g] for g in (19, 50, 500)} if args.quick else SIZES
     reps = args.reps or (200 if args.quick else 600)

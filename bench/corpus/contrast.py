@@ -423,7 +423,7 @@ def mft_cases(rules: Rules) -> list[dict]:
     share a group, ``mft-{capability}-p{phrase:02d}``: a phrase's targets are predicted
     (nearly) identically, so they are one unit of resampling, not independent cases (as
     one group each, the contrast row's type-I error was .14 instead of .05 at 19 sentence
-    groups; perf/stats_sim.py --section mft)."""
+    groups; perf/stats_sim.py --only mft)."""
     out = []
     for t in rules.templates:
         n = 0
