@@ -58,15 +58,17 @@ DEFAULT_METHOD = "bca"  # one run's metric
 DEFAULT_DELTA_METHOD = "expanded"  # paired (and unpaired) deltas, hence the decision
 # Intervals from fewer clusters than this are flagged ``few_clusters``: the smallest
 # simulated size from which both coverages above stay >= .93 (about 2 MC s.e. under .95).
-# BCa's 50 also holds beyond the uniform-label model above: BCa run intervals reach >= .94
-# coverage from 50 groups in all three data models of perf/stats_sim.py --only bca
-# (uniform or 9/3/4/9 label prevalence, with or without labels and errors correlated
-# within a sentence group); at 19-30 groups coverage is .91-.94 with unequal prevalence,
-# so intervals from fewer than 50 groups are flagged.
+# BCa's 50 also holds beyond the uniform-label model above: in perf/stats_sim.py --only bca
+# (one run's cv macro-F1 on the seed's layout; labels uniform, or 9/3/4/9 as the seed's,
+# or 9/3/4/9 with labels and errors correlated within a sentence group; 600 runs per cell,
+# MC s.e. .009) BCa run intervals cover .945-.957 at 50 groups and .933-.962 at 100 in all
+# three models, but .887-.935 at 19 groups and .928-.957 at 30 (lowest with correlated,
+# unequal labels), so intervals from fewer than 50 groups are flagged.
 MIN_CLUSTERS = {"percentile": 100, "bca": 50, "expanded": 30}
 # Bootstrap rounds of one run's intervals below MIN_CLUSTERS[method] clusters: there a BCa
 # tail can be far smaller than a / 2, beyond the reach of B = 1000 resamples (a side is
-# then open); 5000 leaves < 1% of intervals open at 19 groups in perf/stats_sim.py.
+# then open: 1.0-4.2% of intervals at 19 groups in the same simulation); with 5000,
+# 0-1.2% at 19 groups and none from 30.
 FEW_CLUSTERS_ROUNDS = 5000
 # A normal-approximation MDE needs the runs to differ in at least this many clusters: with
 # k discordant clusters the paired delta moves in at most k discrete cluster-sized jumps
