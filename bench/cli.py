@@ -123,6 +123,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from bench.report import leaderboard
     from bench.runs import complete_runs, load_run
 
+    if args.mlflow:
+        from bench.tracking import check_mlflow
+
+        check_mlflow(args.mlflow)  # before any work
     configs = load_configs(args.configs or [DEFAULT_CONFIGS])
     records = run_configs(
         configs,
@@ -151,7 +155,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"leaderboard of all {len(runs) + len(others)} complete run(s) there: "
         f"{args.out / 'leaderboard.md'}"
     )
+    _track(args, runs)
     return EXIT_OK
+
+
+def _track(args: argparse.Namespace, runs: list) -> None:
+    """run --dvc and --mlflow: the runs for experiment trackers."""
+    from bench import tracking
+
+    if args.dvc:  # every run folder in --out, not only this command's
+        from bench.runs import load_run, runs_in
+
+        every = [load_run(d) for d in runs_in(args.out)]
+        print(f"dvc: wrote {tracking.write_dvc(args.out, every)} (dvc metrics show, plots show)")
+    if args.mlflow:
+        logged = tracking.log_mlflow(args.mlflow, runs, args.mlflow_experiment)
+        new = sum(x.new for x in logged)
+        print(
+            f"mlflow: {new} run(s) logged to experiment {args.mlflow_experiment!r} at "
+            f"{args.mlflow} ({len(logged) - new} logged before)"
+        )
 
 
 def _cmd_items(args: argparse.Namespace) -> int:
@@ -251,6 +274,24 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if not args.update:
         _summary(render.render_markdown(result))
     return EXIT_FAILED if result.failed else EXIT_OK
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from bench import scaffold
+    from bench.backends import Backend
+    from bench.check import RunOptions, check
+
+    planned = scaffold.plan(args.dir, args.action)
+    for path in scaffold.write(args.dir, planned):
+        print(f"wrote {path}")
+    reference = args.dir / DEFAULT_REFERENCE
+    options = RunOptions(n_jobs=args.n_jobs, backend=Backend(), progress=not args.quiet)
+    check([args.dir / DEFAULT_CONFIGS], reference, update=True, options=options)
+    print(
+        f"wrote {reference}/ (a first `stance-bench check --update`)\n"
+        f"next: cd {args.dir} && stance-bench run && stance-bench check"
+    )
+    return EXIT_OK
 
 
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
@@ -478,6 +519,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--force", action="store_true", help="re-run even when an unchanged complete run exists"
     )
+    g = p.add_argument_group("experiment tracking")
+    g.add_argument(
+        "--dvc",
+        action="store_true",
+        help="write OUT/dvc.yaml: the runs' metrics, params (config.toml) and confusion plots",
+    )
+    g.add_argument(
+        "--mlflow",
+        metavar="URI",
+        help="log one MLflow run per config and view to this tracking URI, e.g. "
+        "sqlite:///mlflow.db (pip install 'stance-bench[mlflow]')",
+    )
+    g.add_argument(
+        "--mlflow-experiment", default="stance-bench", metavar="NAME", help="(stance-bench)"
+    )
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser(
@@ -525,6 +581,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_gate_options(p, ("text", "markdown"))
     p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser(
+        "init",
+        help="scaffold a project: configs on the packaged defaults, an example plug-in "
+        "model, a CI workflow, and results/reference/ from a first check --update",
+    )
+    p.add_argument("dir", nargs="?", type=Path, default=Path("."), metavar="DIR")
+    from bench.scaffold import ACTION
+
+    p.add_argument(
+        "--action", default=ACTION, metavar="OWNER/REPO@REF", help=f"the action (default {ACTION})"
+    )
+    p.add_argument("--n-jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_init)
 
     from bench.specs import METRICS
 

@@ -66,18 +66,26 @@ def seed_frame(parquet: Path, task: str):
 
 
 def load_dataset(
-    task: str = "joint", seeds: Path | str = DEFAULT_SEEDS, data_dir: Path | str = DEFAULT_DATA
+    task: str = "joint", seeds: Path | str | None = None, data_dir: Path | str | None = None
 ):
     """The derived dataset for ``task`` as a ``datasets.DatasetDict`` (derived when stale).
 
-    Labels are a ``ClassLabel`` of the task's label names; ``.to_pandas()`` works on each split.
+    ``seeds`` defaults to the packaged seed dataset, ``data_dir`` to ``data/derived``
+    under the project root of the working folder (``bench.project``), so it works from any
+    folder. Labels are a ``ClassLabel`` of the task's label names; ``.to_pandas()`` works
+    on each split.
     """
     if task not in TASKS:
         raise DataError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     import datasets
 
+    from bench import project
     from bench.corpus import contrast, store
     from bench.corpus.store import features
+
+    seeds = project.SEEDS if seeds is None else seeds
+    if data_dir is None:
+        data_dir = project.root_of(Path.cwd()) / specs.DEFAULT_DATA
 
     parquet = ensure_derived(
         Path(seeds), Path(data_dir), fix="pass bench.load_dataset(seeds=...) (and data_dir=...)"

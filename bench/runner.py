@@ -119,7 +119,7 @@ def prepare(cfg: Config, cache: DataCache | None = None) -> Prepared:
     (``check_items``)."""
     from bench.items import planned
 
-    spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.path.parent)
+    spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.plugins)
     params = dict(cfg.model.params)
     trained = spec.trained(params)
     est = spec.build(params, 0, cfg.labels, FitContext())
@@ -137,7 +137,7 @@ def prepare(cfg: Config, cache: DataCache | None = None) -> Prepared:
         check_items(planned(views, trained))
     data = [frame_hash(v.frame) for v in views]
     hashes = {
-        "config_hash": config_hash(as_dict(cfg, relative_to=None)),
+        "config_hash": config_hash(as_dict(cfg, root=None)),
         "data_hash": data[0] if len(data) == 1 else sha256_json(data),
         "folds_hash": sha256_json([folds_hash(v.folds, v.frame["id"].to_numpy()) for v in views]),
         "code_hash": code_hash(),
@@ -150,7 +150,7 @@ def prepare(cfg: Config, cache: DataCache | None = None) -> Prepared:
 def plan(cfg: Config, cache: DataCache | None = None) -> tuple[bool, list[ViewPlan]]:
     """Whether the config's model trains per fold, and its views planned accordingly
     (what ``stance-bench items`` exports; nothing is built or checked)."""
-    spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.path.parent)
+    spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.plugins)
     trained = spec.trained(dict(cfg.model.params))
     return trained, plan_views(cfg, cache, trained=trained).views
 
@@ -248,7 +248,7 @@ def _calls(
             derived_seed(cfg.seed, f.repeat, f.fold),
             threads,
             f"[model] of {cfg.path}",
-            cfg.path.parent,
+            cfg.plugins,
             FitContext(plan.name, f.repeat, f.fold, runs),
         )
         for f in plan.folds

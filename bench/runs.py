@@ -359,7 +359,7 @@ def run_documents(out: RunOutput, run_dir: Path) -> RunDocuments:
         for f in v.plan.folds
     ]
     files = {
-        "config.toml": to_toml(out.config, relative_to=run_dir),
+        "config.toml": to_toml(out.config),
         "predictions.jsonl": jsonl,
         "folds.json": dumps_json(folds),
         "metrics.json": dumps_json(metrics),

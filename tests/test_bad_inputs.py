@@ -629,9 +629,9 @@ def test_python_api_names_its_own_argument(tmp_path, monkeypatch):
     import bench
     from bench.errors import DataError
 
-    monkeypatch.chdir(tmp_path)  # outside the repository: no seeds/ here
+    monkeypatch.chdir(tmp_path)  # (without seeds, the packaged ones: tests/test_project.py)
     with pytest.raises(DataError, match=r"bench\.load_dataset\(seeds=\.\.\.\)") as err:
-        bench.load_dataset()
+        bench.load_dataset(seeds=tmp_path / "no-seeds")
     assert "--seeds" not in str(err.value)
 
 

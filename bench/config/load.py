@@ -1,10 +1,12 @@
 """TOML configs -> one frozen ``Config``. All validation lives here, at the edge.
 
-A config may ``extends = "other.toml"`` (resolved against its own folder); tables are
-merged key by key, the extending file winning, except that a ``[model]`` table, or a
+A config may ``extends = "other.toml"`` (resolved against its own folder), or a packaged
+config by name (``"stance-bench:defaults"``, ``bench.project``); tables are merged key by
+key, the extending file winning, except that a ``[model]`` table, or a
 ``[dataset]``/``[test]`` table that sets ``source`` (or ``path``, which means a file),
 replaces the inherited one. Relative paths resolve against the folder of the file that
-wrote them; ``${VAR}`` in a path is taken from the environment. Every table is checked
+wrote them, or, in a file that says ``relative_to = "project"`` (a resolved config), against
+its project root; ``${VAR}`` in a path is taken from the environment. Every table is checked
 against the dataclass fields of ``bench.config.schema``. Parsing is pure: nothing is
 written and nothing is imported beyond what a model reference needs.
 """
@@ -21,7 +23,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from bench import specs
+from bench import project, specs
 from bench.config.schema import (
     COLUMN_ROLES,
     FORMATS,
@@ -42,7 +44,21 @@ from bench.errors import ConfigError, did_you_mean
 from bench.io import tomllib
 from bench.labels import DROP, LABELS, TASKS
 
-_TOP = ("name", "description", "extends", "seed", "task", "model", "sweep", "views", *SECTIONS)
+_TOP = (
+    "name",
+    "description",
+    "extends",
+    "relative_to",
+    "seed",
+    "task",
+    "plugin_dir",
+    "model",
+    "sweep",
+    "views",
+    *SECTIONS,
+)
+# what relative paths in a file are relative to: its own folder, or its project root
+RELATIVE_TO = ("file", "project")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(NAME_PATTERN)
 
@@ -97,6 +113,11 @@ def _check(value: Any, kind: str, meta: Mapping, where: str, base: Path) -> Any:
     elif kind == "path":
         if not isinstance(value, str) or not value:
             raise bad("a path (string)")
+        if project.is_packaged(value):
+            raise ConfigError(
+                f"{where} names {value!r}, a packaged resource; only 'seeds' "
+                f"({project.SEEDS_NAME!r}) and 'extends' (\"stance-bench:NAME\") take one"
+            )
         p = Path(_expand(value, where)).expanduser()
         return Path(os.path.normpath(p if p.is_absolute() else base / p))
     elif kind == "paths":  # one file, or a list read one after the other
@@ -133,7 +154,11 @@ def _check_table(table: Any, cls: type, section: str, path: Path, base: Path) ->
     check_keys(table, by_name, f"[{section}] of {path}")
     for key, value in table.items():
         f = by_name[key]
-        out[key] = _check(value, _kind(hints[key]), f.metadata, _where(key, section, path), base)
+        where = _where(key, section, path)
+        if key == "seeds" and isinstance(value, str) and project.is_packaged(value):
+            out[key] = project.packaged_seeds(value, where)
+            continue
+        out[key] = _check(value, _kind(hints[key]), f.metadata, where, base)
     return out
 
 
@@ -174,9 +199,11 @@ def _load_layer(path: Path, chain: tuple[Path, ...]) -> dict:
     if path in chain:
         raise ConfigError(f"{path}: 'extends' forms a cycle ({' -> '.join(p.name for p in chain)})")
     raw = _read_toml(path)
-    base = path.parent
-    layer: dict[str, Any] = {}
     check_keys(raw, _TOP, str(path))
+    relative_to = raw.pop("relative_to", "file")
+    check(relative_to, OneOf(RELATIVE_TO), _where("relative_to", "", path))
+    base = project.root_of(path) if relative_to == "project" else path.parent
+    layer: dict[str, Any] = {}
     for key, value in raw.items():
         if key in SECTIONS:
             layer[key] = _check_table(value, SECTIONS[key], key, path, base)
@@ -188,6 +215,8 @@ def _load_layer(path: Path, chain: tuple[Path, ...]) -> dict:
             if not isinstance(value, dict):
                 raise ConfigError(f"[{key}] of {path} must be a table, got {value!r}")
             layer[key] = dict(value)
+        elif key == "extends" and isinstance(value, str) and project.is_packaged(value):
+            layer[key] = project.packaged_config(value, _where(key, "", path))
         elif key == "extends":
             layer[key] = _check(value, "path", {}, _where(key, "", path), base)
         else:
@@ -238,9 +267,9 @@ def _dataset(raw: dict, section: str, path: Path) -> DatasetConfig:
         raise ConfigError(
             f"{where}: {', '.join(map(repr, stray))} do not apply to source {source!r}; {fix}"
         )
-    if source == "seed":
-        merged.setdefault("seeds", Path(specs.DEFAULT_SEEDS).resolve())
-        merged.setdefault("data_dir", Path(specs.DEFAULT_DATA).resolve())
+    if source == "seed":  # the packaged seeds, derived into the project's data/derived
+        merged.setdefault("seeds", project.SEEDS)
+        merged.setdefault("data_dir", project.root_of(path) / specs.DEFAULT_DATA)
     if source == "file":
         if "path" not in merged:
             raise ConfigError(f"{where}: source 'file' needs path = \"data.csv\"")
@@ -288,14 +317,14 @@ def _infer_format(p: Path, where: str) -> str:
     return fmt
 
 
-def _model(raw: dict, path: Path) -> tuple[ModelConfig, tuple[Path, ...]]:
+def _model(raw: dict, path: Path, folder: Path) -> tuple[ModelConfig, tuple[Path, ...]]:
     from bench.models import resolve
 
     raw = dict(raw)
     name = raw.pop("name", None)
     if not isinstance(name, str) or not name:
         raise ConfigError(f'[model] of {path} needs name = "<registered model or module:factory>"')
-    spec = resolve(name, where=f"'name' in [model] of {path}", search_path=path.parent)
+    spec = resolve(name, where=f"'name' in [model] of {path}", search_path=folder)
     params = spec.check_params(raw, str(path))
     return ModelConfig(name=name, params=tuple(sorted(params.items()))), spec.source_files(params)
 
@@ -339,7 +368,10 @@ def _build(raw: dict, path: Path, name: str, sweep: SweepInfo | None = None) -> 
             '_ - . and no leading dot); set name = "..." or rename the file'
         )
     test = _dataset(raw["test"], "test", path) if "test" in raw else None
-    model, depends_on = _model(raw["model"], path)
+    plugin_dir = raw.get("plugin_dir")
+    if plugin_dir is not None and not plugin_dir.is_dir():
+        raise ConfigError(f"'plugin_dir' in {path}: {plugin_dir} is not a folder")
+    model, depends_on = _model(raw["model"], path, plugin_dir or path.parent)
     cfg = Config(
         name=name,
         path=path.resolve(),
@@ -353,6 +385,7 @@ def _build(raw: dict, path: Path, name: str, sweep: SweepInfo | None = None) -> 
         views=_views(raw.get("views", {})),
         metrics=MetricsConfig(**raw.get("metrics", {})),
         depends_on=depends_on,
+        plugin_dir=plugin_dir,
         sweep=sweep,
     )
     _check_f_avg(cfg)

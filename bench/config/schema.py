@@ -155,7 +155,14 @@ class Config:
     task: str = allowed("joint", OneOf(tuple(TASKS)))
     description: str = ""
     depends_on: tuple[Path, ...] = ()  # files outside the package the model reads
+    plugin_dir: Path | None = None  # where module:factory and model files are found
     sweep: SweepInfo | None = None  # set on the runs a [sweep] table expands into
+
+    @property
+    def plugins(self) -> Path:
+        """The folder plug-in modules (``module:factory``) and the model's file
+        parameters are found in: ``plugin_dir``, else the config's own folder."""
+        return self.plugin_dir or self.path.parent
 
     @property
     def labels(self) -> tuple[str, ...]:
