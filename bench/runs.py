@@ -159,6 +159,8 @@ class ViewMetrics(TypedDict):
     ci_note: NotRequired[str]
     per_target: NotRequired[dict[str, dict[str, Any]]]
     ci: dict[str, Any]  # metric -> [low, high]; per_class_f1 -> label -> [low, high]
+    # sides beyond the bootstrap's resamples (null in ci): metric -> ["low"] | ["high"]
+    ci_open: NotRequired[dict[str, Any]]
     per_article: NotRequired[dict[str, dict[str, Any]]]  # data of two or more articles
     capabilities: NotRequired[list[dict[str, Any]]]  # the contrast suite, per capability
     by_test_type: NotRequired[dict[str, dict[str, float | None]]]

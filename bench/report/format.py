@@ -43,9 +43,23 @@ def level_pct(level: float) -> str:
 
 
 def ci(interval, digits: int = 3) -> str:
-    if not interval or interval[0] is None:
+    """[low, high]; a side beyond the bootstrap's resamples (null, metrics.json's
+    ``ci_open``) is printed one-sided: [≥ low] or [≤ high] (see ``OPEN_CI``)."""
+    if not interval or (interval[0] is None and interval[1] is None):
         return ""
-    return f"[{interval[0]:.{digits}f}, {interval[1]:.{digits}f}]"
+    low, high = interval[0], interval[1]
+    if high is None:
+        return f"[≥ {low:.{digits}f}]"
+    if low is None:
+        return f"[≤ {high:.{digits}f}]"
+    return f"[{low:.{digits}f}, {high:.{digits}f}]"
+
+
+OPEN_CI = (
+    "An interval printed [≥ x] or [≤ x] has its other side beyond the bootstrap's "
+    "resamples (open): x is a one-sided bound at (1 + level) / 2, the other side is not "
+    "estimated."
+)
 
 
 def with_ci(metrics: dict, name: str, digits: int = 3) -> str:
