@@ -10,6 +10,7 @@ calls not yet collected are resubmitted (up to ``RESUBMITS`` times, each time sa
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import logging
 import warnings
@@ -57,7 +58,10 @@ def _results(calls: list, n_jobs: int, backend: Backend, shared: list) -> Iterat
     try:
         yield _guard(_on_dask(client, calls, shared))
     finally:
-        client.close()
+        # best effort: closing a client whose cluster just went away can itself fail (a
+        # timeout under load, a closed connection), and must not hide what happened
+        with contextlib.suppress(Exception):
+            client.close()
 
 
 # How long a run waits for a Dask cluster without workers to get one.
@@ -100,20 +104,55 @@ def _connect(backend: Backend) -> Any:
 def _on_dask(client: Any, calls: list, shared: list) -> Iterator[Any]:
     """Submit every call to the cluster (never run here, whatever the cluster's size:
     joblib's Dask backend runs the calls in this process when the cluster has one
-    thread), then yield the results in submission order."""
-    from concurrent.futures import CancelledError
+    thread), then yield the results in submission order.
 
+    A fold's own failure (its task raised, or the scheduler gave it up: ``KilledWorker``)
+    is raised as it is. Anything else that goes wrong on the way (sending the data or the
+    folds, or collecting a result whose task did not fail) is the cluster's machinery
+    failing as its workers die (a lost dependency, a closed connection, a client whose
+    scheduler link dropped, in whatever exception distributed words it), so it is
+    ``_ClusterLost``: the folds not yet collected are resubmitted on a new connection."""
     try:
         scattered = client.scatter(shared, broadcast=True, hash=False) if shared else []
-    except (OSError, TimeoutError, CancelledError) as exc:  # workers dying as it is sent
-        raise _ClusterLost(f"sending the data failed: {type(exc).__name__}: {exc}") from None
-    futures_of = {id(obj): fut for obj, fut in zip(shared, scattered, strict=True)}
-    futures = deque(
-        client.submit(func, *[futures_of.get(id(a), a) for a in args], pure=False, **kwargs)
-        for func, args, kwargs in calls
-    )
+        futures_of = {id(obj): fut for obj, fut in zip(shared, scattered, strict=True)}
+        futures = deque(
+            client.submit(func, *[futures_of.get(id(a), a) for a in args], pure=False, **kwargs)
+            for func, args, kwargs in calls
+        )
+    except _MACHINERY as exc:  # workers dying as the data or the folds are sent
+        raise _ClusterLost(f"sending the folds failed: {_what(exc)}") from None
     while futures:  # each result leaves the cluster's memory once it is here
-        yield futures.popleft().result()
+        future = futures.popleft()
+        try:
+            result = future.result()
+        except _MACHINERY as exc:
+            if future.status == "error":  # the task itself failed: the fold's own error
+                raise
+            raise _ClusterLost(f"collecting a fold failed: {_what(exc)}") from None
+        yield result
+
+
+# What distributed raises when its connections or workers go away under a call: OSError
+# (CommClosedError, StreamClosedError), TimeoutError ("No valid workers found"),
+# CancelledError (a future whose data was lost), RuntimeError ("ConnectionPool is
+# closed", a client closed after its scheduler link dropped). A TypeError or a pickling
+# error (data that cannot be sent) is none of these, and is raised as it is.
+_MACHINERY = (OSError, TimeoutError, concurrent.futures.CancelledError, RuntimeError)
+
+
+def _what(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class WorkerDied(RunError):
+    """A local worker process ended while it was fitting: killed by a signal (the OOM
+    killer, a user), or by model code that ended its own process (``os._exit``, a crash in
+    native code). ``exit_codes`` is what the pool saw, e.g. "{SIGKILL(-9)}"."""
+
+    def __init__(self, exit_codes: str):
+        super().__init__(f"a worker process died while fitting (exit codes {exit_codes})")
+        self.exit_codes = exit_codes
 
 
 class _ClusterLost(Exception):
@@ -129,11 +168,15 @@ def _guard(results: Any) -> Iterator[Any]:
     """Results as they come; a cluster that lost a fold for good (its workers kept dying)
     is one clear error, after the runs already written; a cluster that lost the scattered
     data (all its workers died together) is `_ClusterLost`, for the caller to resubmit."""
+    import re
     from concurrent.futures import CancelledError
 
     try:
         yield from results
     except Exception as exc:
+        if type(exc).__name__ in ("TerminatedWorkerError", "BrokenProcessPool"):
+            codes = re.search(r"exit codes of the workers are (\{.*?\})", str(exc))
+            raise WorkerDied(codes.group(1) if codes else "unknown") from None
         if type(exc).__name__ == "KilledWorker":
             raise RunError(
                 f"a Dask worker died repeatedly while fitting a fold ({exc}); the run folders "

@@ -94,6 +94,7 @@ class Gate:
     max_drop: float | None = None
     fail_on: str = "regression"
     n_boot: int = 2000
+    unpaired: bool = False  # runs on different data may be compared (unpaired)
 
     def __post_init__(self) -> None:
         if self.test not in TESTS:
@@ -247,6 +248,25 @@ def _pairable(base: Run, cand: Run, vb: Predictions, vc: Predictions) -> str:
     return ""
 
 
+def check_pairing(base: Run, cand: Run, *, unpaired: bool = False) -> None:
+    """Refuse a pair of runs no comparison can mean anything for: runs of different tasks
+    (or label lists); and runs on different data unless ``unpaired`` (then each is
+    resampled on its own, and the verdict says so)."""
+    tb, tc = base.metrics["task"], cand.metrics["task"]
+    if tb != tc or base.labels != cand.labels:
+        raise RunError(
+            f"{base.path} and {cand.path} are runs of different tasks ({tb!r} with labels "
+            f"{', '.join(base.labels)} vs {tc!r} with labels {', '.join(cand.labels)}); "
+            "compare runs of the same task"
+        )
+    if base.metrics["data_hash"] != cand.metrics["data_hash"] and not unpaired:
+        raise RunError(
+            f"{base.path} and {cand.path} were run on different data (their data hashes "
+            "differ), so no example pairs with another; compare runs on the same data, or "
+            "pass --unpaired to compare them unpaired (less power, said in the output)"
+        )
+
+
 def _finite(x: float) -> float | None:
     return None if not math.isfinite(x) else float(x)
 
@@ -362,14 +382,12 @@ def _rank_row(base: Run, cand: Run, config: str, metric: str, paired: bool) -> P
     )
 
 
-def compare_runs(base: Run, cand: Run, metrics: list[str]) -> tuple[list[PairResult], list[str]]:
+def compare_runs(
+    base: Run, cand: Run, metrics: list[str], *, unpaired: bool = False
+) -> tuple[list[PairResult], list[str]]:
     """Rows of one pair of runs before deciding (every shared view and metric, plus the
-    rank score per comparable metric), and notes."""
-    if base.labels != cand.labels:
-        raise RunError(
-            f"{base.path} and {cand.path} have different labels "
-            f"({base.labels} vs {cand.labels}); compare runs of the same task"
-        )
+    rank score per comparable metric), and notes; ``unpaired`` allows runs on other data."""
+    check_pairing(base, cand, unpaired=unpaired)
     pb, pc = base.predictions(), cand.predictions()
     docs_b, docs_c = base.views(), cand.views()
     name = cand.name if cand.name == base.name else f"{base.name} → {cand.name}"
@@ -441,7 +459,7 @@ def compare(
         for name in names:
             if name not in NAMED:
                 raise RunError(f"cannot compare metric {name!r}; choose from {', '.join(NAMED)}")
-        rows, why = compare_runs(b, c, names)
+        rows, why = compare_runs(b, c, names, unpaired=gate.unpaired)
         notes += why
         raw += rows
     return decide(

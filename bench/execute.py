@@ -14,6 +14,7 @@ from bench.backends import Backend
 from bench.config import Config
 from bench.items import Items
 from bench.runs import MetricsDoc, RunDocuments
+from bench.specs import DEFAULT_REFERENCE
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,15 @@ def report_files(docs: RunDocuments | Any) -> dict[str, str]:
 
 def rewrite_reports(run_dir: Path) -> list[Path]:
     """Re-render report.md and report.html of a run folder from its files."""
-    from bench.io import write_text_atomic
+    from bench.io import write_text_atomic, writing_into
     from bench.runs import load_run
 
     out = []
-    for name, text in report_files(load_run(run_dir)).items():
-        write_text_atomic(Path(run_dir) / name, text)
-        out.append(Path(run_dir) / name)
+    files = report_files(load_run(run_dir))
+    with writing_into(run_dir, fix="free space, or check the folder's permissions"):
+        for name, text in files.items():
+            write_text_atomic(Path(run_dir) / name, text)
+            out.append(Path(run_dir) / name)
     return out
 
 
@@ -69,24 +72,28 @@ def run_configs(
     progress: bool = True,
     backend: Backend | None = None,
     warn: Callable[[str], None] | None = None,
+    reference: Path | None = Path(DEFAULT_REFERENCE),
 ) -> list[RunRecord]:
     """Run every config into ``out/<name>/``; complete runs of unchanged configs (same
     config, data, folds, code and dependency files) are reused. A config's run folder is
     written as soon as its last fold is in, so an interruption keeps the runs already
-    complete."""
+    complete. ``out`` may not be (or be inside) ``reference``, nor a folder the configs read
+    (``bench.runs.check_out``)."""
     from tqdm.auto import tqdm
 
+    from bench.io import writing_into
     from bench.runner import Prepared, count_folds, prepare, run
-    from bench.runs import check_writable, reusable, run_documents, write_run
+    from bench.runs import check_out, reusable, run_documents, write_run
     from bench.views import DataCache
 
-    check_writable(out)
+    check_out(out, configs, reference)
     cache: DataCache = {}
     prepared = [
         prepare(cfg, cache)
         for cfg in tqdm(configs, desc="loading", unit="config", disable=not progress, leave=False)
     ]
-    Path(out).mkdir(parents=True, exist_ok=True)  # only once every config has loaded
+    with writing_into(out, fix="free space, or choose another --out"):
+        Path(out).mkdir(parents=True, exist_ok=True)  # only once every config has loaded
     todo: list[Prepared] = []
     records: dict[str, RunRecord] = {}
     for prep in prepared:

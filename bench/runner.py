@@ -8,8 +8,9 @@ file: ``bench.runs`` turns a RunOutput into the run folder's files.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ import numpy as np
 
 from bench.backends import Backend, execute
 from bench.config import Config, as_dict
-from bench.errors import ModelError, ProtocolError
+from bench.errors import FoldError, ModelError, ProtocolError, shown, shown_path
 from bench.io import sha256_json
 from bench.metrics import (
     NO_ANSWER,
@@ -31,6 +32,7 @@ from bench.metrics import (
 )
 from bench.models import resolve
 from bench.models.answering import Answers, add_usage
+from bench.models.plugins import plugin_code
 from bench.models.registry import FitContext
 from bench.protocol import derived_seed, folds_hash
 from bench.provenance import code_hash, config_hash, files_hash, frame_hash
@@ -156,6 +158,159 @@ def plan(cfg: Config, cache: DataCache | None = None) -> tuple[bool, list[ViewPl
 
 
 # ------------------------------------------------------------------------------ fitting
+# Probabilities may miss [0, 1] and a row's sum may miss 1 by this much (float rounding).
+PROBA_TOLERANCE = 1e-6
+
+
+class FoldTimeout(BaseException):
+    """A fold ran past its config's ``timeout`` (a BaseException, so that a model's own
+    ``except Exception`` cannot swallow it)."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float | None) -> Iterator[None]:
+    """Raise FoldTimeout in the block after ``seconds`` (a real-time timer, in the main
+    thread of the process fitting the fold: a local process or this one; a Dask worker
+    fits in threads, where no timer can interrupt)."""
+    import signal
+    import threading
+
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum, frame):
+        raise FoldTimeout()
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def _tracked(tracker: str | None, index: int) -> Iterator[None]:
+    """While a fold fits in a worker process, a file ``<tracker>/<index>`` holds the
+    worker's pid: when a worker dies (killed, or the model ended the process), the folds
+    whose file is left and whose process is gone are the ones it was fitting."""
+    import os
+
+    if tracker is None:
+        yield
+        return
+    mark = Path(tracker) / str(index)
+    with contextlib.suppress(OSError):  # without it, only a dead worker's message is vaguer
+        mark.write_text(str(os.getpid()), encoding="ascii")
+    try:
+        yield
+    finally:  # not run when the process ends in the block: the file stays
+        mark.unlink(missing_ok=True)
+
+
+def _shape(a: np.ndarray) -> str:
+    return "a single value" if a.ndim == 0 else f"an array of shape {a.shape}"
+
+
+def validate_output(
+    who: str,
+    n_test: int,
+    labels: Sequence[str],
+    pred,
+    *,
+    classes: Sequence[str] = (),
+    proba=None,
+    decision=None,
+    fit_seconds: float = 0.0,
+    selected: dict[str, Any] | None = None,
+    answers: Answers | None = None,
+) -> FoldResult:
+    """A model's output on one fold's ``n_test`` test rows, checked once, as a FoldResult:
+    ``pred`` one label of ``labels`` per row; ``proba`` (predict_proba) and ``decision``
+    (decision_function) per row and class of ``classes`` (a model's ``classes_``), the
+    probabilities finite, in [0, 1] and summing to 1 per row (within PROBA_TOLERANCE).
+    A model that answers gives ``answers`` instead (``pred`` its labels, None where it
+    abstained): one answer and one reason per row, scores per row and label of the task.
+    Every model's folds pass through here; ``who`` (config and fold) leads the message
+    of a FoldError."""
+    if answers is not None:
+        pred = np.array([a or "" for a in answers.labels], dtype=object)
+        if len(pred) != n_test or len(answers.reasons) != n_test:
+            raise FoldError(
+                f"{who}: the model answered {len(pred)} items ({len(answers.reasons)} "
+                f"reasons) for {n_test} test rows; it must answer (or abstain on) each row"
+            )
+        answered = np.array([r == "" for r in answers.reasons], dtype=bool)
+    pred = np.asarray(pred)
+    if pred.ndim != 1 or len(pred) != n_test:
+        raise FoldError(
+            f"{who}: predict returned {_shape(pred)} for {n_test} test rows; a model must "
+            f"return one label per row (a 1-D array of {n_test})"
+        )
+    pred = pred.astype(str)
+    if answers is None:
+        answered = np.ones(n_test, dtype=bool)
+    unknown = sorted(set(pred[answered].tolist()) - set(labels))
+    if unknown:
+        raise FoldError(
+            f"{who}: predict returned labels outside the task: "
+            f"{', '.join(shown(u, 40) for u in unknown[:5])} (its labels: {', '.join(labels)})"
+        )
+    L = len(labels)
+    cols = [list(labels).index(c) for c in classes if c in labels]
+    out_proba = scores = None
+    if proba is not None:
+        p = np.asarray(proba, dtype=np.float64)
+        if p.shape != (n_test, len(classes)):
+            raise FoldError(
+                f"{who}: predict_proba returned {_shape(p)} for {n_test} test rows and "
+                f"{len(classes)} classes; probabilities must be one row of {len(classes)} "
+                "per test row"
+            )
+        bad = ~np.isfinite(p).all(axis=1)
+        low = (p < -PROBA_TOLERANCE).any(axis=1) | (p > 1 + PROBA_TOLERANCE).any(axis=1)
+        sums = p.sum(axis=1)
+        off = np.abs(sums - 1) > PROBA_TOLERANCE
+        for rows, why in (
+            (bad, "probabilities that are NaN or infinite"),
+            (low, "probabilities outside [0, 1]"),
+            (off, "probabilities whose row does not sum to 1"),
+        ):
+            if rows.any():
+                first = int(np.flatnonzero(rows)[0])
+                raise FoldError(
+                    f"{who}: predict_proba returned {why} ({int(rows.sum())} of {n_test} "
+                    f"rows; test row {first}: {np.round(p[first], 4).tolist()}, sum "
+                    f"{sums[first]:.4g}); a model must return probabilities, not scores"
+                )
+        out_proba = np.zeros((n_test, L))
+        out_proba[:, cols] = p
+        scores = out_proba
+    elif decision is not None:
+        d = np.asarray(decision, dtype=np.float64)
+        if d.ndim == 1 and len(classes) == 2:  # binary: the score of classes[1]
+            d = np.stack([-d, d], axis=1)
+        if d.shape != (n_test, len(classes)):
+            raise FoldError(
+                f"{who}: decision_function returned {_shape(d)} for {n_test} test rows and "
+                f"{len(classes)} classes; it must return one row of scores per test row"
+            )
+        if not np.isfinite(d).all():
+            raise FoldError(f"{who}: decision_function returned NaN or infinite scores")
+        scores = np.full((n_test, L), np.nan)
+        scores[:, cols] = d
+    if answers is not None:
+        if answers.scores is not None and np.shape(answers.scores) != (n_test, L):
+            raise FoldError(
+                f"{who}: the model's answer scores have shape {np.shape(answers.scores)}; "
+                f"they must be one row of {L} per test row"
+            )
+        return FoldResult(pred, None, answers.scores, fit_seconds, answers=answers)
+    return FoldResult(pred, out_proba, scores, fit_seconds, selected)
+
+
 def fit_predict(
     model_name: str,
     params: dict,
@@ -168,49 +323,72 @@ def fit_predict(
     threads: int,
     where: str,
     folder: Path,
+    fold: str = "",
+    timeout: float | None = None,
+    tracker: tuple[str, int] | None = None,
     context: FitContext | None = None,
 ) -> FoldResult:
     """One fold: fit on the ``train`` rows of ``X``, predict the ``test`` rows, and the
     scores per label (probabilities when the model has them, else decision values), with
     native thread pools limited to ``threads``. ``X`` and ``y`` are the whole view, so a
-    cluster receives them once (scattered) and each task only its row indices. A model
-    that answers (``bench.models.answering``) gives its ``Answers`` instead."""
+    cluster receives them once (scattered) and each task only its row indices.
+
+    ``where`` is the config file and ``fold`` the fold ("view cv, repeat 0, fold 2"): every
+    failure of the model here (an exception, an exit, output of the wrong shape, more than
+    ``timeout`` seconds) is one FoldError naming them. ``tracker`` (a folder and this
+    fold's index) marks the fold while it fits in a worker process. A model that answers
+    (``bench.models.answering``) gives its ``Answers`` instead of predictions."""
     from threadpoolctl import threadpool_limits
 
+    who = f"{where}, {fold}" if fold else where
     X_train, y_train, X_test = X.iloc[train], y[train], X.iloc[test]
-    spec = resolve(model_name, where=where, search_path=folder)
-    with threadpool_limits(limits=threads):
+    with _tracked(*(tracker or (None, 0))), threadpool_limits(limits=threads):
+        spec = resolve(model_name, where=f"[model] of {where}", search_path=folder)
         est = spec.build(params, random_state, labels, context)
-        t0 = time.perf_counter()
+        proba = decision = answers = None
+        classes: list[str] = []
         try:
-            est.fit(X_train, y_train)
-            fit_seconds = time.perf_counter() - t0
-            if callable(getattr(est, "answer", None)):
-                answers = est.answer(X_test)
-                pred = np.array([a or "" for a in answers.labels], dtype=object).astype(str)
-                return FoldResult(pred, None, answers.scores, fit_seconds, answers=answers)
-            head, X_head = _transform_once(est, X_test)
-            pred = head.predict(X_head)
-            proba = scores = None
-            classes = [str(c) for c in getattr(est, "classes_", [])]
-            cols = [labels.index(c) for c in classes if c in labels]
-            if hasattr(est, "predict_proba") and len(cols) == len(classes):
-                proba = np.zeros((len(pred), len(labels)))
-                proba[:, cols] = head.predict_proba(X_head)
-                scores = proba
-            elif hasattr(est, "decision_function") and len(cols) == len(classes):
-                dec = np.asarray(head.decision_function(X_head), dtype=np.float64)
-                if dec.ndim == 1:  # binary: the score of classes_[1]
-                    dec = np.stack([-dec, dec], axis=1)
-                scores = np.full((len(pred), len(labels)), np.nan)
-                scores[:, cols] = dec
-        except ModelError:
-            raise
+            with _deadline(timeout), plugin_code(f"{who}: model {model_name!r}"):
+                t0 = time.perf_counter()
+                est.fit(X_train, y_train)
+                fit_seconds = time.perf_counter() - t0
+                if callable(getattr(est, "answer", None)):
+                    answers = est.answer(X_test)
+                    pred = answers.labels
+                else:
+                    head, X_head = _transform_once(est, X_test)
+                    pred = head.predict(X_head)
+                    classes = [str(c) for c in getattr(est, "classes_", [])]
+                    known = bool(classes) and all(c in labels for c in classes)
+                    if hasattr(est, "predict_proba") and known:
+                        proba = head.predict_proba(X_head)
+                    elif hasattr(est, "decision_function") and known:
+                        decision = head.decision_function(X_head)
+        except ModelError as exc:  # an exit (plugin_code), or a model's own wording
+            text = str(exc)
+            raise FoldError(text if text.startswith(who) else f"{who}: {text}") from None
+        except FoldTimeout:
+            raise FoldError(
+                f"{who}: model {model_name!r} ran longer than timeout = {timeout:g} s (the "
+                "config's limit per fold); raise it, or find what hangs with --n-jobs 1"
+            ) from None
         except Exception as exc:  # a model's own failure: name it, without a traceback
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ModelError(f"model {model_name!r} failed in fit/predict: {text}") from None
-    selected = getattr(est, "best_setting_", None)
-    return FoldResult(np.asarray(pred).astype(str), proba, scores, fit_seconds, selected)
+            raise FoldError(
+                f"{who}: model {model_name!r} failed in fit/predict: {shown(text, 160)[1:-1]}"
+            ) from None
+        return validate_output(
+            who,
+            len(test),
+            labels,
+            pred,
+            classes=classes,
+            proba=proba,
+            decision=decision,
+            fit_seconds=fit_seconds,
+            selected=getattr(est, "best_setting_", None),
+            answers=answers,
+        )
 
 
 def _transform_once(est, X):
@@ -224,18 +402,32 @@ def _transform_once(est, X):
     return est, X
 
 
+def fold_label(plan: ViewPlan, repeat: int, fold: int) -> str:
+    """How messages name a fold: "view cv, repeat 0, fold 2"."""
+    return f"view {plan.name}, repeat {repeat}, fold {fold}"
+
+
 def _calls(
-    cfg: Config, plan: ViewPlan, threads: int, labels: tuple[str, ...], runs: Path | None
-) -> tuple[list, list]:
-    """The fold fits of one view as joblib calls, in fold order, and the data they share
-    (for a cluster to receive once, copied to every worker)."""
+    cfg: Config,
+    plan: ViewPlan,
+    threads: int,
+    labels: tuple[str, ...],
+    runs: Path | None,
+    tracker: str | None,
+    first: int,
+) -> tuple[list, list[str], list]:
+    """The fold fits of one view as joblib calls, in fold order, how messages name each
+    fold, and the data they share (for a cluster to receive once, copied to every
+    worker). ``first`` is the index of the view's first fold among every call of the run
+    (its tracker file)."""
     from joblib import delayed
 
     if plan.same_as is not None:  # a zero-shot view that is another's: nothing to fit
-        return [], []
+        return [], [], []
     X = plan.frame[["text", "target", "group", "id"]]
     y = plan.frame["label"].to_numpy()
     params = dict(cfg.model.params)
+    names = [fold_label(plan, f.repeat, f.fold) for f in plan.folds]
     calls = [
         delayed(fit_predict)(
             cfg.model.name,
@@ -247,13 +439,16 @@ def _calls(
             labels,
             derived_seed(cfg.seed, f.repeat, f.fold),
             threads,
-            f"[model] of {cfg.path}",
+            shown_path(cfg.path),
             cfg.plugins,
+            name,
+            cfg.timeout,
+            None if tracker is None else (tracker, first + i),
             FitContext(plan.name, f.repeat, f.fold, runs),
         )
-        for f in plan.folds
+        for i, (f, name) in enumerate(zip(plan.folds, names, strict=True))
     ]
-    return calls, [X, y]
+    return calls, names, [X, y]
 
 
 # ------------------------------------------------------------------------------ scoring
@@ -279,12 +474,6 @@ def score_view(
         reasons = np.concatenate([np.asarray(a.reasons, dtype=object) for a in answering])
         reasons = reasons.astype(str) if n else np.zeros(0, dtype=str)
     answered = reasons == "" if reasons is not None else np.ones(n, dtype=bool)
-    unknown = sorted(set(pred_str[answered].tolist()) - set(labels))
-    if unknown:
-        raise ModelError(
-            f"{cfg.path}: model {cfg.model.name!r} predicted labels outside the task "
-            f"{cfg.task!r}: {', '.join(map(repr, unknown))} (its labels: {', '.join(labels)})"
-        )
     pred = np.array(
         [index[p] if ok else NO_ANSWER for p, ok in zip(pred_str, answered, strict=True)],
         dtype=np.int64,
@@ -420,30 +609,98 @@ def run(
     interrupted). The fold fits of every config and view form one pool, so many small
     configs keep every worker busy. ``on_fold`` is called after each fold (progress);
     ``runs`` is the runs folder the outputs go to (models that keep a cache there)."""
+    from bench.backends import WorkerDied
+    from bench.io import temp_dir
+
     threads = threads or DEFAULT_THREADS
-    calls, owners, scatter = [], [], []
+    backend = backend or Backend()
+    n_calls = count_folds(todo)
+    # folds fitted in local worker processes are marked while they fit (see _tracked)
+    tracker = temp_dir("folds") if backend.name == "loky" and min(n_jobs, n_calls) > 1 else None
+    calls: list = []
+    owners: list[tuple[int, int]] = []
+    names: list[tuple[str, str]] = []
+    scatter: list = []
     for ci, prep in enumerate(todo):
         for vi, plan in enumerate(prep.views):
-            mine, shared = _calls(prep.config, plan, threads, prep.run_labels, runs)
+            mine, labels, shared = _calls(
+                prep.config,
+                plan,
+                threads,
+                prep.run_labels,
+                runs,
+                None if tracker is None else str(tracker),
+                len(calls),
+            )
             calls += mine
             owners += [(ci, vi)] * len(mine)
+            names += [(shown_path(prep.config.path), label) for label in labels]
             scatter += shared
     left = [count_folds([p]) for p in todo]
     fitted: list[list[list[FoldResult]]] = [[[] for _ in p.views] for p in todo]
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    for k, result in enumerate(execute(calls, n_jobs, backend or Backend(), scatter, warn)):
-        ci, vi = owners[k]
-        fitted[ci][vi].append(result)
-        left[ci] -= 1
-        if on_fold is not None:
-            on_fold()
-        if left[ci] == 0:
-            output = finish(
-                todo[ci], fitted[ci], started, time.perf_counter() - t0, n_jobs, threads
-            )
-            fitted[ci] = []
-            yield output
+    try:
+        for k, result in enumerate(execute(calls, n_jobs, backend, scatter, warn)):
+            ci, vi = owners[k]
+            fitted[ci][vi].append(result)
+            left[ci] -= 1
+            if on_fold is not None:
+                on_fold()
+            if left[ci] == 0:
+                output = finish(
+                    todo[ci], fitted[ci], started, time.perf_counter() - t0, n_jobs, threads
+                )
+                fitted[ci] = []
+                yield output
+    except WorkerDied as exc:
+        raise FoldError(_dead_worker(exc, tracker, names)) from None
+    finally:
+        if tracker is not None:
+            import shutil
+
+            shutil.rmtree(tracker, ignore_errors=True)
+
+
+def _dead_worker(exc, tracker: Path | None, names: list[tuple[str, str]]) -> str:
+    """One line for a worker process that died: the fold(s) it was fitting (their tracker
+    files are left, see ``_tracked``; when workers died together, each of theirs), what
+    ended it, and how to find out more."""
+    import re
+
+    left = sorted(int(p.name) for p in tracker.iterdir() if p.name.isdigit()) if tracker else []
+    by_config: dict[str, list[str]] = {}
+    for i in left[:4]:
+        if i < len(names):
+            by_config.setdefault(names[i][0], []).append(names[i][1])
+    folds = "; ".join(f"{path}, {_either(labels)}" for path, labels in by_config.items())
+    if not folds:
+        what = "a worker process died while fitting a fold"
+    elif len(left) == 1:
+        what = f"{folds}: the worker process fitting it died"
+    else:
+        what = f"{folds}: the worker processes fitting them died"
+    code = re.search(r"[A-Z]+\((-?\d+)\)", exc.exit_codes)
+    how = (
+        f"killed by {exc.exit_codes.strip('{}')}: the OOM killer, someone, or the model"
+        if code and int(code.group(1)) < 0
+        else f"it exited ({exc.exit_codes.strip('{}')}): the model ended the process, e.g. os._exit"
+    )
+    return (
+        f"{what} ({how}); completed run folders were kept; re-run with --n-jobs 1 to see "
+        "the model's own error, or with fewer jobs if memory ran out"
+    )
+
+
+def _either(labels: list[str]) -> str:
+    """Fold labels joined, their common beginning said once: "view cv, repeat 0, fold 0
+    or fold 2"."""
+    if len(labels) == 1:
+        return labels[0]
+    head = labels[0].rpartition(", ")[0]
+    if head and all(lab.rpartition(", ")[0] == head for lab in labels):
+        return f"{head}, " + " or ".join(lab.rpartition(", ")[2] for lab in labels)
+    return " or ".join(labels)
 
 
 def count_folds(todo: list[Prepared]) -> int:

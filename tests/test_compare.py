@@ -252,6 +252,8 @@ def test_abstentions_are_compared_as_misses(tmp_path):
 def _reference_with_majority_as(tmp_path, name: str):
     """results/reference with ``name``'s run replaced by majority's predictions (the
     model swapped for one that ignores the text); the other runs unchanged."""
+    from bench.io import dumps_json
+    from bench.runs import metrics_digest
     from tests.conftest import REPO
 
     cand = tmp_path / "cand"
@@ -259,7 +261,8 @@ def _reference_with_majority_as(tmp_path, name: str):
     shutil.copy2(cand / "majority" / "predictions.jsonl", cand / name / "predictions.jsonl")
     doc = json.loads((cand / "majority" / "metrics.json").read_text(encoding="utf-8"))
     doc["config"] = name
-    (cand / name / "metrics.json").write_text(json.dumps(doc), encoding="utf-8")
+    doc["metrics_sha256"] = metrics_digest(doc)  # a consistent run folder, as a re-run writes
+    (cand / name / "metrics.json").write_text(dumps_json(doc), encoding="utf-8")
     return REPO / "results" / "reference", cand
 
 

@@ -67,7 +67,10 @@ def as_dict(cfg: Config, root: Path | None) -> dict:
         data["relative_to"] = "project"
         if _uses_plugin_dir(cfg):
             data["plugin_dir"] = plain(cfg.plugins)
-    data |= {"seed": cfg.seed, "task": cfg.task, "dataset": section(cfg.dataset)}
+    data |= {"seed": cfg.seed, "task": cfg.task}
+    if cfg.timeout is not None:
+        data["timeout"] = cfg.timeout
+    data["dataset"] = section(cfg.dataset)
     if cfg.test is not None:
         data["test"] = section(cfg.test)
     data["model"] = {"name": cfg.model.name}

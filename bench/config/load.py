@@ -14,6 +14,7 @@ written and nothing is imported beyond what a model reference needs.
 from __future__ import annotations
 
 import codecs
+import math
 import os
 import re
 import types
@@ -27,6 +28,7 @@ from bench import project, specs
 from bench.config.schema import (
     COLUMN_ROLES,
     FORMATS,
+    NAME_MAX,
     NAME_PATTERN,
     SECTIONS,
     SELECT,
@@ -40,7 +42,7 @@ from bench.config.schema import (
     ViewsConfig,
 )
 from bench.constraints import Interval, OneOf, check, check_keys
-from bench.errors import ConfigError, did_you_mean
+from bench.errors import ConfigError, did_you_mean, shown
 from bench.io import tomllib
 from bench.labels import DROP, LABELS, TASKS
 
@@ -51,6 +53,7 @@ _TOP = (
     "relative_to",
     "seed",
     "task",
+    "timeout",
     "plugin_dir",
     "model",
     "sweep",
@@ -61,6 +64,12 @@ _TOP = (
 RELATIVE_TO = ("file", "project")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(NAME_PATTERN)
+MAX_EXTENDS = 32  # how deep a chain of 'extends' may go
+MAX_SWEEP = 10_000  # runs one [sweep] may expand into: each is a full run folder
+BOM = b"\xef\xbb\xbf"
+# Values of environment variables read through ${VAR} in a config path, by variable: an
+# error message shows ${VAR} in their place (``spelled``), never the value (a token).
+_EXPANDED: dict[str, str] = {}
 
 
 # ------------------------------------------------------------------------------ values
@@ -69,9 +78,22 @@ def _expand(value: str, where: str) -> str:
         var = m.group(1)
         if var not in os.environ:
             raise ConfigError(f"{where} uses ${{{var}}}, which is not set; export {var}=...")
+        if os.environ[var]:
+            _EXPANDED[var] = os.environ[var]
         return os.environ[var]
 
     return _VAR.sub(sub, value)
+
+
+def spelled(message: str) -> str:
+    """``message`` with the value of every variable a config read through ${VAR} written
+    back as ${VAR}, wherever it stands as a whole path part (a message names a path the
+    value went into; it must not show the value, which may be a secret)."""
+    for var, value in sorted(_EXPANDED.items(), key=lambda kv: -len(kv[1])):
+        edge = r"[/\\\s'\"(),:;=]"
+        spelling = ("${" + var + "}").replace("\\", "\\\\")  # a replacement template
+        message = re.sub(rf"(?:(?<={edge})|^){re.escape(value)}(?=$|{edge})", spelling, message)
+    return message
 
 
 def _kind(tp: Any) -> str:
@@ -166,7 +188,13 @@ def _check_table(table: Any, cls: type, section: str, path: Path, base: Path) ->
 def _read_toml(path: Path) -> dict:
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
+            data = fh.read()
+        if data.startswith(BOM):
+            raise ConfigError(
+                f"{path}: starts with a byte order mark (BOM, bytes EF BB BF), which TOML "
+                "does not allow; save the file as UTF-8 without BOM"
+            )
+        return tomllib.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except IsADirectoryError:
@@ -198,6 +226,11 @@ def _load_layer(path: Path, chain: tuple[Path, ...]) -> dict:
     path = path.resolve()
     if path in chain:
         raise ConfigError(f"{path}: 'extends' forms a cycle ({' -> '.join(p.name for p in chain)})")
+    if len(chain) >= MAX_EXTENDS:
+        raise ConfigError(
+            f"{chain[0]}: 'extends' chains more than {MAX_EXTENDS} files deep (through "
+            f"{chain[-1].name}); extend a shared base instead of a chain"
+        )
     raw = _read_toml(path)
     check_keys(raw, _TOP, str(path))
     relative_to = raw.pop("relative_to", "file")
@@ -273,7 +306,8 @@ def _dataset(raw: dict, section: str, path: Path) -> DatasetConfig:
     if source == "file":
         if "path" not in merged:
             raise ConfigError(f"{where}: source 'file' needs path = \"data.csv\"")
-        merged.setdefault("format", _infer_format(merged["path"][0], where))
+        if merged.get("format") is None:  # told by the file's suffix only when not given
+            merged["format"] = _infer_format(merged["path"][0], where)
     if source == "hub" and "name" not in merged:
         raise ConfigError(f"{where}: source 'hub' needs name = \"owner/dataset\"")
     for role, _ in merged.get("columns", ()):
@@ -362,11 +396,7 @@ def _check_f_avg(cfg: Config) -> None:
 def _build(raw: dict, path: Path, name: str, sweep: SweepInfo | None = None) -> Config:
     if "model" not in raw:
         raise ConfigError(f'{path}: no [model] table; add [model] with name = "majority"')
-    if not _NAME.fullmatch(name):
-        raise ConfigError(
-            f"config name {name!r} of {path} is not a safe folder name (letters, digits, "
-            '_ - . and no leading dot); set name = "..." or rename the file'
-        )
+    _check_name(name, path, sweep)
     test = _dataset(raw["test"], "test", path) if "test" in raw else None
     plugin_dir = raw.get("plugin_dir")
     if plugin_dir is not None and not plugin_dir.is_dir():
@@ -384,6 +414,7 @@ def _build(raw: dict, path: Path, name: str, sweep: SweepInfo | None = None) -> 
         protocol=_protocol(raw.get("protocol", {}), path, test is not None),
         views=_views(raw.get("views", {})),
         metrics=MetricsConfig(**raw.get("metrics", {})),
+        timeout=raw.get("timeout"),
         depends_on=depends_on,
         plugin_dir=plugin_dir,
         sweep=sweep,
@@ -399,6 +430,31 @@ def _build(raw: dict, path: Path, name: str, sweep: SweepInfo | None = None) -> 
                 f"its articles' annotations) as [dataset] or [test]; set {name} = false"
             )
     return cfg
+
+
+def _check_name(name: str, path: Path, sweep: SweepInfo | None) -> None:
+    """A config's name is the folder of its run under --out (and of its reference entry):
+    a safe folder name, short enough for the staging names beside it, and not the name
+    of a file a run writes there."""
+    how = 'set name = "..." or rename the file'
+    if sweep is not None:
+        how = "sweep fewer keys, or give the config a shorter name"
+    if not _NAME.fullmatch(name):
+        raise ConfigError(
+            f"config name {shown(name)} of {path} is not a safe folder name (letters, digits, "
+            f"_ - . and no leading dot); {how}"
+        )
+    if len(name) > NAME_MAX:
+        raise ConfigError(
+            f"'name' of {path} ({shown(name, 40)}) is {len(name)} characters, too long for a "
+            f"folder name (at most {NAME_MAX} characters); {how}"
+        )
+    taken = (specs.LEADERBOARD_MD, specs.LEADERBOARD_CSV, specs.ENVIRONMENT)
+    if name in taken or name.endswith(specs.SWEEP_SUFFIXES):
+        raise ConfigError(
+            f"config name {name!r} of {path} is the name of a file stance-bench writes beside "
+            f"the run folders ({', '.join(taken)}, *{', *'.join(specs.SWEEP_SUFFIXES)}); {how}"
+        )
 
 
 def load_config(path: Path | str) -> Config:
@@ -423,6 +479,14 @@ def _sweep(raw: dict, path: Path) -> tuple[list[tuple[str, list]], str, int, str
     check(inner, Interval(2, None, integer=True), f"'inner_splits' in [sweep] of {path}")
     select_on = table.pop("select_on", next(iter(SELECT_ON)))
     check(select_on, OneOf(tuple(SELECT_ON)), f"'select_on' in [sweep] of {path}")
+    sizes = [len(v) if isinstance(v, list) else 1 for v in table.values()]
+    n = math.prod(sizes) + (select == "inner_cv")
+    if n > MAX_SWEEP:  # counted before any value is checked or any run made
+        more = " + 1 (inner_cv)" if select == "inner_cv" else ""
+        raise ConfigError(
+            f"[sweep] of {path} expands into {n:,} runs ({' x '.join(map(str, sizes))}{more}), "
+            f"more than the {MAX_SWEEP:,} a sweep may hold; sweep fewer values"
+        )
     axes = []
     for key, values in table.items():
         section, _, field_name = key.partition(".")
