@@ -127,6 +127,8 @@ def _read_one(path: Path, ds):
     try:
         quoting = _quoting(path, ds, encoding)
         _check_shape(path, ds, encoding, quoting)
+        if ds.format != "parquet":
+            _check_no_nul(path, encoding)
         if ds.format in ("csv", "tsv"):
             sep = ds.delimiter or ("\t" if ds.format == "tsv" else ",")
             frame = pd.read_csv(
@@ -216,6 +218,19 @@ def _quoting(path: Path, ds, encoding: str) -> Quoting:
             '"minimal" to read quoted cells as a spreadsheet writes them'
         )
     return csv.QUOTE_MINIMAL
+
+
+def _check_no_nul(path: Path, encoding: str) -> None:
+    """A text file holds no NUL character (a binary or mis-decoded file). Checked on the
+    decoded text before pandas parses it: pandas' C parser treats a NUL as a line end in
+    some versions (2.2: the row is silently lost), so the frame cannot be trusted to show it."""
+    with open(path, encoding=encoding, newline="") as fh:
+        for number, line in enumerate(fh, 1):
+            if "\x00" in line:
+                raise DataError(
+                    f"{path}:{number}: holds a NUL character (\\x00); a binary or mis-decoded "
+                    'file? remove it, or set encoding = "..." in the config'
+                )
 
 
 def _check_shape(path: Path, ds, encoding: str, quoting: Quoting) -> None:
