@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -126,17 +126,25 @@ def fit_predict(
     """One fold: fit on the ``train`` rows of ``X``, predict the ``test`` rows, and the
     scores per label (probabilities when the model has them, else decision values), with
     native thread pools limited to ``threads``. ``X`` and ``y`` are the whole view, so a
-    cluster receives them once (scattered) and each task only its row indices."""
-    from threadpoolctl import threadpool_limits
+    cluster receives them once (scattered) and each task only its row indices.
+
+    ``fit_seconds`` is what the fit took plus what the features it reused from another
+    fit of its task took to compute (``bench.models.shared``): a model's fit time is the
+    same whether or not another model computed its features first."""
+    from bench.models.shared import current
 
     X_train, y_train, X_test = X.iloc[train], y[train], X.iloc[test]
     spec = resolve(model_name, where=where, search_path=folder)
-    with threadpool_limits(limits=threads):
+    cache = current()
+    with _thread_limits(threads):
         est = spec.build(params, random_state, labels)
+        reused = cache.reused_seconds if cache is not None else 0.0
         t0 = time.perf_counter()
         try:
             est.fit(X_train, y_train)
             fit_seconds = time.perf_counter() - t0
+            if cache is not None:
+                fit_seconds += cache.reused_seconds - reused
             head, X_head = _transform_once(est, X_test)
             pred = head.predict(X_head)
             proba = scores = None
@@ -161,6 +169,22 @@ def fit_predict(
     return FoldResult(np.asarray(pred).astype(str), proba, scores, fit_seconds, selected)
 
 
+_CONTROLLER: list = []  # (modules loaded when it looked, the ThreadpoolController)
+
+
+def _thread_limits(threads: int):
+    """threadpoolctl's ``threadpool_limits(limits=threads)``, with the native libraries
+    looked up again only when modules were imported since the last look (the look reads
+    every loaded library, which took longer than fitting a small fold)."""
+    import sys
+
+    from threadpoolctl import ThreadpoolController
+
+    if not _CONTROLLER or _CONTROLLER[0][0] != len(sys.modules):
+        _CONTROLLER[:] = [(len(sys.modules), ThreadpoolController())]
+    return _CONTROLLER[0][1].limit(limits=threads)
+
+
 def _transform_once(est, X):
     """A Pipeline's last step and ``X`` through the steps before it: predictions and
     scores then share one feature transform of the test rows (a Pipeline's own predict,
@@ -172,31 +196,131 @@ def _transform_once(est, X):
     return est, X
 
 
-def _calls(cfg: Config, plan: ViewPlan, threads: int) -> tuple[list, list]:
-    """The fold fits of one view as joblib calls, in fold order, and the data they share
-    (for a cluster to receive once, copied to every worker)."""
-    from joblib import delayed
+@dataclass(frozen=True)
+class FoldFit:
+    """One fold fit of a task: the model, and its rows in the task's data (``x`` and
+    ``y`` are positions in it: the view's frame and labels)."""
 
-    X = plan.frame[["text", "target", "group"]]
-    y = plan.frame["label"].to_numpy()
-    params = dict(cfg.model.params)
-    calls = [
-        delayed(fit_predict)(
-            cfg.model.name,
-            params,
-            X,
-            y,
-            f.train,
-            f.test,
-            cfg.labels,
-            derived_seed(cfg.seed, f.repeat, f.fold),
-            threads,
-            f"[model] of {cfg.path}",
-            cfg.path.parent,
-        )
-        for f in plan.folds
-    ]
-    return calls, [X, y]
+    model: str
+    params: dict
+    x: int
+    y: int
+    train: np.ndarray
+    test: np.ndarray
+    labels: tuple[str, ...]
+    random_state: int
+    where: str
+    folder: Path
+
+
+def fit_group(fits: list[FoldFit], threads: int, *data) -> list[FoldResult]:
+    """Fold fits in one process, in order, sharing their fitted features
+    (``bench.models.shared``): a task of the pool. ``data`` are the frames and label
+    arrays the fits index, passed as arguments so a cluster receives them once."""
+    from bench.models.shared import sharing
+
+    with sharing():
+        return [
+            fit_predict(
+                f.model,
+                f.params,
+                data[f.x],
+                data[f.y],
+                f.train,
+                f.test,
+                f.labels,
+                f.random_state,
+                threads,
+                f.where,
+                f.folder,
+            )
+            for f in fits
+        ]
+
+
+@dataclass
+class _Task:
+    fits: list[FoldFit]
+    owners: list[tuple[int, int, int]]  # (config, view, fold) of each fit
+    data: list  # the objects FoldFit.x / FoldFit.y point at
+
+
+def _row_hashes(X) -> np.ndarray:
+    """A 64-bit hash per row of what the text features read (to group fits, not as a
+    cache key: ``bench.models.shared`` keys by SHA-256 of the values)."""
+    import pandas as pd
+
+    return pd.util.hash_pandas_object(X[["text", "target"]], index=False).to_numpy()
+
+
+def _tasks(todo: list[Prepared], n_jobs: int) -> tuple[list[_Task], list]:
+    """The fold fits of every config and view as tasks, and the data they share (for a
+    cluster to receive once, copied to every worker). The fits of text models on the same
+    training and test rows (models and sweep points on the same fold) form one task, so
+    one process fits each TF-IDF part they have in common once for them all
+    (``bench.models.shared``); every other fit is a task of its own. Tasks come in the
+    order of their first fit; while there are fewer tasks than ``n_jobs``, the largest is
+    cut in two."""
+    from bench.models.features import shares_features
+
+    shared: list = []
+    tasks: list[_Task] = []
+    by_key: dict[tuple, _Task] = {}
+    hashes: dict[int, np.ndarray] = {}
+    for ci, prep in enumerate(todo):
+        cfg = prep.config
+        spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.path.parent)
+        params = dict(cfg.model.params)
+        text = shares_features(spec.factory)
+        for vi, plan in enumerate(prep.views):
+            X = plan.frame[["text", "target", "group"]]
+            y = plan.frame["label"].to_numpy()
+            shared += [X, y]
+            x_at, y_at = len(shared) - 2, len(shared) - 1
+            if text and id(plan.frame) not in hashes:
+                hashes[id(plan.frame)] = _row_hashes(X)
+            for fi, f in enumerate(plan.folds):
+                fit = FoldFit(
+                    cfg.model.name,
+                    params,
+                    x_at,
+                    y_at,
+                    f.train,
+                    f.test,
+                    cfg.labels,
+                    derived_seed(cfg.seed, f.repeat, f.fold),
+                    f"[model] of {cfg.path}",
+                    cfg.path.parent,
+                )
+                key = None
+                if text:
+                    rows = hashes[id(plan.frame)]
+                    key = (rows[f.train].tobytes(), rows[f.test].tobytes())
+                task = by_key.get(key) if key is not None else None
+                if task is None:
+                    task = _Task([], [], [])
+                    tasks.append(task)
+                    if key is not None:
+                        by_key[key] = task
+                task.fits.append(fit)
+                task.owners.append((ci, vi, fi))
+    while len(tasks) < n_jobs and max((len(t.fits) for t in tasks), default=0) > 1:
+        big = max(range(len(tasks)), key=lambda i: len(tasks[i].fits))
+        t, half = tasks[big], (len(tasks[big].fits) + 1) // 2
+        tasks[big : big + 1] = [
+            _Task(t.fits[:half], t.owners[:half], []),
+            _Task(t.fits[half:], t.owners[half:], []),
+        ]
+    for task in tasks:  # each task carries only the data of its own fits
+        at: dict[int, int] = {}
+        fits = []
+        for fit in task.fits:
+            for pos in (fit.x, fit.y):
+                at.setdefault(pos, len(at))
+            fits.append(replace(fit, x=at[fit.x], y=at[fit.y]))
+        task.fits = fits
+        task.data = [shared[pos] for pos in at]
+    return tasks, shared
 
 
 # ------------------------------------------------------------------------------ scoring
@@ -285,32 +409,31 @@ def run(
 ) -> Iterator[RunOutput]:
     """Fit every fold of every prepared config and yield each config's RunOutput as soon
     as its last fold is in (so a caller that writes them keeps the complete ones when
-    interrupted). The fold fits of every config and view form one pool, so many small
-    configs keep every worker busy. ``on_fold`` is called after each fold (progress)."""
+    interrupted). The fold fits of every config and view form one pool of tasks, so many
+    small configs keep every worker busy; fits that compute the same features share a task
+    (see ``_tasks``). ``on_fold`` is called after each fold (progress)."""
+    from joblib import delayed
+
     threads = threads or DEFAULT_THREADS
-    calls, owners, scatter = [], [], []
-    for ci, prep in enumerate(todo):
-        for vi, plan in enumerate(prep.views):
-            mine, shared = _calls(prep.config, plan, threads)
-            calls += mine
-            owners += [(ci, vi)] * len(mine)
-            scatter += shared
+    tasks, scatter = _tasks(todo, n_jobs)
+    calls = [delayed(fit_group)(t.fits, threads, *t.data) for t in tasks]
     left = [sum(len(v.folds) for v in p.views) for p in todo]
-    fitted: list[list[list[FoldResult]]] = [[[] for _ in p.views] for p in todo]
+    fitted: list[list[list[FoldResult | None]]] = [
+        [[None] * len(v.folds) for v in p.views] for p in todo
+    ]
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    for k, result in enumerate(execute(calls, n_jobs, backend or Backend(), scatter, warn)):
-        ci, vi = owners[k]
-        fitted[ci][vi].append(result)
-        left[ci] -= 1
-        if on_fold is not None:
-            on_fold()
-        if left[ci] == 0:
-            output = finish(
-                todo[ci], fitted[ci], started, time.perf_counter() - t0, n_jobs, threads
-            )
-            fitted[ci] = []
-            yield output
+    for k, results in enumerate(execute(calls, n_jobs, backend or Backend(), scatter, warn)):
+        for (ci, vi, fi), result in zip(tasks[k].owners, results, strict=True):
+            fitted[ci][vi][fi] = result
+            left[ci] -= 1
+            if on_fold is not None:
+                on_fold()
+            if left[ci] == 0:
+                done = [[r for r in view if r is not None] for view in fitted[ci]]
+                output = finish(todo[ci], done, started, time.perf_counter() - t0, n_jobs, threads)
+                fitted[ci] = []
+                yield output
 
 
 def count_folds(todo: list[Prepared]) -> int:
