@@ -1,7 +1,10 @@
-"""Where fold fits run: local processes (loky, through joblib) or a Dask cluster.
+"""Where fold fits run: local processes (this one and loky workers) or a Dask cluster.
 
 ``execute`` takes the fits as joblib ``delayed`` calls and yields their results in
-submission order, whatever the backend, so callers never see which one ran them. A Dask
+submission order, whatever the backend, so callers never see which one ran them. Locally,
+``n_jobs`` processes fit: ``n_jobs - 1`` loky workers take the calls in order, and this
+process, whenever it waits for the next result, takes the next call no worker has started
+(it has everything imported already, and would be idle otherwise). A Dask
 cluster receives the data the calls share once (scattered to every worker) and the calls
 themselves by ``client.submit``; when every worker holding that data dies at once, the
 calls not yet collected are resubmitted (up to ``RESUBMITS`` times, each time said through
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,19 +35,83 @@ class Backend:
 
 @contextlib.contextmanager
 def _results(calls: list, n_jobs: int, backend: Backend, shared: list) -> Iterator[Iterator]:
-    """The results of ``calls`` (joblib ``delayed`` calls) in submission order: from a
-    local loky pool of ``n_jobs`` processes, or from a Dask cluster, which receives
+    """The results of ``calls`` (joblib ``delayed`` calls) in submission order: from
+    ``n_jobs`` local processes (see ``_local``), or from a Dask cluster, which receives
     ``shared`` (the objects the calls pass by identity) once, copied to every worker."""
     if backend.name != "dask":
-        from joblib import Parallel
-
-        yield _guard(Parallel(n_jobs=n_jobs, return_as="generator")(calls) if calls else [])
+        yield _guard(_local(calls, n_jobs))
         return
     client = _connect(backend)
     try:
         yield _guard(_on_dask(client, calls, shared))
     finally:
         client.close()
+
+
+# Native thread pools of a worker, as joblib sets them for its loky workers: the cores
+# shared among the processes, unless the environment says otherwise (fits also limit
+# them while they run: bench.runner).
+THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
+
+def _workers(n_jobs: int) -> Any:
+    """The loky executor of the ``n_jobs - 1`` worker processes that fit beside this one
+    (reused from call to call while its parameters stay the same)."""
+    from joblib.externals.loky import get_reusable_executor
+
+    threads = str(max((os.cpu_count() or 1) // n_jobs, 1))
+    env = {var: os.environ.get(var, threads) for var in THREAD_VARS}
+    return get_reusable_executor(max_workers=n_jobs - 1, timeout=300, env=env)
+
+
+def warm_up(n_jobs: int, backend: Backend, call: Any) -> None:
+    """Start the local worker processes now, each running ``call`` (a joblib ``delayed``
+    call that imports what the fits will need), so that their start overlaps the caller's
+    own work (loading configs and data) instead of delaying their first fit; ``execute``
+    reuses them. Nothing happens for Dask or a single process; a failure here is left for
+    the fits to meet."""
+    if backend.name == "dask" or n_jobs < 2:
+        return
+    executor = _workers(n_jobs)
+    func, args, kwargs = call
+    for _ in range(n_jobs - 1):
+        executor.submit(func, *args, **kwargs)
+
+
+def _local(calls: list, n_jobs: int) -> Iterator[Any]:
+    """The results of ``calls`` in submission order, from ``n_jobs - 1`` worker processes
+    and this one: while the next result is not in, this process fits the first call no
+    worker has started (cancelling it in the workers' queue)."""
+    if n_jobs < 2:
+        for func, args, kwargs in calls:
+            yield func(*args, **kwargs)
+        return
+    executor = _workers(n_jobs)
+    futures = [executor.submit(func, *args, **kwargs) for func, args, kwargs in calls]
+    here: dict[int, Any] = {}
+    take = 0  # calls before it were started by a worker, or by this process
+    try:
+        for i, future in enumerate(futures):
+            take = max(take, i)
+            while i not in here and not future.done() and take < len(futures):
+                if futures[take].cancel():  # no worker has it: fit it here
+                    func, args, kwargs = calls[take]
+                    here[take] = func(*args, **kwargs)
+                take += 1
+            yield here.pop(i) if i in here else future.result()
+    except BaseException:  # a failed fit, Ctrl-C, or a caller that stopped reading
+        for future in futures:
+            future.cancel()
+        executor.shutdown(wait=False, kill_workers=True)  # fits still running are moot
+        raise
 
 
 # How long a run waits for a Dask cluster without workers to get one.
@@ -138,7 +206,8 @@ def execute(
     warn: Callable[[str], None] | None = None,
 ) -> Iterator[Any]:
     """The results of ``calls`` in submission order, from at most ``n_jobs`` local
-    processes (a single call runs in this process) or from the backend's Dask cluster."""
+    processes (this one among them; a single call runs here) or from the backend's Dask
+    cluster."""
     done = 0
     for attempt in range(RESUBMITS + 1):
         pending = calls[done:]

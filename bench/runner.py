@@ -169,6 +169,31 @@ def fit_predict(
     return FoldResult(np.asarray(pred).astype(str), proba, scores, fit_seconds, selected)
 
 
+def warm(models: list[tuple[str, dict, str, Path]]) -> None:
+    """Import what fitting ``models`` (name, params, where, folder) needs: build each once,
+    in a worker process that starts before the fits are sent (``bench.backends.warm_up``).
+    A model that fails to build fails again, with its message, where it is fitted."""
+    import contextlib
+
+    import bench.models.shared  # noqa: F401  (the text models' features)
+
+    for name, params, where, folder in models:
+        with contextlib.suppress(Exception):
+            resolve(name, where=where, search_path=folder).build(params, 0, None)
+
+
+def warm_call(configs: list[Config]):
+    """``warm`` of the distinct models of ``configs``, as a joblib call."""
+    from joblib import delayed
+
+    models: dict[str, tuple[str, dict, str, Path]] = {}
+    for cfg in configs:
+        params = dict(cfg.model.params)
+        key = repr((cfg.model.name, sorted(params.items(), key=str), str(cfg.path.parent)))
+        models.setdefault(key, (cfg.model.name, params, f"[model] of {cfg.path}", cfg.path.parent))
+    return delayed(warm)(list(models.values()))
+
+
 _CONTROLLER: list = []  # (modules loaded when it looked, the ThreadpoolController)
 
 
@@ -260,7 +285,7 @@ def _tasks(todo: list[Prepared], n_jobs: int) -> tuple[list[_Task], list]:
     one process fits each TF-IDF part they have in common once for them all
     (``bench.models.shared``); every other fit is a task of its own. Tasks come in the
     order of their first fit; while there are fewer tasks than ``n_jobs``, the largest is
-    cut in two."""
+    cut in two (each half fits the features once)."""
     from bench.models.features import shares_features
 
     shared: list = []
@@ -306,10 +331,10 @@ def _tasks(todo: list[Prepared], n_jobs: int) -> tuple[list[_Task], list]:
                 task.owners.append((ci, vi, fi))
     while len(tasks) < n_jobs and max((len(t.fits) for t in tasks), default=0) > 1:
         big = max(range(len(tasks)), key=lambda i: len(tasks[i].fits))
-        t, half = tasks[big], (len(tasks[big].fits) + 1) // 2
+        t = tasks[big]  # every other fit: a sweep's cheap and dear points in both halves
         tasks[big : big + 1] = [
-            _Task(t.fits[:half], t.owners[:half], []),
-            _Task(t.fits[half:], t.owners[half:], []),
+            _Task(t.fits[0::2], t.owners[0::2], []),
+            _Task(t.fits[1::2], t.owners[1::2], []),
         ]
     for task in tasks:  # each task carries only the data of its own fits
         at: dict[int, int] = {}
