@@ -22,6 +22,8 @@ def misclassified(
     ``frame`` rows the predictions are of."""
     import pandas as pd
 
+    from bench.metrics import label_name
+
     df = pd.DataFrame({"row": rows, "pred": preds.pred, "wrong": preds.pred != preds.gold})
     bad = df[df["wrong"]]
     if bad.empty:
@@ -55,7 +57,7 @@ def misclassified(
             "target": str(target),
             "evidence": evidence[i] if evidence is not None else None,
             "gold": str(gold),
-            "predicted": labels[int(pred)],
+            "predicted": label_name(labels, int(pred)),
             "wrong": int(wrong),
             "of": int(of),
         }

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +39,11 @@ def _results(calls: list, n_jobs: int, backend: Backend, shared: list) -> Iterat
     ``n_jobs`` local processes (see ``_local``), or from a Dask cluster, which receives
     ``shared`` (the objects the calls pass by identity) once, copied to every worker."""
     if backend.name != "dask":
-        yield _guard(_local(calls, n_jobs))
+        results = _local(calls, n_jobs)
+        try:
+            yield _guard(results)
+        finally:  # stopped early (Ctrl-C, a failed fold): the workers' fits are moot
+            results.close()
         return
     client = _connect(backend)
     try:
@@ -86,7 +90,7 @@ def warm_up(n_jobs: int, backend: Backend, call: Any) -> None:
         executor.submit(func, *args, **kwargs)
 
 
-def _local(calls: list, n_jobs: int) -> Iterator[Any]:
+def _local(calls: list, n_jobs: int) -> Generator[Any, None, None]:
     """The results of ``calls`` in submission order, from ``n_jobs - 1`` worker processes
     and this one: while the next result is not in, this process fits the first call no
     worker has started (cancelling it in the workers' queue)."""

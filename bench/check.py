@@ -190,12 +190,44 @@ def reference_at(revision: str, repo: Path, dest: Path, path: str = DEFAULT_REFE
     return dest / target
 
 
+# The block of the project's README.md that holds the reference leaderboard, refreshed by
+# ``check --update``; a README without both markers is left alone.
+README_BLOCK = (
+    "<!-- stance-bench:reference-leaderboard -->",
+    "<!-- /stance-bench:reference-leaderboard -->",
+)
+
+
+def readme_with_leaderboard(readme: str, board: str) -> str | None:
+    """``readme`` with the text between its ``README_BLOCK`` markers replaced by
+    ``board`` (set apart by blank lines, so that Markdown renders it as a table), or None
+    when it lacks them (the opening marker before the closing one)."""
+    opening, closing = README_BLOCK
+    start = readme.find(opening)
+    end = readme.find(closing, start + len(opening)) if start >= 0 else -1
+    if start < 0 or end < 0:
+        return None
+    return f"{readme[: start + len(opening)]}\n\n{board}\n{readme[end:]}"
+
+
+def _project_readme(reference: Path) -> Path | None:
+    """The README.md of the project whose reference this is: the folder that holds
+    ``results/reference/`` (``DEFAULT_REFERENCE``); a reference elsewhere has none."""
+    parts = Path(DEFAULT_REFERENCE).parts
+    resolved = reference.resolve()
+    if resolved.parts[-len(parts) :] != parts:
+        return None
+    return resolved.parents[len(parts) - 1] / "README.md"
+
+
 def _update(reference: Path, fresh: Path, names: list[str], known: set[str]) -> list[str]:
     """Merge the fresh results of ``names`` into ``reference`` (entries of other configs
-    are kept; entries of deleted configs go), atomically: a failure leaves it untouched."""
-    from bench.ranking import rank, with_tiers
+    are kept; entries of deleted configs go), atomically: a failure leaves it untouched.
+    The project's README.md gets the new leaderboard between its ``README_BLOCK`` markers."""
+    from bench.boards import boards
     from bench.report.leaderboard import render_markdown
 
+    readme = _project_readme(reference)
     stage = staging_dir(reference)
     try:
         for name in _entries(reference):
@@ -209,12 +241,17 @@ def _update(reference: Path, fresh: Path, names: list[str], known: set[str]) -> 
         env = {k: here.get(k) for k in ("python", *NUMERIC_PACKAGES)}
         write_text_atomic(stage / ENVIRONMENT, dumps_json(env))
         runs = [load_run(stage / n) for n in _entries(stage)]
-        entries = with_tiers(rank(runs), runs, alpha=0.05)
-        write_text_atomic(stage / "leaderboard.md", render_markdown(entries))
+        board = render_markdown(boards(runs, alpha=0.05))
+        write_text_atomic(stage / "leaderboard.md", board)
         replace_dir_atomic(stage, reference)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+    if readme is not None and readme.is_file():
+        text = readme.read_text(encoding="utf-8")
+        refreshed = readme_with_leaderboard(text, board)
+        if refreshed is not None and refreshed != text:
+            write_text_atomic(readme, refreshed)
     return names
 
 

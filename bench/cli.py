@@ -75,17 +75,53 @@ def _cmd_derive(args: argparse.Namespace) -> int:
         f"{state} {args.out} ({c['items']} items, {c['groups']} groups; {labels}; "
         f"hash {derived.content_hash[:12]})"
     )
+    if derived.contrast:
+        from bench.corpus.contrast import counts
+        from bench.report.format import text_table
+
+        suite = counts(derived.contrast, derived.skipped)
+        print(
+            f"contrast suite: {suite['cases']} cases made; {suite['skipped']} times a rule matched "
+            f"an item but made no case (the reasons in full: {args.out / 'README.md'})"
+        )
+        rows = [
+            [
+                name,
+                per["test_type"],
+                str(per["cases"]),
+                str(sum(per["skipped"].values())),
+                ", ".join(f"{r} {n}" for r, n in per["skipped"].items()),
+            ]
+            for name, per in suite["capability"].items()
+        ]
+        print(
+            text_table(["capability", "test type", "made", "skipped", "why skipped"], rows), end=""
+        )
+    return EXIT_OK
+
+
+def _cmd_units(args: argparse.Namespace) -> int:
+    from bench.corpus.derive import article_units
+    from bench.report.format import text_table
+
+    path, units = article_units(args.article, args.seeds)
+    print(
+        f"{path}: {len(units)} units, numbered from 0 in article order, headlines included "
+        "(the numbers and offsets derive's messages use)"
+    )
+    rows = [[str(u.index), u.kind, f"{u.start}-{u.end}", u.speaker or "", u.text] for u in units]
+    print(text_table(["unit", "kind", "offsets", "speaker", "text"], rows), end="")
     return EXIT_OK
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from bench.backends import Backend
+    from bench.boards import boards
     from bench.config import load_configs
     from bench.execute import run_configs
     from bench.io import write_text_atomic
-    from bench.ranking import rank
     from bench.report import leaderboard
-    from bench.runs import load_run
+    from bench.runs import complete_runs, load_run
 
     configs = load_configs(args.configs or [DEFAULT_CONFIGS])
     records = run_configs(
@@ -99,16 +135,45 @@ def _cmd_run(args: argparse.Namespace) -> int:
         warn=_warn,
     )
     runs = [load_run(r.run_dir, verify=False) for r in records]
-    entries = rank(runs)
-    write_text_atomic(args.out / "leaderboard.md", leaderboard.render_markdown(entries))
-    write_text_atomic(args.out / "leaderboard.csv", leaderboard.render_csv(entries))
-    print(leaderboard.render_text(entries), end="")
+    # the runs folder's leaderboard lists every complete run in it, not only these
+    mine = {r.path for r in runs}
+    others, skipped = complete_runs(args.out, exclude=mine)
+    for path, why in skipped:
+        _warn(f"{path} left out of the leaderboard: {why}")
+    board = boards(runs + others)
+    write_text_atomic(args.out / "leaderboard.md", leaderboard.render_markdown(board))
+    write_text_atomic(args.out / "leaderboard.csv", leaderboard.render_csv(board))
+    print(leaderboard.render_text(boards(runs)), end="")
     _write_sweeps(args.out, [(run, r.config.sweep) for run, r in zip(runs, records, strict=True)])
     reused = sum(r.reused for r in records)
     print(
-        f"\n{len(records)} run(s) in {args.out}/ ({reused} unchanged, reused); "
-        f"leaderboard: {args.out / 'leaderboard.md'}"
+        f"\n{len(records)} run(s) of these configs in {args.out}/ ({reused} unchanged, reused); "
+        f"leaderboard of all {len(runs) + len(others)} complete run(s) there: "
+        f"{args.out / 'leaderboard.md'}"
     )
+    return EXIT_OK
+
+
+def _cmd_items(args: argparse.Namespace) -> int:
+    from bench.config import load_config
+    from bench.execute import export_items
+    from bench.io import write_text_atomic
+
+    if args.out.is_dir():
+        raise BenchError(f"--out {args.out} is a folder; name a file, e.g. {args.out}/items.jsonl")
+    cfg = load_config(args.config)
+    items, text = export_items(cfg, train=args.train)
+    write_text_atomic(args.out, text)
+    if items.trained:
+        where = len({(r.view, r.repeat, r.fold) for r in items.rows.itertuples()})
+        what = (
+            f"{len(items.rows)} predictions: {items.rows['id'].nunique()} items, each in the "
+            f"(view, repeat, fold) it is tested in ({where} of them)"
+            + ("; with each fold's training items" if args.train else "")
+        )
+    else:
+        what = f"{len(items.rows)} items, each once (zero-shot: trained = false)"
+    print(f"wrote {args.out}: {what}; digest {items.digest[:12]}")
     return EXIT_OK
 
 
@@ -189,17 +254,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
+    from bench.boards import boards
     from bench.io import write_text_atomic
-    from bench.ranking import rank, with_tiers
     from bench.report import leaderboard
     from bench.runs import find_runs, load_run
 
     if args.out is not None and args.out.is_dir():
         raise BenchError(f"--out {args.out} is a folder; name a file, e.g. {args.out}/board.md")
     runs = [load_run(d) for d in find_runs(args.runs)]
-    entries = rank(runs, args.sort)
-    if not args.no_tiers:
-        entries = with_tiers(entries, runs, args.alpha)
+    entries = boards(runs, args.sort, alpha=None if args.no_tiers else args.alpha)
     render = {
         "text": leaderboard.render_text,
         "markdown": leaderboard.render_markdown,
@@ -306,12 +369,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=DEFAULT_DATA, help="output folder")
     p.set_defaults(func=_cmd_derive)
 
+    p = sub.add_parser(
+        "units", help="list an article's units (sentences, headlines) with numbers and offsets"
+    )
+    p.add_argument("article", metavar="ARTICLE", help="a .txt file, or an article name in --seeds")
+    p.add_argument("--seeds", type=Path, default=DEFAULT_SEEDS, help="where to look up a name")
+    p.set_defaults(func=_cmd_units)
+
     p = sub.add_parser("run", help="run experiments from configs and print a leaderboard")
     _add_run_options(p, DEFAULT_RUNS, "runs folder (default: runs)")
     p.add_argument(
         "--force", action="store_true", help="re-run even when an unchanged complete run exists"
     )
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser(
+        "items",
+        help="write every item a config evaluates (what a system run elsewhere must predict)",
+    )
+    p.add_argument("config", type=Path, metavar="CONFIG", help="a config file")
+    p.add_argument("--out", type=Path, required=True, help="the items file (JSON Lines)")
+    p.add_argument(
+        "--train",
+        action="store_true",
+        help="also each fold's training items with their labels (a system trained per fold)",
+    )
+    p.set_defaults(func=_cmd_items)
 
     p = sub.add_parser("report", help="re-render report.md and report.html of run folders")
     p.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR")
@@ -348,7 +431,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     from bench.specs import METRICS
 
-    p = sub.add_parser("leaderboard", help="one table per task with CIs and significance tiers")
+    p = sub.add_parser(
+        "leaderboard",
+        help="one table per task and dataset (data hash) with CIs and significance tiers",
+    )
     p.add_argument("runs", nargs="+", type=Path, metavar="RUNS", help="run folders or folders")
     p.add_argument("--sort", default="macro_f1", choices=tuple(METRICS))
     p.add_argument("--format", choices=("text", "markdown", "csv", "html"), default="text")

@@ -16,7 +16,7 @@ import numpy as np
 
 from bench import stats
 from bench.errors import RunError
-from bench.metrics import Predictions, confusion, scores
+from bench.metrics import Predictions, confusion, scores, width
 from bench.runs import Run, load_run, match_runs
 from bench.specs import FAIL_ON, METRICS, NAMED, TESTS
 
@@ -117,7 +117,7 @@ def _pairable(base: Run, cand: Run, vb: Predictions, vc: Predictions) -> str:
 
 
 def _value(view: Predictions, L: int, f_idx: list[int], metric: str) -> float | None:
-    v = float(scores(confusion(view.gold, view.pred, L), f_idx)[metric])
+    v = float(scores(confusion(view.gold, view.pred, L, width(L, view.pred)), f_idx)[metric])
     return None if np.isnan(v) else v
 
 
@@ -143,6 +143,13 @@ def compare_runs(
     notes = []
     out = []
     for view in [v for v in docs_b if v in docs_c]:
+        same = docs_b[view].get("same_as")
+        if same is not None and same == docs_c[view].get("same_as"):
+            notes.append(
+                f"{name} [{view}]: zero-shot in both runs, the same predictions as [{same}]; "
+                "compared there only"
+            )
+            continue
         vb, vc = pb[view], pc[view]
         why = _pairable(base, cand, vb, vc)
         if why:
@@ -358,6 +365,7 @@ def _compare_predictions(
     random_state: int,
 ) -> PairResult:
     L = n_labels
+    W = width(L, base.pred, cand.pred)  # a no-answer column when either run abstains
 
     def value(cms: np.ndarray) -> np.ndarray:
         return scores(cms, f_idx)[metric]
@@ -368,13 +376,13 @@ def _compare_predictions(
     delta = None if vb is None or vc is None else vc - vb
     pair = None
     if paired:
-        pair = stats.paired_counts(base.groups, base.gold, base.pred, cand.pred, L)
+        pair = stats.paired_counts(base.groups, base.gold, base.pred, cand.pred, L, W)
         reps = stats.bootstrap_delta(pair, value, n_boot=n_boot, rng=rng)
         perm = stats.permutation_test(pair, value, n_perm=n_boot, rng=rng).p_value
     else:
         reps = stats.bootstrap_unpaired_delta(
-            stats.group_counts(base.groups, base.gold, base.pred, L),
-            stats.group_counts(cand.groups, cand.gold, cand.pred, L),
+            stats.group_counts(base.groups, base.gold, base.pred, L, W),
+            stats.group_counts(cand.groups, cand.gold, cand.pred, L, W),
             value,
             n_boot=n_boot,
             rng=rng,

@@ -97,15 +97,21 @@ class NGramRange:
 @dataclass(frozen=True)
 class FilePath:
     """A file that must exist, relative to ``folder`` (a config's folder) when one is given
-    to ``check``; ``""`` stands for ``default``."""
+    to ``check``; ``""`` stands for ``default``. With ``must_exist = False`` the file may
+    not exist yet (a predictions file written after the items are exported): its reader
+    says so when it is needed. A file the model only writes (``read = False``: a response
+    cache) is located the same way but is not part of what a run depends on."""
 
     default: Path | None = None
+    must_exist: bool = True
+    read: bool = True  # False: a file the model writes (a cache), not one its results depend on
 
     def accepts(self, value: Any) -> bool:
         return isinstance(value, str)
 
     def __str__(self) -> str:
-        return "an existing file" + (f' ("" for {self.default.name})' if self.default else "")
+        noun = "an existing file" if self.must_exist else "a file path"
+        return noun + (f' ("" for {self.default.name})' if self.default else "")
 
     def locate(self, value: str, folder: Path | None) -> Path | None:
         """The file ``value`` names (``default`` for ""), relative to ``folder``."""
@@ -132,7 +138,7 @@ def check(
     shown_value: Any = value
     if ok and isinstance(rule, FilePath) and value:
         path = rule.locate(value, folder)
-        ok = path is not None and path.is_file()
+        ok = path is not None and (path.is_file() or not rule.must_exist)
         shown_value = str(path)
     if ok:
         return

@@ -97,7 +97,7 @@ def load_dataset(
 
 
 # ------------------------------------------------------------------ any dataset by config
-ROLES = ("id", "text", "target", "label", "group")
+ROLES = ("id", "text", "target", "label", "group", "article")
 
 
 def _first_line(exc: Exception) -> str:
@@ -283,7 +283,7 @@ def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
         )
         extras = {
             name: frame[name]
-            for name in ("evidence", "capability", "test_type", "source_id")
+            for name in ("article", "evidence", "capability", "test_type", "source_id")
             if name in frame
         }
         return out, extras
@@ -357,5 +357,9 @@ def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
             "group": group.values,
         }
     )
+    if columns["article"] in raw.columns:  # the rows' source documents (cross_article)
+        frame["article"] = _strings(raw[columns["article"]]).values
     frame = frame[frame["label"] != DROP]
-    return task_view(frame, task), {}
+    view = task_view(frame, task)
+    extras = {"article": view.pop("article")} if "article" in view else {}
+    return view, extras

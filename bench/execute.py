@@ -12,6 +12,7 @@ from typing import Any
 
 from bench.backends import Backend
 from bench.config import Config
+from bench.items import Items
 from bench.runs import MetricsDoc, RunDocuments
 
 
@@ -46,6 +47,18 @@ def rewrite_reports(run_dir: Path) -> list[Path]:
     return out
 
 
+def export_items(cfg: Config, *, train: bool = False) -> tuple[Items, str]:
+    """The items ``cfg`` evaluates (``bench.items``) and the items.jsonl text; with
+    ``train``, a trained model's file also lists each fold's training items."""
+    from bench.items import lines, planned
+    from bench.runner import plan
+
+    trained, views = plan(cfg)
+    items = planned(views, trained)
+    text = lines(items, cfg.name, cfg.task, list(cfg.labels), views if train else None)
+    return items, text
+
+
 def run_configs(
     configs: list[Config],
     out: Path,
@@ -73,7 +86,8 @@ def run_configs(
     # the worker processes start (and import what the fits need) while configs load, as
     # soon as there are surely as many folds to fit as processes
     new = [c for c in configs if force or not (Path(out) / c.name).exists()]
-    if len(new) >= n_jobs:
+    warmed = len(new) >= n_jobs
+    if warmed:
         warm_up(n_jobs, backend, warm_call(configs))
     cache: DataCache = {}
     todo: list[Prepared] = []
@@ -86,8 +100,9 @@ def run_configs(
             records[cfg.name] = RunRecord(cfg, run_dir, old.metrics, old.manifest, True)
             continue
         todo.append(prep)
-        if count_folds(todo) >= n_jobs:
+        if not warmed and count_folds(todo) >= n_jobs:
             warm_up(n_jobs, backend, warm_call(configs))
+            warmed = True
     Path(out).mkdir(parents=True, exist_ok=True)  # only once every config has loaded
     n_folds = count_folds(todo)
     with tqdm(
@@ -100,6 +115,7 @@ def run_configs(
             backend=backend,
             warn=warn,
             on_fold=lambda: bar.update(1),
+            runs=Path(out).resolve(),
         )
         for output in outputs:
             name = output.config.name

@@ -43,3 +43,13 @@ TASKS: dict[str, Task] = {
         ("stance",),
     ),
 }
+
+# A model that answers (a predictions file, a chat endpoint) may give no label of the task:
+# why it did not, and how such abstentions are scored. "abstained": the system said it has
+# no answer (predicted null); "unknown_label": it answered a label outside the task;
+# "parse_failure": no label could be read from its answer; "missing": the predictions
+# file has no line for the item (only with an abstention policy set; else an error).
+ABSTAIN_REASONS: tuple[str, ...] = ("abstained", "unknown_label", "parse_failure", "missing")
+# "wrong": an abstention is an error (a miss of the gold label, nobody's false positive);
+# "drop": abstentions are left out of the scores, which then cover fewer items (flagged).
+ABSTAIN_POLICIES: tuple[str, ...] = ("wrong", "drop")

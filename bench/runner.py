@@ -19,10 +19,19 @@ import numpy as np
 
 from bench.backends import Backend, execute
 from bench.config import Config, as_dict
-from bench.errors import ModelError
+from bench.errors import ModelError, ProtocolError
 from bench.io import sha256_json
-from bench.metrics import Predictions, by_test_type, capabilities, evaluate
+from bench.metrics import (
+    NO_ANSWER,
+    Predictions,
+    answer_counts,
+    by_test_type,
+    capabilities,
+    evaluate,
+)
 from bench.models import resolve
+from bench.models.answering import Answers, add_usage
+from bench.models.registry import FitContext
 from bench.protocol import derived_seed, folds_hash
 from bench.provenance import code_hash, config_hash, files_hash, frame_hash
 from bench.views import DataCache, ViewPlan, plan_views
@@ -43,11 +52,19 @@ DEFAULT_THREADS = 1
 
 @dataclass(frozen=True)
 class Prepared:
-    """A config with its data loaded and its folds drawn, view by view."""
+    """A config with its data loaded and its folds drawn, view by view; ``trained``
+    false for a zero-shot model (``bench.views.zero_shot``)."""
 
     config: Config
     views: list[ViewPlan]
     hashes: dict[str, str]  # config, data, folds, code, files: what reuse depends on
+    absent: dict[str, str] = field(default_factory=dict)  # views the data has not, and why
+    labels: tuple[str, ...] = ()  # the run's labels (bench.views.plan_views); () = config's
+    trained: bool = True
+
+    @property
+    def run_labels(self) -> tuple[str, ...]:
+        return self.labels or self.config.labels
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,7 @@ class FoldResult:
     scores: np.ndarray | None
     fit_seconds: float
     selected: dict[str, Any] | None = None  # the setting a selecting model chose
+    answers: Answers | None = None  # a model that answers (may abstain, keeps a log)
 
 
 @dataclass(frozen=True)
@@ -70,11 +88,14 @@ class ViewResult:
     rows: np.ndarray  # the plan.frame row of each prediction
     fit_seconds: list[float]
     metrics: ViewMetrics
+    reasons: np.ndarray | None = None  # per prediction: "" or why the model abstained
+    records: list[dict[str, Any]] = field(default_factory=list)  # responses.jsonl lines
+    usage: dict[str, float] = field(default_factory=dict)  # request totals of its folds
 
 
 @dataclass(frozen=True)
 class RunOutput:
-    """Everything a run folder holds, computed; ``bench.runs.run_files`` gives its texts."""
+    """Everything a run folder holds, computed; ``bench.runs.run_documents`` gives its texts."""
 
     prepared: Prepared
     views: list[ViewResult]
@@ -93,10 +114,27 @@ class RunOutput:
 def prepare(cfg: Config, cache: DataCache | None = None) -> Prepared:
     """Load the config's data (shared through ``cache`` by configs that read the same
     dataset for the same task) and draw the folds of every view. The model is built once
-    here, so a factory that fails does so before any folder is made or fold fitted."""
+    here, so a factory that fails does so before any folder is made or fold fitted; a
+    model that answers from a file checks there that it answers every item
+    (``check_items``)."""
+    from bench.items import planned
+
     spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.path.parent)
-    spec.build(dict(cfg.model.params), 0, cfg.labels)
-    views = plan_views(cfg, cache)
+    params = dict(cfg.model.params)
+    trained = spec.trained(params)
+    est = spec.build(params, 0, cfg.labels, FitContext())
+    plan_ = plan_views(cfg, cache, trained=trained)
+    views = plan_.views
+    missing = [lab for lab in cfg.f_avg_labels if lab not in plan_.labels]
+    if missing:
+        raise ProtocolError(
+            f"{cfg.path}: the test data holds no {', '.join(map(repr, missing))}, which "
+            f"F_avg averages over (its labels: {', '.join(plan_.labels)}); set "
+            "f_avg_labels in [metrics] to labels it has"
+        )
+    check_items = getattr(est, "check_items", None)
+    if callable(check_items):
+        check_items(planned(views, trained))
     data = [frame_hash(v.frame) for v in views]
     hashes = {
         "config_hash": config_hash(as_dict(cfg, relative_to=None)),
@@ -106,7 +144,15 @@ def prepare(cfg: Config, cache: DataCache | None = None) -> Prepared:
         "files_hash": files_hash(cfg.depends_on),
         "model_fingerprint": sha256_json(spec.fingerprint()),
     }
-    return Prepared(cfg, views, hashes)
+    return Prepared(cfg, views, hashes, plan_.absent, plan_.labels, trained)
+
+
+def plan(cfg: Config, cache: DataCache | None = None) -> tuple[bool, list[ViewPlan]]:
+    """Whether the config's model trains per fold, and its views planned accordingly
+    (what ``stance-bench items`` exports; nothing is built or checked)."""
+    spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.path.parent)
+    trained = spec.trained(dict(cfg.model.params))
+    return trained, plan_views(cfg, cache, trained=trained).views
 
 
 # ------------------------------------------------------------------------------ fitting
@@ -122,11 +168,13 @@ def fit_predict(
     threads: int,
     where: str,
     folder: Path,
+    context: FitContext | None = None,
 ) -> FoldResult:
     """One fold: fit on the ``train`` rows of ``X``, predict the ``test`` rows, and the
     scores per label (probabilities when the model has them, else decision values), with
     native thread pools limited to ``threads``. ``X`` and ``y`` are the whole view, so a
-    cluster receives them once (scattered) and each task only its row indices.
+    cluster receives them once (scattered) and each task only its row indices. A model
+    that answers (``bench.models.answering``) gives its ``Answers`` instead.
 
     ``fit_seconds`` is what the fit took plus what the features it reused from another
     fit of its task took to compute (``bench.models.shared``): a model's fit time is the
@@ -137,7 +185,7 @@ def fit_predict(
     spec = resolve(model_name, where=where, search_path=folder)
     cache = current()
     with _thread_limits(threads):
-        est = spec.build(params, random_state, labels)
+        est = spec.build(params, random_state, labels, context)
         reused = cache.reused_seconds if cache is not None else 0.0
         t0 = time.perf_counter()
         try:
@@ -145,6 +193,10 @@ def fit_predict(
             fit_seconds = time.perf_counter() - t0
             if cache is not None:
                 fit_seconds += cache.reused_seconds - reused
+            if callable(getattr(est, "answer", None)):
+                answers = est.answer(X_test)
+                pred = np.array([a or "" for a in answers.labels], dtype=object).astype(str)
+                return FoldResult(pred, None, answers.scores, fit_seconds, answers=answers)
             head, X_head = _transform_once(est, X_test)
             pred = head.predict(X_head)
             proba = scores = None
@@ -236,6 +288,7 @@ class FoldFit:
     random_state: int
     where: str
     folder: Path
+    context: FitContext
 
 
 def fit_group(fits: list[FoldFit], threads: int, *data) -> list[FoldResult]:
@@ -258,6 +311,7 @@ def fit_group(fits: list[FoldFit], threads: int, *data) -> list[FoldResult]:
                 threads,
                 f.where,
                 f.folder,
+                f.context,
             )
             for f in fits
         ]
@@ -278,14 +332,15 @@ def _row_hashes(X) -> np.ndarray:
     return pd.util.hash_pandas_object(X[["text", "target"]], index=False).to_numpy()
 
 
-def _tasks(todo: list[Prepared], n_jobs: int) -> tuple[list[_Task], list]:
+def _tasks(todo: list[Prepared], n_jobs: int, runs: Path | None = None) -> tuple[list[_Task], list]:
     """The fold fits of every config and view as tasks, and the data they share (for a
-    cluster to receive once, copied to every worker). The fits of text models on the same
-    training and test rows (models and sweep points on the same fold) form one task, so
-    one process fits each TF-IDF part they have in common once for them all
-    (``bench.models.shared``); every other fit is a task of its own. Tasks come in the
-    order of their first fit; while there are fewer tasks than ``n_jobs``, the largest is
-    cut in two (each half fits the features once)."""
+    cluster to receive once, copied to every worker); ``runs`` is the runs folder (models
+    that keep a cache there). A view that coincides with another has no fits. The fits of
+    text models on the same training and test rows (models and sweep points on the same
+    fold) form one task, so one process fits each TF-IDF part they have in common once for
+    them all (``bench.models.shared``); every other fit is a task of its own. Tasks come
+    in the order of their first fit; while there are fewer tasks than ``n_jobs``, the
+    largest is cut in two (each half fits the features once)."""
     from bench.models.features import shares_features
 
     shared: list = []
@@ -298,7 +353,9 @@ def _tasks(todo: list[Prepared], n_jobs: int) -> tuple[list[_Task], list]:
         params = dict(cfg.model.params)
         text = shares_features(spec.factory)
         for vi, plan in enumerate(prep.views):
-            X = plan.frame[["text", "target", "group"]]
+            if plan.same_as is not None:  # a zero-shot view that is another's: nothing to fit
+                continue
+            X = plan.frame[["text", "target", "group", "id"]]
             y = plan.frame["label"].to_numpy()
             shared += [X, y]
             x_at, y_at = len(shared) - 2, len(shared) - 1
@@ -312,10 +369,11 @@ def _tasks(todo: list[Prepared], n_jobs: int) -> tuple[list[_Task], list]:
                     y_at,
                     f.train,
                     f.test,
-                    cfg.labels,
+                    prep.run_labels,
                     derived_seed(cfg.seed, f.repeat, f.fold),
                     f"[model] of {cfg.path}",
                     cfg.path.parent,
+                    FitContext(plan.name, f.repeat, f.fold, runs),
                 )
                 key = None
                 if text:
@@ -350,36 +408,63 @@ def _tasks(todo: list[Prepared], n_jobs: int) -> tuple[list[_Task], list]:
 
 # ------------------------------------------------------------------------------ scoring
 def score_view(
-    cfg: Config, plan: ViewPlan, results: list[FoldResult], view_index: int
+    cfg: Config,
+    plan: ViewPlan,
+    results: list[FoldResult],
+    view_index: int,
+    run_labels: tuple[str, ...] | None = None,
 ) -> ViewResult:
-    """Pool a view's folds into Predictions and score them."""
-    labels = list(cfg.labels)
+    """Pool a view's folds into Predictions and score them (over ``run_labels``, the run's;
+    default: the config's). A model's abstentions are errors (``NO_ANSWER``) or, under the
+    ``drop`` policy, left out of the scores; the view's ``answers`` counts them either way."""
+    labels = list(run_labels or cfg.labels)
     index = {lab: i for i, lab in enumerate(labels)}
     frame = plan.frame
     n = sum(len(f.test) for f in plan.folds)
     rows = np.concatenate([f.test for f in plan.folds]) if n else np.zeros(0, dtype=np.int64)
     pred_str = np.concatenate([r.pred for r in results]) if n else np.zeros(0, dtype=str)
-    unknown = sorted(set(pred_str.tolist()) - set(labels))
+    answering = [r.answers for r in results if r.answers is not None]
+    reasons = None
+    if answering:
+        reasons = np.concatenate([np.asarray(a.reasons, dtype=object) for a in answering])
+        reasons = reasons.astype(str) if n else np.zeros(0, dtype=str)
+    answered = reasons == "" if reasons is not None else np.ones(n, dtype=bool)
+    unknown = sorted(set(pred_str[answered].tolist()) - set(labels))
     if unknown:
         raise ModelError(
             f"{cfg.path}: model {cfg.model.name!r} predicted labels outside the task "
             f"{cfg.task!r}: {', '.join(map(repr, unknown))} (its labels: {', '.join(labels)})"
         )
-    pred = np.array([index[p] for p in pred_str], dtype=np.int64)
+    pred = np.array(
+        [index[p] if ok else NO_ANSWER for p, ok in zip(pred_str, answered, strict=True)],
+        dtype=np.int64,
+    )
+    gold_all = frame["label"].map(index).to_numpy()[rows]
+    policy = answering[0].policy if answering else "wrong"
+    keep = answered if policy == "drop" else np.ones(n, dtype=bool)
+    if n and not keep.any():
+        raise ModelError(
+            f"{cfg.path}: model {cfg.model.name!r} answered none of the {n} items of view "
+            f'{plan.name!r}: nothing to score (abstain = "drop"); see its answers'
+        )
     has_proba = all(r.proba is not None for r in results)
     has_scores = all(r.scores is not None for r in results)
+    repeat = np.concatenate([np.full(len(f.test), f.repeat) for f in plan.folds]) if n else rows
+    fold = np.concatenate([np.full(len(f.test), f.fold) for f in plan.folds]) if n else rows
+    kept = rows[keep]
     preds = Predictions(
-        ids=frame["id"].to_numpy()[rows],
-        groups=frame["group"].to_numpy()[rows],
-        repeat=np.concatenate([np.full(len(f.test), f.repeat) for f in plan.folds]),
-        fold=np.concatenate([np.full(len(f.test), f.fold) for f in plan.folds]),
-        gold=frame["label"].map(index).to_numpy()[rows],
-        pred=pred,
-        proba=np.concatenate([r.proba for r in results]) if has_proba else None,  # type: ignore[misc]
-        targets=frame["target"].to_numpy()[rows],
-        test_type=frame["test_type"].to_numpy()[rows].astype(str) if "test_type" in frame else None,
+        ids=frame["id"].to_numpy()[kept],
+        groups=frame["group"].to_numpy()[kept],
+        repeat=repeat[keep],
+        fold=fold[keep],
+        gold=gold_all[keep],
+        pred=pred[keep],
+        proba=np.concatenate([r.proba for r in results])[keep] if has_proba else None,  # type: ignore[misc]
+        targets=frame["target"].to_numpy()[kept],
+        test_type=frame["test_type"].to_numpy()[kept].astype(str) if "test_type" in frame else None,
+        articles=frame["article"].to_numpy()[kept].astype(str) if "article" in frame else None,
     )
-    scores = np.concatenate([r.scores for r in results]) if has_scores else None  # type: ignore[misc]
+    scores = np.concatenate([r.scores for r in results])[keep] if has_scores else None  # type: ignore[misc]
     m = evaluate(
         preds,
         labels,
@@ -389,16 +474,61 @@ def score_view(
         random_state=derived_seed(cfg.seed, BOOTSTRAP, view_index),
     )
     y = frame["label"].map(index).to_numpy()
-    for entry, f, r in zip(m["per_fold"], plan.folds, results, strict=True):
-        entry["train_support"] = np.bincount(y[f.train], minlength=len(labels)).tolist()
+    by_fold = {(e["repeat"], e["fold"]): e for e in m["per_fold"]}
+    for f, r in zip(plan.folds, results, strict=True):
+        entry = by_fold.get((f.repeat, f.fold))
+        if entry is None:  # every answer of the fold dropped
+            continue
+        if len(f.train):
+            entry["train_support"] = np.bincount(y[f.train], minlength=len(labels)).tolist()
         if r.selected is not None:
             entry["selected"] = dict(r.selected)
+    if reasons is not None:
+        m["answers"] = answer_counts(gold_all, reasons, policy, len(labels))  # type: ignore[typeddict-item]
     if "capability" in frame:
         m["capabilities"] = capabilities(
-            frame.iloc[rows][["id", "text", "capability", "test_type"]], preds, labels
+            frame.iloc[kept][["id", "text", "capability", "test_type"]], preds, labels
         )
         m.update(by_test_type(preds, labels, cfg.f_avg_labels))  # type: ignore[typeddict-item]
-    return ViewResult(plan.name, plan, preds, scores, rows, [r.fit_seconds for r in results], m)
+    records: list[dict[str, Any]] = []
+    usage: dict[str, float] = {}
+    if answering:
+        ids = frame["id"].to_numpy()[rows].astype(str)
+        k = 0
+        for f, a in zip(plan.folds, answering, strict=True):
+            for rec in a.records:
+                where = {"view": plan.name, "repeat": f.repeat, "fold": f.fold, "id": ids[k]}
+                records.append({**where, **rec})
+                k += 1
+            usage = add_usage(usage, a.usage)
+    return ViewResult(
+        plan.name,
+        plan,
+        preds,
+        scores,
+        kept,
+        [r.fit_seconds for r in results],
+        m,
+        reasons[keep] if reasons is not None else None,
+        records,
+        usage,
+    )
+
+
+def _coinciding(plan: ViewPlan, of: ViewResult) -> ViewResult:
+    """A zero-shot view whose items are another view's: that view's predictions and
+    scores, under its own name."""
+    metrics: ViewMetrics = {**of.metrics, "same_as": of.name}
+    return ViewResult(
+        plan.name,
+        plan,
+        of.predictions,
+        of.scores,
+        of.rows,
+        [],
+        metrics,
+        of.reasons,  # type: ignore[arg-type]
+    )
 
 
 def finish(
@@ -413,12 +543,14 @@ def finish(
     from bench.analysis import misclassified
 
     cfg = prep.config
-    results = [
-        score_view(cfg, plan, f, i)
-        for i, (plan, f) in enumerate(zip(prep.views, fitted, strict=True))
-    ]
+    results: list[ViewResult] = []
+    for i, (plan, f) in enumerate(zip(prep.views, fitted, strict=True)):
+        if plan.same_as is not None:
+            results.append(_coinciding(plan, next(r for r in results if r.name == plan.same_as)))
+        else:
+            results.append(score_view(cfg, plan, f, i, prep.run_labels))
     main = results[0]
-    wrong = misclassified(main.plan.frame, main.predictions, main.rows, list(cfg.labels))
+    wrong = misclassified(main.plan.frame, main.predictions, main.rows, list(prep.run_labels))
     return RunOutput(prep, results, started, wall, n_jobs, threads, wrong)
 
 
@@ -431,18 +563,20 @@ def run(
     backend: Backend | None = None,
     warn: Callable[[str], None] | None = None,
     on_fold: Callable[[], None] | None = None,
+    runs: Path | None = None,
 ) -> Iterator[RunOutput]:
     """Fit every fold of every prepared config and yield each config's RunOutput as soon
     as its last fold is in (so a caller that writes them keeps the complete ones when
     interrupted). The fold fits of every config and view form one pool of tasks, so many
     small configs keep every worker busy; fits that compute the same features share a task
-    (see ``_tasks``). ``on_fold`` is called after each fold (progress)."""
+    (see ``_tasks``). ``on_fold`` is called after each fold (progress); ``runs`` is the
+    runs folder the outputs go to (models that keep a cache there)."""
     from joblib import delayed
 
     threads = threads or DEFAULT_THREADS
-    tasks, scatter = _tasks(todo, n_jobs)
+    tasks, scatter = _tasks(todo, n_jobs, runs)
     calls = [delayed(fit_group)(t.fits, threads, *t.data) for t in tasks]
-    left = [sum(len(v.folds) for v in p.views) for p in todo]
+    left = [count_folds([p]) for p in todo]
     fitted: list[list[list[FoldResult | None]]] = [
         [[None] * len(v.folds) for v in p.views] for p in todo
     ]
@@ -462,4 +596,5 @@ def run(
 
 
 def count_folds(todo: list[Prepared]) -> int:
-    return sum(len(v.folds) for p in todo for v in p.views)
+    """The fold fits of ``todo`` (a view that coincides with another has none)."""
+    return sum(len(v.folds) for p in todo for v in p.views if v.same_as is None)

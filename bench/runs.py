@@ -8,7 +8,15 @@
 - ``folds.json``: which ids each (view, repeat, fold) tests;
 - ``metrics.json``: every metric of every view; byte-identical on re-run;
 - ``manifest.json``: times, versions, machine, hashes (what varies between re-runs);
-- ``misclassified.jsonl``, ``report.md``, ``report.html``.
+- ``misclassified.jsonl``, ``report.md``, ``report.html``;
+- ``OPTIONAL_RUN_FILES`` when the model wrote them: ``responses.jsonl``, the per-item log
+  of a model that answers (a predictions file, a chat endpoint: raw answer, parsed label,
+  prompt hash, latency, tokens).
+
+A prediction of no label (an abstention, ``bench.metrics.NO_ANSWER``) has ``predicted``
+null and ``no_answer`` its reason. A zero-shot run's views that test the same items as
+the main view (``same_as`` in metrics.json) have no rows of their own: they are the main
+view's.
 
 A run folder is written aside (``.<name>.<random>.partial``) and renamed into place, under
 a lock on the runs folder, so readers only ever see complete runs. Readers ignore names
@@ -56,6 +64,7 @@ RUN_FILES = (
     "report.md",
     "report.html",
 )
+OPTIONAL_RUN_FILES = ("responses.jsonl",)  # written when the model keeps a per-item log
 REPORT_FILES = ("report.md", "report.html")  # rendered by bench.report
 REFERENCE_FILES = ("metrics.json", "predictions.jsonl", "config.toml")
 COMPARED_FILES = ("metrics.json", "predictions.jsonl")  # byte-identical on a re-run
@@ -96,7 +105,25 @@ class ClassMetrics(TypedDict):
     precision: float
     recall: float
     f1: float
-    support: int
+    support: int  # gold items of the label
+    predicted: int  # predictions of the label (beside support: what the model answers)
+
+
+class Answers(TypedDict):
+    """What a model that can abstain (a predictions file, a chat endpoint) answered, in
+    one view: ``asked`` predictions were wanted, ``answered`` gave a label of the task,
+    the others abstained, counted by reason (``bench.labels.ABSTAIN_REASONS``).
+    ``policy`` (``bench.labels.ABSTAIN_POLICIES``) says how abstentions are scored:
+    ``wrong`` keeps them as errors, ``drop`` leaves them out (``scored`` < ``asked``)."""
+
+    policy: str
+    asked: int
+    answered: int
+    abstained: int
+    by_reason: dict[str, int]
+    abstained_by_gold: list[int]  # per label of ``labels``
+    scored: int
+    coverage: float | None  # answered / asked
 
 
 class ViewMetrics(TypedDict):
@@ -112,6 +139,9 @@ class ViewMetrics(TypedDict):
     pooled: dict[str, float | None]  # every metric of bench.specs.METRICS it has
     per_class: dict[str, ClassMetrics]
     confusion_matrix: list[list[int]]
+    no_answer: NotRequired[list[int]]  # abstentions scored as wrong, per gold label
+    answers: NotRequired[Answers]  # a model that can abstain
+    same_as: NotRequired[str]  # a zero-shot run: this view's items and predictions are that view's
     per_fold: list[FoldMetrics]
     repeats: dict[str, dict[str, float | None]]  # metric -> mean, std over repeats
     n_repeats: int
@@ -120,6 +150,7 @@ class ViewMetrics(TypedDict):
     ci_note: NotRequired[str]
     per_target: NotRequired[dict[str, dict[str, Any]]]
     ci: dict[str, Any]  # metric -> [low, high]; per_class_f1 -> label -> [low, high]
+    per_article: NotRequired[dict[str, dict[str, Any]]]  # data of two or more articles
     capabilities: NotRequired[list[dict[str, Any]]]  # the contrast suite, per capability
     by_test_type: NotRequired[dict[str, dict[str, float | None]]]
     balanced: NotRequired[dict[str, float | None]]  # mean over test types
@@ -137,7 +168,10 @@ class MetricsDoc(ViewMetrics):
     config_hash: str
     folds_hash: str
     predictions_sha256: str
+    view: NotRequired[str]  # the main view's name (bench.views.main_view); default MAIN
+    trained: NotRequired[bool]  # false: a zero-shot model (every item a test item, no training)
     views: NotRequired[dict[str, ViewMetrics]]
+    absent_views: NotRequired[dict[str, str]]  # views the config asks for that the data has not
 
 
 # --------------------------------------------------------------------------- serialising
@@ -157,7 +191,7 @@ def predictions_jsonl(
     adds columns (the contrast suite's ``test_type``)."""
     import pandas as pd
 
-    names = np.array(labels, dtype=object)
+    names = np.array([*labels, None], dtype=object)  # NO_ANSWER (-1): null
     table = pd.DataFrame(
         {
             "view": view,
@@ -172,7 +206,13 @@ def predictions_jsonl(
     if len(table) == 0:
         return ""
     for name, values in (extra or {}).items():
-        table[name] = np.asarray(values).astype(str)
+        column = np.asarray(values, dtype=object)
+        nulls = np.array([v is None for v in column], dtype=bool)
+        text = column.astype(str)
+        if nulls.any():
+            text = text.astype(object)
+            text[nulls] = None
+        table[name] = text
     if scores is not None:
         for i, lab in enumerate(labels):
             table[f"score_{lab}"] = np.round(scores[:, i], 6)
@@ -193,15 +233,20 @@ def metrics_document(
     hashes: Mapping[str, str],
     views: Sequence[tuple[str, dict[str, Any], ViewMetrics]],
     predictions_sha256: str,
+    absent: Mapping[str, str] | None = None,
+    trained: bool = True,
 ) -> MetricsDoc:
-    """metrics.json: the run, its main view's metrics at the top, the other views under
-    ``views``; each view is (name, how its folds were drawn, its metrics)."""
-    (_, protocol, main), *others = views
+    """metrics.json: the run, its main view's metrics at the top (and its name), the other
+    views under ``views``; each view is (name, how its folds were drawn, its metrics).
+    ``absent``: the views the config asks for that its data does not allow, and why."""
+    (main_name, protocol, main), *others = views
     doc: dict[str, Any] = {
         "config": config,
         "model": model,
         "task": task,
         "primary": primary,
+        "view": main_name,
+        "trained": trained,
         "protocol": protocol,
         "data_hash": hashes["data_hash"],
         "config_hash": hashes["config_hash"],
@@ -211,6 +256,8 @@ def metrics_document(
     }
     if others:
         doc["views"] = {name: {"protocol": proto, **m} for name, proto, m in others}
+    if absent:
+        doc["absent_views"] = dict(absent)
     return doc  # type: ignore[return-value]
 
 
@@ -222,6 +269,20 @@ def manifest_document(out: RunOutput) -> dict[str, Any]:
     from bench.provenance import git_commit, machine, versions
 
     cfg = out.config
+    usage: dict[str, float] = {}
+    for v in out.views:
+        for key, value in v.usage.items():
+            usage[key] = usage.get(key, 0) + value
+    requests = (
+        {
+            "requests": {
+                k: round(v, 4) if k.endswith("_seconds") else int(v)
+                for k, v in sorted(usage.items())
+            }
+        }
+        if usage
+        else {}
+    )
     return {
         "config": cfg.name,
         "config_path": str(cfg.path),
@@ -235,6 +296,7 @@ def manifest_document(out: RunOutput) -> dict[str, Any]:
         "versions": versions(),
         "machine": machine(),
         "git_commit": git_commit(cfg.path.parent),
+        **requests,
         **out.prepared.hashes,
     }
 
@@ -254,7 +316,8 @@ def run_documents(out: RunOutput, run_dir: Path) -> RunDocuments:
     """The files of ``out``'s run folder (``RUN_FILES`` less ``REPORT_FILES``)."""
     from bench.config import to_toml
 
-    labels = list(out.config.labels)
+    labels = list(out.prepared.run_labels)
+    own = [v for v in out.views if "same_as" not in v.metrics]  # the others' rows are theirs
     jsonl = "".join(
         predictions_jsonl(
             v.name,
@@ -266,9 +329,9 @@ def run_documents(out: RunOutput, run_dir: Path) -> RunDocuments:
             v.predictions.pred,
             v.scores,
             labels,
-            {"test_type": v.predictions.test_type} if v.predictions.test_type is not None else None,
+            _extra_columns(v),
         )
-        for v in out.views
+        for v in own
     )
     cfg = out.config
     metrics = metrics_document(
@@ -279,6 +342,8 @@ def run_documents(out: RunOutput, run_dir: Path) -> RunDocuments:
         hashes=out.prepared.hashes,
         views=[(v.name, v.plan.protocol, v.metrics) for v in out.views],
         predictions_sha256=predictions_digest(jsonl),
+        absent=out.prepared.absent,
+        trained=out.prepared.trained,
     )
     manifest = manifest_document(out)
     folds = [
@@ -288,7 +353,7 @@ def run_documents(out: RunOutput, run_dir: Path) -> RunDocuments:
             "fold": f.fold,
             "test_ids": v.plan.frame["id"].iloc[f.test].astype(str).tolist(),
         }
-        for v in out.views
+        for v in own
         for f in v.plan.folds
     ]
     files = {
@@ -301,7 +366,25 @@ def run_documents(out: RunOutput, run_dir: Path) -> RunDocuments:
             json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in out.misclassified
         ),
     }
+    records = [r for v in own for r in v.records]
+    if records:
+        files["responses.jsonl"] = "".join(
+            json.dumps(r, ensure_ascii=False) + "\n" for r in records
+        )
     return RunDocuments(metrics, manifest, out.misclassified, files)
+
+
+def _extra_columns(v: Any) -> dict[str, np.ndarray] | None:
+    """A view's columns beyond the fixed ones: the contrast suite's ``test_type``, and
+    ``no_answer`` (the reason, or null) when its model abstained."""
+    extra: dict[str, np.ndarray] = {}
+    if v.predictions.test_type is not None:
+        extra["test_type"] = v.predictions.test_type
+    if v.reasons is not None and (v.reasons != "").any():
+        reasons = np.asarray(v.reasons, dtype=object)
+        reasons[reasons == ""] = None
+        extra["no_answer"] = reasons
+    return extra or None
 
 
 # ------------------------------------------------------------------------------ writing
@@ -355,6 +438,7 @@ def write_run(run_dir: Path, files: Mapping[str, str]) -> None:
     missing = [name for name in RUN_FILES if name not in files]
     if missing:  # pragma: no cover - our own contract
         raise AssertionError(f"run files missing: {missing}")
+    names = [*RUN_FILES, *(n for n in OPTIONAL_RUN_FILES if n in files)]
     run_dir = Path(run_dir)
     if run_dir.exists() and not is_run_dir(run_dir):
         raise RunError(
@@ -365,7 +449,7 @@ def write_run(run_dir: Path, files: Mapping[str, str]) -> None:
         _remove_stale_staging(run_dir)
         stage = staging_dir(run_dir)
         try:
-            for name in RUN_FILES:
+            for name in names:
                 write_text_atomic(stage / name, files[name])
             replace_dir_atomic(stage, run_dir)
         except BaseException:
@@ -376,7 +460,7 @@ def write_run(run_dir: Path, files: Mapping[str, str]) -> None:
 # ------------------------------------------------------------------------------ reading
 def view_docs(doc: MetricsDoc) -> dict[str, ViewMetrics]:
     """Each view's part of a metrics.json document, the main view first."""
-    return {MAIN: doc, **doc.get("views", {})}
+    return {doc.get("view", MAIN): doc, **doc.get("views", {})}
 
 
 @dataclass(frozen=True)
@@ -481,7 +565,7 @@ def _read_predictions(run: Run) -> dict[str, Predictions]:
 
     import pandas as pd
 
-    from bench.metrics import Predictions
+    from bench.metrics import NO_ANSWER, Predictions
 
     text = run.predictions_text
     try:
@@ -494,6 +578,16 @@ def _read_predictions(run: Run) -> dict[str, Predictions]:
     out: dict[str, Predictions] = {}
     docs = run.views()
     for view, doc in docs.items():
+        same_as = doc.get("same_as")
+        if same_as is not None:  # a zero-shot view that is another's: its rows
+            if same_as not in out:
+                raise _fail(
+                    run.path,
+                    f"metrics.json: view {view!r} is the same as {same_as!r}, which is not "
+                    "before it; re-run the config",
+                )
+            out[view] = out[same_as]
+            continue
         part = frame[frame["view"] == view] if len(frame) else frame
         if len(part) != doc.get("n_predictions"):
             raise _fail(
@@ -502,7 +596,8 @@ def _read_predictions(run: Run) -> dict[str, Predictions]:
                 f"counts {doc.get('n_predictions')}; re-run the config",
             )
         gold = part["gold"].map(index)
-        pred = part["predicted"].map(index)
+        no_answer = part["predicted"].isna()  # an abstention
+        pred = part["predicted"].map(index).where(~no_answer, NO_ANSWER)
         if gold.isna().any() or pred.isna().any():
             raise _fail(run.path, "predictions.jsonl holds labels outside metrics.json's labels")
         out[view] = Predictions(
@@ -547,6 +642,20 @@ def runs_in(path: Path) -> dict[Path, Path]:
     if not path.is_dir():
         raise RunError(f"{path}: no such run folder or folder of runs")
     return {d: d for d in sorted(path.iterdir()) if is_run_dir(d)}
+
+
+def complete_runs(folder: Path, exclude=()) -> tuple[list[Run], list[tuple[Path, str]]]:
+    """Every complete run folder in ``folder`` but ``exclude``, loaded, and the ones that
+    could not be (with why): a runs folder's leaderboard lists them all."""
+    found, bad = [], []
+    for path in runs_in(folder):
+        if path in exclude or not all((path / name).is_file() for name in RUN_FILES):
+            continue
+        try:
+            found.append(load_run(path))
+        except RunError as err:
+            bad.append((path, str(err)))
+    return found, bad
 
 
 def find_runs(targets: list[Path]) -> list[Path]:

@@ -2,8 +2,9 @@
 
 Everything here works on **per-cluster confusion counts**: a cluster is a sentence group,
 and all its rows of all repeats move together (resampled, permuted, left out together).
-``base`` and ``cand`` are arrays (G, L, L) of float counts over the *same* clusters, summed
-over repeats; a metric is a callable ``metric(cms: (n, L, L)) -> (n,)``, e.g.
+``base`` and ``cand`` are arrays (G, L, W) of float counts over the *same* clusters, summed
+over repeats (W = L, or L + 1 whose last column counts abstentions); a metric is a
+callable ``metric(cms: (n, L, W)) -> (n,)``, e.g.
 ``lambda c: scores(c, f_idx)["macro_f1"]``. Randomness comes in as ``rng`` (a
 ``numpy.random.Generator`` or a seed); nothing is seeded at module level, nothing prints.
 
@@ -69,18 +70,25 @@ _BLOCK = 2_000_000  # numbers per block of resampling weights
 
 
 # ------------------------------------------------------------------------------ inputs
-def group_counts(groups, gold, pred, n_labels: int) -> np.ndarray:
-    """Confusion counts per cluster, shape (G, L, L), clusters in sorted order of ``groups``."""
+def group_counts(groups, gold, pred, n_labels: int, w: int | None = None) -> np.ndarray:
+    """Confusion counts per cluster, shape (G, L, W), clusters in sorted order of
+    ``groups``; ``W`` is ``L``, or ``L + 1`` with abstentions (``bench.metrics.confusions``)."""
     _, g = np.unique(np.asarray(groups), return_inverse=True)
     G = int(g.max()) + 1 if len(g) else 0
     L = n_labels
-    codes = g * L * L + np.asarray(gold, dtype=np.int64) * L + np.asarray(pred, dtype=np.int64)
-    return np.bincount(codes, minlength=G * L * L).reshape(G, L, L).astype(np.float64)
+    W = L if w is None else w
+    pred = np.asarray(pred, dtype=np.int64)
+    if W == L + 1:  # abstentions (negative) in the last column
+        pred = np.where(pred < 0, L, pred)
+    elif (pred < 0).any():
+        raise ValueError("abstentions need counts with a no-answer column (w = L + 1)")
+    codes = g * L * W + np.asarray(gold, dtype=np.int64) * W + pred
+    return np.bincount(codes, minlength=G * L * W).reshape(G, L, W).astype(np.float64)
 
 
 @dataclass(frozen=True)
 class PairedCounts:
-    """Per-cluster confusion counts of two runs on the same clusters, (G, L, L) each."""
+    """Per-cluster confusion counts of two runs on the same clusters, (G, L, W) each."""
 
     base: np.ndarray = field(repr=False)
     cand: np.ndarray = field(repr=False)
@@ -88,7 +96,7 @@ class PairedCounts:
     def __post_init__(self) -> None:
         if self.base.shape != self.cand.shape or self.base.ndim != 3:
             raise ValueError(
-                f"base and cand must both be (G, L, L); got {self.base.shape}, {self.cand.shape}"
+                f"base and cand must both be (G, L, W); got {self.base.shape}, {self.cand.shape}"
             )
 
     @property
@@ -102,11 +110,13 @@ class PairedCounts:
         return int(np.sum(diff > TIE_TOL))
 
 
-def paired_counts(groups, gold, pred_base, pred_cand, n_labels: int) -> PairedCounts:
+def paired_counts(
+    groups, gold, pred_base, pred_cand, n_labels: int, w: int | None = None
+) -> PairedCounts:
     """Build :class:`PairedCounts` from aligned rows (every repeat of every example)."""
     return PairedCounts(
-        base=group_counts(groups, gold, pred_base, n_labels),
-        cand=group_counts(groups, gold, pred_cand, n_labels),
+        base=group_counts(groups, gold, pred_base, n_labels, w),
+        cand=group_counts(groups, gold, pred_cand, n_labels, w),
     )
 
 
@@ -362,14 +372,14 @@ def bootstrap_metric(
     rng: RandomState = None,
     method: str = DEFAULT_METHOD,
 ) -> Replicates:
-    """Cluster bootstrap of one run's metric from per-cluster counts (G, L, L)."""
+    """Cluster bootstrap of one run's metric from per-cluster counts (G, L, W)."""
     counts = np.asarray(counts, dtype=np.float64)
-    G, L, _ = counts.shape
+    G, L, W = counts.shape
 
     def statistic(sums: list[np.ndarray]) -> dict[str, np.ndarray]:
-        return {"metric": _apply(metric, sums[0].reshape(-1, L, L))}
+        return {"metric": _apply(metric, sums[0].reshape(-1, L, W))}
 
-    parts = [counts.reshape(G, L * L)]
+    parts = [counts.reshape(G, L * W)]
     return cluster_bootstrap(parts, statistic, n_boot=n_boot, rng=rng, method=method)["metric"]
 
 
@@ -382,13 +392,13 @@ def bootstrap_delta(
     method: str = DEFAULT_DELTA_METHOD,
 ) -> Replicates:
     """Paired cluster bootstrap of metric(cand) - metric(base): one draw for both runs."""
-    G, L, _ = pair.base.shape
+    G, L, W = pair.base.shape
 
     def statistic(sums: list[np.ndarray]) -> dict[str, np.ndarray]:
-        base, cand = (_apply(metric, s.reshape(-1, L, L)) for s in sums)
+        base, cand = (_apply(metric, s.reshape(-1, L, W)) for s in sums)
         return {"delta": cand - base}
 
-    parts = [pair.base.reshape(G, L * L), pair.cand.reshape(G, L * L)]
+    parts = [pair.base.reshape(G, L * W), pair.cand.reshape(G, L * W)]
     return cluster_bootstrap(parts, statistic, n_boot=n_boot, rng=rng, method=method)["delta"]
 
 
@@ -407,12 +417,12 @@ def bootstrap_unpaired_delta(
     base = np.asarray(base, dtype=np.float64)
     cand = np.asarray(cand, dtype=np.float64)
     gen = _rng(rng)
-    (Gb, L, _), Gc = base.shape, cand.shape[0]
-    fb, fc = base.reshape(Gb, L * L), cand.reshape(Gc, L * L)
+    (Gb, L, W), Gc = base.shape, cand.shape[0]
+    fb, fc = base.reshape(Gb, L * W), cand.reshape(Gc, L * W)
     values = np.empty(n_boot)
     for start, n in _blocks(n_boot, max(Gb, Gc)):
-        vb = _apply(metric, (_weights(gen, Gb, n) @ fb).reshape(n, L, L))
-        vc = _apply(metric, (_weights(gen, Gc, n) @ fc).reshape(n, L, L))
+        vb = _apply(metric, (_weights(gen, Gb, n) @ fb).reshape(n, L, W))
+        vc = _apply(metric, (_weights(gen, Gc, n) @ fc).reshape(n, L, W))
         values[start : start + n] = vc - vb
     vb0, vc0 = _apply(metric, np.stack([base.sum(axis=0), cand.sum(axis=0)]))
     jk = (
@@ -492,12 +502,12 @@ def permutation_test(
 ) -> PermutationTest:
     """Cluster approximate randomization: each cluster (all its rows of all repeats)
     swaps its two runs with probability 1/2; p = (1 + #{|d*| >= |d| - TIE_TOL}) / (R + 1)."""
-    G, L, _ = pair.base.shape
+    G, L, W = pair.base.shape
     gen = _rng(rng)
     tb, tc = pair.base.sum(axis=0).reshape(-1), pair.cand.sum(axis=0).reshape(-1)
-    vb0, vc0 = _apply(metric, np.stack([tb, tc]).reshape(2, L, L))
+    vb0, vc0 = _apply(metric, np.stack([tb, tc]).reshape(2, L, W))
     observed = float(vc0 - vb0)
-    D = (pair.cand - pair.base).reshape(G, L * L)
+    D = (pair.cand - pair.base).reshape(G, L * W)
     keep = np.abs(D).sum(axis=1) > TIE_TOL  # clusters that agree do not change anything
     D = D[keep]
     if not math.isfinite(observed):
@@ -506,8 +516,8 @@ def permutation_test(
     for _start, n in _blocks(n_perm, max(len(D), 1)):
         S = gen.integers(0, 2, size=(n, len(D))).astype(np.float64)
         shift = S @ D
-        d = _apply(metric, (tc - shift).reshape(n, L, L)) - _apply(
-            metric, (tb + shift).reshape(n, L, L)
+        d = _apply(metric, (tc - shift).reshape(n, L, W)) - _apply(
+            metric, (tb + shift).reshape(n, L, W)
         )
         hits += int(np.sum(np.abs(d) >= abs(observed) - TIE_TOL))
     return PermutationTest(delta=observed, p_value=(1 + hits) / (n_perm + 1), n_perm=n_perm)

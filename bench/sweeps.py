@@ -25,6 +25,7 @@ class SweepSummary:
     best: SweepRow  # by the rank score on the same folds (optimistic)
     chosen: dict[str, int]  # inner_cv: how often each setting was chosen, over outer folds
     metric: str
+    select_on: str = ""  # inner_cv: the view whose folds the inner selection mimics
 
 
 def summarize(runs: list[tuple[Run, Any]], metric: str = "macro_f1") -> list[SweepSummary]:
@@ -46,5 +47,10 @@ def summarize(runs: list[tuple[Run, Any]], metric: str = "macro_f1") -> list[Swe
                         label = ", ".join(f"{k}={v}" for k, v in sorted(fold["selected"].items()))
                         chosen[label] += 1
         info0 = members[0][1]
-        out.append(SweepSummary(name, info0.keys, info0.select, rows, best, dict(chosen), metric))
+        select_on = next((i.select_on for _, i in members if not i.setting), "")
+        out.append(
+            SweepSummary(
+                name, info0.keys, info0.select, rows, best, dict(chosen), metric, select_on
+            )
+        )
     return out

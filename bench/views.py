@@ -5,6 +5,11 @@ Every other module reads view names, titles and order from ``VIEWS``: the config
 ``[views]`` switches (the optional views), metrics.json (the main view at the top level,
 the others under ``views``), the reports, the leaderboard and the rank score. Adding a view
 is one ``View`` here and its planner.
+
+The main view is ``cv`` (folds of the dataset), or ``test`` when the config has a
+``[test]`` table (train on the dataset, test on the test set). A planner may find its
+view does not apply to the data (one article: no ``cross_article``); it returns an
+``Absent`` with the reason, which metrics.json and the report keep.
 """
 
 from __future__ import annotations
@@ -34,17 +39,29 @@ class ViewPlan:
     frame: pd.DataFrame  # id, text, target, label, group (+ evidence for seed data)
     folds: list[Fold]
     protocol: dict[str, Any]  # what metrics.json records about how folds were drawn
+    same_as: str | None = None  # zero-shot: the view whose items and predictions these are
 
 
-Planner = Callable[["Config", "ViewPlan | None", "DataCache | None"], ViewPlan]
+@dataclass(frozen=True)
+class Absent:
+    """A view that does not apply to this data, and why (shown in the report)."""
+
+    name: str
+    reason: str
+
+
+Planner = Callable[["Config", "ViewPlan | None", "DataCache | None"], "ViewPlan | Absent"]
 
 
 @dataclass(frozen=True)
 class View:
     """A view: ``trains_on``/``tests_on`` say what it measures; ``ranks``, whether its
-    score is part of the rank score (``bench.ranking``); ``optional``, whether a config
-    switches it on in ``[views]`` (the main view is always there); ``seed_only``, whether
-    it needs the seed dataset (its articles' annotations)."""
+    score is part of the rank score (``bench.ranking``, see ``rank_views``);
+    ``ranks_with_test``, whether it still does beside a held-out ``test`` view (only views
+    that test on the test data do); ``optional``, whether a config switches it in
+    ``[views]`` (the main view is always there); ``default``, whether it is on when the
+    config does not say; ``seed_only``, whether it needs the seed dataset (its articles'
+    annotations)."""
 
     name: str
     title: str
@@ -54,6 +71,8 @@ class View:
     optional: bool
     seed_only: bool
     plan: Planner
+    default: bool = False
+    ranks_with_test: bool = False
 
 
 # ------------------------------------------------------------------------------ data
@@ -73,11 +92,17 @@ def _load(ds: DatasetConfig, task: str, split: str, where: str, cache: DataCache
 
 def _folds(cfg: Config, kind: str, frame, is_test, where: str, **options) -> list[Fold]:
     group_by = options.pop("group_by")
+    if group_by not in frame or (frame[group_by].astype(str) == "").all():
+        raise ProtocolError(
+            f"{cfg.path} {where}: group_by = {group_by!r} needs a {group_by} per row, which "
+            f"this data lacks; the seed dataset has one, a file can map one in "
+            f'[dataset.columns] ({group_by} = "...")'
+        )
     try:
         return make_folds(
             kind,
             frame["label"].to_numpy(),
-            frame["target" if group_by == "target" else "group"].to_numpy(),
+            frame[group_by].to_numpy(),
             cfg.seed,
             is_test=is_test,
             require_stratified=group_by == "group",
@@ -97,24 +122,44 @@ def _protocol_doc(kind: str, group_by: str, n_splits: int, folds: list[Fold]) ->
     }
 
 
-# --------------------------------------------------------------------------- planners
-def _plan_cv(cfg: Config, main: ViewPlan | None, cache: DataCache | None) -> ViewPlan:
+def _run_labels(cfg: Config, frame) -> tuple[str, ...]:
+    """The labels of a run: the config's (``Config.labels``), and with a ``[test]`` set
+    whose labels need no mapping, only those its data holds."""
+    if cfg.test is None or cfg.test.gold_labels() is not None:
+        return cfg.labels
+    held = set(frame["label"])
+    return tuple(lab for lab in cfg.labels if lab in held)
+
+
+def _stack(train, test):
+    """Training rows, then test rows (``is_test``), one frame: a column only one side has
+    (a seed dataset's article, evidence) is "" on the other, never NaN."""
     import pandas as pd
 
+    frame = pd.concat([train.assign(is_test=False), test.assign(is_test=True)], ignore_index=True)
+    for col in frame.columns:
+        column = frame[col]
+        if pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column):
+            frame[col] = column.fillna("")
+    return frame
+
+
+def _keep_labels(frame, labels: tuple[str, ...]):
+    """The rows whose label the run scores, and how many of each other label were dropped."""
+    kept = frame["label"].isin(list(labels))
+    dropped = frame.loc[~kept, "label"].value_counts().sort_index()
+    return frame[kept].reset_index(drop=True), {str(k): int(v) for k, v in dropped.items()}
+
+
+# --------------------------------------------------------------------------- planners
+def _plan_cv(cfg: Config, main: ViewPlan | None, cache: DataCache | None) -> ViewPlan:
     frame = _load(cfg.dataset, cfg.task, "train", "dataset", cache)
-    is_test = None
-    if cfg.test is not None:
-        test = _load(cfg.test, cfg.task, "train", "test", cache)
-        frame = pd.concat(
-            [frame.assign(is_test=False), test.assign(is_test=True)], ignore_index=True
-        )
-        is_test = frame["is_test"].to_numpy()
     p = cfg.protocol
     folds = _folds(
         cfg,
         p.kind,
         frame,
-        is_test,
+        None,
         "[protocol]",
         group_by=p.group_by,
         n_splits=p.n_splits,
@@ -124,8 +169,70 @@ def _plan_cv(cfg: Config, main: ViewPlan | None, cache: DataCache | None) -> Vie
     return ViewPlan("cv", frame, folds, _protocol_doc(p.kind, p.group_by, p.n_splits, folds))
 
 
-def _plan_cross_target(cfg: Config, main: ViewPlan | None, cache: DataCache | None) -> ViewPlan:
+def _plan_test(cfg: Config, main: ViewPlan | None, cache: DataCache | None) -> ViewPlan:
+    """Train on every row of ``[dataset]``, test on every row of ``[test]``. The run's
+    labels are the test set's (``_run_labels``): training rows of any other label are
+    dropped (the protocol records how many), so no metric averages over a label the test
+    set cannot hold."""
+
+    assert cfg.test is not None
+    test = _load(cfg.test, cfg.task, "train", "test", cache)
+    labels = _run_labels(cfg, test)
+    train, dropped = _keep_labels(_load(cfg.dataset, cfg.task, "train", "dataset", cache), labels)
+    frame = _stack(train, test)
+    is_test = frame["is_test"].to_numpy()
+    p = cfg.protocol
+    folds = _folds(cfg, "split", frame, is_test, "[test]", group_by="group")
+    doc = _protocol_doc("split", "group", p.n_splits, folds)
+    doc["labels"] = list(labels)
+    if dropped:
+        doc["dropped_train_labels"] = dropped
+    return ViewPlan("test", frame, folds, doc)
+
+
+def _training_rows(main: ViewPlan):
+    """The rows the main view trains on: all of them, or those not in a ``[test]`` set."""
+    frame = main.frame
+    if "is_test" in frame:
+        return frame[~frame["is_test"].astype(bool)].drop(columns="is_test").reset_index(drop=True)
+    return frame
+
+
+def _plan_cross_target(
+    cfg: Config, main: ViewPlan | None, cache: DataCache | None
+) -> ViewPlan | Absent:
+    """Leave one target out. Beside a ``[test]`` set it tests on the test data: each test
+    target in turn, trained on the training rows of every other target."""
+    import pandas as pd
+
     assert main is not None
+    if "is_test" in main.frame:
+        frame = main.frame
+        test = frame[frame["is_test"].astype(bool)]
+        train = frame[~frame["is_test"].astype(bool)]
+        targets = sorted(set(test["target"]) - {""})
+        shared = [t for t in targets if t in set(train["target"])]
+        if not shared:
+            return Absent(
+                "cross_target",
+                "no target of the test set occurs in the training data: the test view "
+                "already tests on unseen targets"
+                if targets
+                else "the test set has no targets",
+            )
+        y_train = train["target"].to_numpy()
+        folds = [
+            Fold(
+                0,
+                i,
+                np.flatnonzero(frame.index.isin(train.index[y_train != t])),
+                np.flatnonzero(frame.index.isin(test.index[test["target"].to_numpy() == t])),
+            )
+            for i, t in enumerate(targets)
+        ]
+        doc = _protocol_doc("leave_one_group_out", "target", 3, folds)
+        doc["tests_on"] = TEST
+        return ViewPlan("cross_target", pd.DataFrame(frame), folds, doc)
     frame = main.frame
     n_targets = frame["target"].nunique()
     if n_targets < 2:
@@ -139,18 +246,49 @@ def _plan_cross_target(cfg: Config, main: ViewPlan | None, cache: DataCache | No
     return ViewPlan("cross_target", frame, folds, _protocol_doc(kind, "target", 3, folds))
 
 
+def _plan_cross_article(
+    cfg: Config, main: ViewPlan | None, cache: DataCache | None
+) -> ViewPlan | Absent:
+    """Leave one article out: train on every other article's items, test on its own."""
+    assert main is not None
+    frame = _training_rows(main)
+    articles = sorted(set(frame["article"]) - {""}) if "article" in frame else []
+    if len(articles) < 2:
+        what = f"one article ({articles[0]})" if articles else "no articles"
+        return Absent("cross_article", f"the dataset has {what}; it needs two or more")
+    kind = "leave_one_group_out"
+    folds = _folds(cfg, kind, frame, None, "[views] cross_article", group_by="article")
+    return ViewPlan("cross_article", frame, folds, _protocol_doc(kind, "article", 3, folds))
+
+
 def _plan_contrast(cfg: Config, main: ViewPlan | None, cache: DataCache | None) -> ViewPlan:
-    import pandas as pd
+    """Train on the main view's training rows, test on the contrast suite of the seed
+    dataset (the ``[test]`` one when it is the seed, else ``[dataset]``)."""
 
     from bench.corpus.store import CONTRAST_SPLIT
 
     assert main is not None
-    train = main.frame
-    test = _load(cfg.dataset, cfg.task, CONTRAST_SPLIT, "dataset", cache)
-    frame = pd.concat([train.assign(is_test=False), test.assign(is_test=True)], ignore_index=True)
+    train = _training_rows(main)
+    seed, where = (
+        (cfg.test, "test")
+        if cfg.test is not None and cfg.test.source == "seed"
+        else (cfg.dataset, "dataset")
+    )
+    test = _load(seed, cfg.task, CONTRAST_SPLIT, where, cache)
+    labels = tuple(main.protocol.get("labels", cfg.labels))
+    test, dropped = _keep_labels(test, labels)
+    frame = _stack(train, test)
     is_test = frame["is_test"].to_numpy()
     folds = [Fold(0, 0, np.flatnonzero(~is_test), np.flatnonzero(is_test))]
-    doc = {"kind": "contrast", "group_by": "group", "n_splits": 1, "n_repeats": 1, "n_folds": 1}
+    doc: dict[str, Any] = {
+        "kind": "contrast",
+        "group_by": "group",
+        "n_splits": 1,
+        "n_repeats": 1,
+        "n_folds": 1,
+    }
+    if dropped:
+        doc["dropped_test_labels"] = dropped
     return ViewPlan("contrast", frame, folds, doc)
 
 
@@ -169,6 +307,17 @@ VIEWS: dict[str, View] = {
             plan=_plan_cv,
         ),
         View(
+            "test",
+            "Held-out test set",
+            trains_on="every row of [dataset] (of the labels the test set has)",
+            tests_on="every row of [test], none of which is seen in training",
+            ranks=True,
+            optional=False,
+            seed_only=False,
+            plan=_plan_test,
+            ranks_with_test=True,
+        ),
+        View(
             "cross_target",
             "Cross-target (each target held out in turn)",
             trains_on="every item of the other targets",
@@ -177,6 +326,18 @@ VIEWS: dict[str, View] = {
             optional=True,
             seed_only=False,
             plan=_plan_cross_target,
+            ranks_with_test=True,
+        ),
+        View(
+            "cross_article",
+            "Cross-article (each article held out in turn)",
+            trains_on="every item of the other articles",
+            tests_on="the items of one article, no sentence of which is seen in training",
+            ranks=True,
+            optional=True,
+            seed_only=False,
+            plan=_plan_cross_article,
+            default=True,
         ),
         View(
             "contrast",
@@ -190,9 +351,33 @@ VIEWS: dict[str, View] = {
         ),
     )
 }
-MAIN = "cv"  # always planned first; its rows and folds are what the others start from
+MAIN = "cv"  # the main view without a [test] set: planned first, the others start from it
+TEST = "test"  # the main view of a config with a [test] set
 OPTIONAL = tuple(name for name, v in VIEWS.items() if v.optional)
 RANKED = tuple(name for name, v in VIEWS.items() if v.ranks)
+
+
+# What a sweep's inner selection (select = "inner_cv") can select on: a view, and the
+# column its inner folds hold out (leave one target out, or grouped k-fold on sentences).
+# The default is the view that ranks (cross-target): selecting on in-data CV rewards the
+# target shortcut the rank score is built to avoid.
+SELECT_ON = {"cross_target": "target", MAIN: "group"}
+
+
+def main_view(cfg: Config) -> str:
+    return TEST if cfg.test is not None else MAIN
+
+
+def rank_views(present) -> list[str]:
+    """The views whose scores make the rank score of a run that has the views
+    ``present``: those that test on data the model did not train on. Beside a held-out
+    ``test`` view, it and the views that test on its data (``ranks_with_test``); else
+    every ranked view present; else the first (main) view."""
+    names = order(present)
+    if TEST in names:
+        return [n for n in names if n in VIEWS and VIEWS[n].ranks_with_test]
+    ranked = [n for n in names if n in VIEWS and VIEWS[n].ranks]
+    return ranked or names[:1]
 
 
 def order(names) -> list[str]:
@@ -207,11 +392,49 @@ def title(name: str) -> str:
     return view.title if view is not None else name
 
 
-def plan_views(cfg: Config, cache: DataCache | None = None) -> list[ViewPlan]:
-    """The main view, then every optional view the config switches on, in registry order."""
-    main = VIEWS[MAIN].plan(cfg, None, cache)
-    plans = [main]
+@dataclass(frozen=True)
+class Planned:
+    """A config's views ready to fit (the main one first), the views that do not apply to
+    its data (and why), and the run's labels."""
+
+    views: list[ViewPlan]
+    absent: dict[str, str]
+    labels: tuple[str, ...]
+
+
+def zero_shot(plan: ViewPlan, main: ViewPlan | None = None) -> ViewPlan:
+    """A view for a model that learns nothing (``trained = false``): every item the view
+    tests, once, in one fold that trains on nothing. Training splits then make no
+    difference, so a view that tests the same items as ``main`` coincides with it
+    (``same_as``): its predictions and scores are the main view's."""
+    rows = np.unique(np.concatenate([f.test for f in plan.folds]))
+    ids = np.sort(plan.frame["id"].to_numpy()[rows].astype(str))
+    if main is not None:
+        main_ids = np.sort(main.frame["id"].to_numpy()[main.folds[0].test].astype(str))
+        if np.array_equal(ids, main_ids):
+            return ViewPlan(plan.name, main.frame, main.folds, main.protocol, same_as=main.name)
+    folds = [Fold(0, 0, np.zeros(0, dtype=np.int64), rows)]
+    doc = {"kind": "zero_shot", "group_by": plan.protocol.get("group_by", "group")}
+    doc.update({"n_splits": 1, "n_repeats": 1, "n_folds": 1})
+    if "labels" in plan.protocol:
+        doc["labels"] = plan.protocol["labels"]
+    return ViewPlan(plan.name, plan.frame, folds, doc)
+
+
+def plan_views(cfg: Config, cache: DataCache | None = None, *, trained: bool = True) -> Planned:
+    """The main view, then every optional view the config switches on, in registry order;
+    for an untrained model, each as ``zero_shot`` makes it."""
+    main = VIEWS[main_view(cfg)].plan(cfg, None, cache)
+    assert isinstance(main, ViewPlan)
+    labels = tuple(main.protocol.get("labels", cfg.labels))
+    if not trained:
+        main = zero_shot(main)
+    plans, absent = [main], {}
     for name in OPTIONAL:
         if cfg.views.on(name):
-            plans.append(VIEWS[name].plan(cfg, main, cache))
-    return plans
+            planned = VIEWS[name].plan(cfg, main, cache)
+            if isinstance(planned, Absent):
+                absent[name] = planned.reason
+            else:
+                plans.append(planned if trained else zero_shot(planned, main))
+    return Planned(plans, absent, labels)

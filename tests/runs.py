@@ -27,9 +27,11 @@ def write_run(
     data_hash: str = "d" * 64,
     folds_hash: str = "f" * 64,
     task: str = "joint",
+    views: tuple[str, ...] = ("cv",),
 ) -> Path:
     """A run folder whose ``repeats`` repeats all predict ``pred`` for items 0..n-1;
-    ``group_size`` items per sentence group; folds assign groups round-robin."""
+    ``group_size`` items per sentence group; folds assign groups round-robin. Each of
+    ``views`` (the main one first) holds these same predictions."""
     gold, pred = np.asarray(gold), np.asarray(pred)
     n = len(gold)
     ids = np.array([f"x{i:04d}" for i in range(n)])
@@ -44,7 +46,10 @@ def write_run(
         pred=np.tile(pred, repeats),
         proba=None,
     )
-    jsonl = predictions_jsonl("cv", p.ids, p.groups, p.repeat, p.fold, p.gold, p.pred, None, LABELS)
+    jsonl = "".join(
+        predictions_jsonl(v, p.ids, p.groups, p.repeat, p.fold, p.gold, p.pred, None, LABELS)
+        for v in views
+    )
     protocol = {
         "kind": "group_kfold",
         "group_by": "group",
@@ -58,7 +63,9 @@ def write_run(
         task=task,
         primary="macro_f1",
         hashes={"data_hash": data_hash, "folds_hash": folds_hash, "config_hash": "c" * 64},
-        views=[("cv", protocol, evaluate(p, LABELS, ["support", "condemn"], n_boot=100))],
+        views=[
+            (v, protocol, evaluate(p, LABELS, ["support", "condemn"], n_boot=100)) for v in views
+        ],
         predictions_sha256=predictions_digest(jsonl),
     )
     run = folder / name

@@ -169,10 +169,55 @@ def test_shipped_reference_matches_configs():
     assert sorted(p.name for p in ref.iterdir() if p.is_dir()) == configs
 
 
-def test_readme_sample_leaderboard_is_the_reference_leaderboard():
+def _block(readme: str) -> str:
+    from bench.check import README_BLOCK
+
+    opening, closing = README_BLOCK
+    assert readme.count(opening) == 1 and readme.count(closing) == 1
+    return readme.split(opening)[1].split(closing)[0]
+
+
+def test_readme_block_is_the_reference_leaderboard():
     board = (REPO / "results" / "reference" / "leaderboard.md").read_text(encoding="utf-8")
-    table = [line for line in board.splitlines() if line.startswith("| ")][1:]
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert table
-    for line in table:
-        assert line in readme, line
+    assert board.startswith("### Task ") and "\n| task |" in board and board.count("\n") > 2
+    assert _block(readme) == f"\n\n{board}\n"
+
+
+def test_check_update_refreshes_the_readme_block_and_nothing_else(tmp_path, derived_dir, capsys):
+    from bench.check import README_BLOCK
+
+    opening, closing = README_BLOCK
+    project = tmp_path / "project"
+    project.mkdir()
+    configs = _configs(project, derived_dir)
+    ref = project / "results" / "reference"
+    readme = project / "README.md"
+    head, tail = "# A project\n\nIts board:\n\n", "\n\n## After the board\n"
+    readme.write_text(f"{head}{opening}\n| stale | table |\n{closing}{tail}", encoding="utf-8")
+    assert main(["check", str(configs), "--reference", str(ref), "-q", "--update"]) == 0
+    board = (ref / "leaderboard.md").read_text(encoding="utf-8")
+    assert "changing" in board and "majority" in board and "stale" not in board
+    assert readme.read_text(encoding="utf-8") == f"{head}{opening}\n\n{board}\n{closing}{tail}"
+
+    # a README without the markers is left as it is
+    plain = "# A project\n\n| task | tier |\n|---|---:|\n"
+    readme.write_text(plain, encoding="utf-8")
+    (configs / "changing.toml").write_text('extends = "_base.toml"\n[model]\nname = "majority"\n')
+    assert main(["check", str(configs), "--reference", str(ref), "-q", "--update"]) == 0
+    assert (ref / "leaderboard.md").read_text(encoding="utf-8") != board  # the board moved
+    assert readme.read_text(encoding="utf-8") == plain
+
+    # a reference outside results/reference/ belongs to no project: no README is touched
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    stale = f"{opening}\n| stale |\n{closing}\n"
+    (elsewhere / "README.md").write_text(stale, encoding="utf-8")
+    other = elsewhere / "results" / "other"
+    assert (
+        main(["check", str(configs / "majority.toml"), "--reference", str(other), "-q", "--update"])
+        == 0
+    )
+    assert (other / "leaderboard.md").is_file()
+    assert (elsewhere / "README.md").read_text(encoding="utf-8") == stale
+    capsys.readouterr()

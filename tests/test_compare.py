@@ -188,3 +188,26 @@ def test_no_verdict_contradicts_its_interval_on_the_default_configs():
             assert excludes_zero == (r.verdict != "no significant change"), r
             checked += 1
     assert checked > 300
+
+
+def test_abstentions_are_compared_as_misses(tmp_path):
+    from bench.metrics import NO_ANSWER, confusion, scores
+    from bench.runs import load_run
+
+    rng = np.random.default_rng(5)
+    gold = rng.integers(0, 4, 200)
+    base = noisy(gold, 0.8, seed=1)
+    cand = base.copy()
+    cand[:40] = NO_ANSWER  # the candidate abstains on 40 items it may have had right
+    b = write_run(tmp_path / "b", "m", gold, base)
+    c = write_run(tmp_path / "c", "m", gold, cand)
+    run = load_run(c)
+    assert (run.predictions()["cv"].pred == NO_ANSWER).sum() == 40  # null read back
+    cmp = compare(b, c, Gate(metrics=("accuracy", "macro_f1")))
+    by_metric = {r.metric: r for r in cmp.rows}
+    assert by_metric["accuracy"].delta == pytest.approx(
+        (cand == gold).mean() - (base == gold).mean()
+    )
+    f1 = scores(confusion(gold, cand, 4, 5), [0, 1])["macro_f1"]
+    assert by_metric["macro_f1"].candidate == pytest.approx(float(f1))
+    assert by_metric["accuracy"].verdict.value == "worse"

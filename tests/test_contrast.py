@@ -283,3 +283,177 @@ def test_rules_files_live_beside_the_guidelines():
     guidelines = (SEEDS / "GUIDELINES.md").read_text(encoding="utf-8")
     for capability in contrast.CAPABILITIES:
         assert f"`{capability}`" in guidelines
+
+
+# --- a new article: rules checked on fixture articles written outside the project ---------
+@pytest.fixture(scope="module")
+def fixtures(tmp_path_factory) -> derive.Derived:
+    from tests.conftest import MACKEREL, TRAM, fixture_seeds
+
+    return derive.derive(fixture_seeds(tmp_path_factory.mktemp("fx") / "seeds", TRAM, MACKEREL))
+
+
+def _by_source(d: derive.Derived, capability: str) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for c in d.contrast:
+        if c["capability"] == capability:
+            out.setdefault(c["source_id"], []).append(c)
+    return out
+
+
+def _skips(d: derive.Derived, capability: str) -> dict[str, str]:
+    return {s.source_id: s.reason for s in d.skipped if s.capability == capability}
+
+
+def test_directional_cases_never_contradict_the_rest_of_their_sentence(fixtures):
+    items = {r["id"]: r for r in fixtures.records}
+    for capability in ("cue_negation", "cue_flip", "stance_to_report"):
+        made = _by_source(fixtures, capability)
+        skips = _skips(fixtures, capability)
+        # the annotations: another stance item on the same target in the sentence
+        for source in ("tram-004", "tram-007", "tram-016", "mack-006"):
+            assert skips[source] == "same_target" and source not in made
+        # the rest of the sentence: a quotation in the evidence ("what he called “…”"),
+        # a participial clause (", saying it would protect …")
+        assert skips["mack-008"] == skips["mack-014"] == "reason"
+        # "called for quota talks to resume": a to-infinitive "ruled out" cannot take
+        assert skips["mack-005"] == "complement"
+        for source, cases in made.items():
+            src = items[source]
+            same = [
+                o
+                for o in fixtures.records
+                if o["group"] == src["group"] and o["id"] != source and o["label"] != "fact"
+            ]
+            assert all(o["target"].lower() != src["target"].lower() for o in same), source
+            for c in cases:
+                assert "“" not in c["sentence"].replace(src["evidence"], ""), c["id"]
+    assert set(_by_source(fixtures, "cue_flip")) == {"tram-011", "tram-015", "mack-019", "mack-020"}
+    report = _by_source(fixtures, "stance_to_report")
+    assert "mack-019" not in report and _skips(fixtures, "stance_to_report")["mack-019"] == (
+        "complement"  # "discussed the government for walking away" does not read
+    )
+
+
+def test_a_reason_in_the_rest_of_a_new_sentence_blocks_directional_cases(rules):
+    def made(sentence: str, evidence: str, label: str = "support") -> Counter:
+        rec = _record(sentence, evidence, holder="the union", target="the plan", label=label)
+        return Counter(c["capability"] for c in contrast.generate([rec], rules) if c["source_id"])
+
+    plain = made("The union welcomed the plan on Monday.", "welcomed the plan")
+    assert plain["cue_flip"] == plain["cue_negation"] == plain["stance_to_report"] == 1
+    for sentence in (
+        "The union welcomed the plan, saying it would help.",  # a participial clause
+        "The union welcomed the plan, a “long overdue” step.",  # a quotation
+        "The union welcomed the plan because it would help.",  # a reason marker
+    ):
+        caps = made(sentence, "welcomed the plan")
+        assert caps["cue_flip"] == caps["cue_negation"] == 0, sentence
+        assert caps["cue_synonym"] == 2, sentence  # the invariance case is still made
+    whether = made("The union questioned whether the plan would work.", "questioned", "skeptical")
+    assert whether["cue_negation"] == 0 and whether["stance_to_report"] == 1  # "discussed whether"
+
+
+def test_holder_swaps_replace_the_whole_mention_and_keep_its_casing(fixtures, rules):
+    swaps = _by_source(fixtures, "holder_swap")
+    invented = {e.form("name") for e in rules.entities if e.invented}  # people, organisations
+    groups = set(rules.groups)
+    for cases in swaps.values():
+        for c in cases:
+            assert c["holder"] in invented | groups, c["id"]  # never a real person or body
+            assert c["holder"] in c["sentence"] or c["holder"].split()[-1] in c["sentence"]
+    titled = {
+        "mack-004": "Commission President",
+        "mack-011": "German Chancellor",
+        "tram-010": "Deputy Mayor",
+        "mack-008": "Icelandic Fisheries Minister",
+        "tram-013": "Chamber president",
+    }
+    for source, title in titled.items():
+        for c in swaps[source]:
+            assert title not in c["sentence"], c["sentence"]  # the whole phrase is replaced
+    kinds = {e.form("name"): e.kind for e in rules.entities}
+    # a plural group stays one plural group, whatever its "and"s, written as listed
+    for c in swaps["mack-014"] + swaps["mack-015"]:
+        assert " and " not in c["holder"] and c["holder"] in groups
+        assert re.match(rf"{c['holder']}[ ,]", c["sentence"])
+    # a singular organisation (an organisation noun: "Union", "Chamber", "Commission",
+    # "ministry") becomes an invented singular organisation, "the" where it is written so
+    for source in ("tram-007", "tram-011", "mack-003", "mack-016"):
+        for c in swaps[source]:
+            assert kinds[c["holder"]] == "organisation", c["id"]
+            assert re.search(rf"(?:^The |the |^){c['holder']}[ ,]", c["sentence"]), c["sentence"]
+    # "Iceland and the Faroe Islands": countries entities.toml does not list; no kind, no swap
+    assert "mack-006" not in swaps
+    assert _skips(fixtures, "holder_swap")["mack-006"] == "untyped_holder"
+    for c in swaps["mack-022"]:  # "Berg said she …": a woman replaces her, by surname
+        assert re.match(r"[A-Z]\w+ said she remained open", c["sentence"])
+        person = next(e for e in rules.entities if e.form("name") == c["holder"])
+        assert person.gender == "f" and person.form("surname") in c["sentence"]
+    for c in swaps["mack-010"]:  # the speaker the segmenter found is renamed too
+        assert c["speaker"] in c["sentence"] and "Dahl" not in c["speaker"] + c["sentence"]
+    for c in swaps["mack-012"]:  # "member states" of the holder "EU member states"
+        assert "member states" not in c["sentence"] and c["holder"] in c["sentence"]
+
+
+def test_attribution_keeps_proper_nouns_and_skips_attributed_sentences(fixtures):
+    frames = _by_source(fixtures, "attribution")
+    skips = _skips(fixtures, "attribution")
+    for source in ("tram-009", "tram-014", "tram-020", "mack-004", "mack-018", "mack-022"):
+        assert skips[source] == "attributed" and source not in frames
+    assert skips["tram-001"] == "headline"
+    expected = {
+        "tram-002": "the Aldermoor City Council voted",
+        "tram-010": "Deputy Mayor Tomasz Wren,",
+        "tram-015": "some Harbour Street traders",
+        "tram-016": "opposition councillors criticised",
+        "tram-018": "Green councillors urged",
+        "mack-006": "Iceland and the Faroe Islands",
+        "mack-011": "German Chancellor Katrin Albers",
+        "mack-014": "Irish and Spanish fishing unions",
+        "mack-015": "Dutch fish processors",
+        "mack-017": "fisheries scientists advising",
+    }
+    for source, start in expected.items():
+        for c in frames[source]:
+            assert c["sentence"].split(", ", 1)[1].startswith(start), c["sentence"]
+
+
+def test_entity_swap_finds_the_entities_of_any_article_in_its_annotations(fixtures):
+    swaps = _by_source(fixtures, "entity_swap")
+    for c in swaps["mack-002"] + swaps["mack-003"]:
+        for gone in ("Icelandic", "Faroese"):
+            assert gone not in c["sentence"] and gone not in c["target"]
+        assert re.search(r"caught by (\w+) and (\w+) vessels", c["sentence"])
+        a, b = re.search(r"caught by (\w+) and (\w+) vessels", c["sentence"]).groups()
+        assert f"{a} and {b}" in c["target"]
+    for c in swaps["mack-016"]:  # an organisation, "the" absorbed; the holder untouched
+        assert (
+            "Commission" not in c["sentence"]
+            and "the Icelandic fisheries ministry" in (c["sentence"])
+        )
+        assert c["holder"] == "Icelandic fisheries ministry"
+    skips = _skips(fixtures, "entity_swap")
+    assert skips["mack-006"] == "entity_absent"  # "Iceland and the Faroe Islands condemned …"
+    assert skips["tram-014"] == "untyped"  # "Harbour Street": a street, of no known kind
+
+
+def test_derive_prints_made_and_skipped_and_the_card_lists_every_directional_case(tmp_path, capsys):
+    from bench.cli import main
+    from tests.conftest import MACKEREL, TRAM, fixture_seeds
+
+    seeds = fixture_seeds(tmp_path / "seeds", TRAM, MACKEREL)
+    assert main(["derive", "--seeds", str(seeds), "--out", str(tmp_path / "ds")]) == 0
+    out = capsys.readouterr().out
+    d = derive.derive(seeds)
+    per = contrast.counts(d.contrast, d.skipped)["capability"]
+    for name, c in per.items():
+        row = next(line for line in out.splitlines() if line.startswith(name + " "))
+        assert row.split()[2:4] == [str(c["cases"]), str(sum(c["skipped"].values()))]
+    card = (tmp_path / "ds" / "README.md").read_text(encoding="utf-8")
+    for c in d.contrast:
+        if c["test_type"] == "directional":
+            assert f"{c['sentence']!r} ({c['label']}, target" in card
+    for s in d.skipped:
+        if contrast.CAPABILITIES[s.capability] == "directional":
+            assert f"skipped {s.source_id}: {contrast.SKIPS[s.reason]}" in card

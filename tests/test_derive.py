@@ -119,6 +119,7 @@ def test_load_dataset_rederives_when_stale(seeds, tmp_path):
     bench.load_dataset("joint", seeds=seeds, data_dir=out)
     rows = _rows(seeds)
     rows[0]["label"] = "fact"
+    rows[0].pop("holder")  # a fact has no holder (GUIDELINES.md)
     _write_rows(seeds, rows)
     frame = bench.load_dataset("joint", seeds=seeds, data_dir=out)["train"].to_pandas()
     assert (frame["label"] == 3).sum() == 10
@@ -135,13 +136,13 @@ def test_cli_derive_twice(seeds, tmp_path, capsys):
 # --- bad input: one clear line, exit code 2, no partial output -----------------------------
 
 
-def _derive_error(seeds: Path, tmp_path: Path, capsys) -> str:
+def _derive_error(seeds: Path, tmp_path: Path, capsys, lines: int = 1) -> str:
     out = tmp_path / "out"
     code = main(["derive", "--seeds", str(seeds), "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 2
     assert not out.exists(), "bad input must not leave output behind"
-    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.count("\n") == lines and "Traceback" not in err
     return err
 
 
@@ -221,7 +222,10 @@ def test_error_unknown_key_suggests(seeds, tmp_path, capsys):
     rows = _rows(seeds)
     rows[0]["targte"] = rows[0].pop("target")
     _write_rows(seeds, rows)
-    assert "no such key 'targte'; did you mean 'target'?" in _derive_error(seeds, tmp_path, capsys)
+    err = _derive_error(seeds, tmp_path, capsys, lines=3)
+    assert "2 annotation errors; fix them all" in err.splitlines()[0]
+    assert "no such key 'targte'; did you mean 'target'?" in err.splitlines()[1]
+    assert "'putin-xi-001' has no target" in err.splitlines()[2]
 
 
 def test_error_invalid_json(seeds, tmp_path, capsys):
@@ -248,3 +252,105 @@ def test_error_one_target_with_two_labels_in_one_sentence(seeds, tmp_path, capsy
     _edit(seeds, 21, target="Putin as mediator")  # putin-xi-022, beside skeptical putin-xi-023
     err = _derive_error(seeds, tmp_path, capsys)
     assert "give target 'Putin as mediator' two labels in one sentence" in err
+
+
+# --- writing annotations: a new article (a fixture written outside the project) ------------
+
+
+def _tram(tmp_path: Path) -> Path:
+    from tests.conftest import TRAM, fixture_seeds
+
+    return fixture_seeds(tmp_path / "seeds", TRAM)
+
+
+def _tram_rows(seeds: Path) -> list[dict]:
+    from tests.conftest import TRAM
+
+    path = seeds / f"{TRAM}.annotations.jsonl"
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+
+
+def _write_tram(seeds: Path, rows: list[dict]) -> None:
+    from tests.conftest import TRAM
+
+    path = seeds / f"{TRAM}.annotations.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+
+
+def test_every_annotation_error_of_a_file_is_reported_at_once(tmp_path, capsys):
+    seeds = _tram(tmp_path)
+    rows = _tram_rows(seeds)
+    rows[0]["label"] = "fcat"  # line 1: unknown label
+    rows[3]["evidence"] = "praised the plans"  # line 4: not in the article
+    rows[6]["holder"] = ""  # line 7: a condemn item without holder
+    rows[8]["holder"] = "Dev Okonjo"  # line 9: a fact with a holder
+    del rows[19]["target"]  # line 20: a fact without a target
+    rows[10]["labl"] = rows[10].pop("label")  # line 11: unknown key, so no label either
+    _write_tram(seeds, rows)
+    err = _derive_error(seeds, tmp_path, capsys, lines=8)
+    head, *listed = err.splitlines()
+    assert head.endswith("7 annotation errors; fix them all, then derive again:")
+    where = [line.strip().split(": ", 1)[0].rsplit(":", 1)[-1] for line in listed]
+    assert where == ["1", "4", "7", "9", "11", "11", "20"]
+    assert "did you mean 'fact'?" in listed[0] and "closest passage" in listed[1]
+    assert "'tram-007' has no holder" in listed[2]
+    assert "'fact' item 'tram-009' has holder 'Dev Okonjo'" in listed[3]
+    assert "no such key 'labl'" in listed[4] and "(allowed: " in listed[4]
+    assert "'exclude'" not in listed[4] and "exclude" in listed[4]  # the exclusion key is listed
+    assert "'fact' item 'tram-020' has no target" in listed[6]
+
+
+def test_many_errors_are_capped_with_a_count(tmp_path, capsys):
+    from bench.corpus.annotations import MAX_SHOWN
+
+    seeds = _tram(tmp_path)
+    rows = _tram_rows(seeds)
+    rows += [{**rows[1], "id": f"extra-{i}"} for i in range(MAX_SHOWN + 5)]  # all duplicates
+    rows = [{**r, "note": 3} if i < 2 else r for i, r in enumerate(rows)]  # fine: note is free
+    for r in rows[-(MAX_SHOWN + 5) :]:
+        r["evidence"] = "nowhere in the article at all"
+    _write_tram(seeds, rows)
+    err = _derive_error(seeds, tmp_path, capsys, lines=MAX_SHOWN + 2)
+    assert f"{MAX_SHOWN + 5} annotation errors" in err.splitlines()[0]
+    assert err.splitlines()[-1].strip() == "… and 5 more (fix these and derive again to see them)"
+
+
+def test_an_item_on_an_excluded_unit_is_an_error(tmp_path, capsys):
+    seeds = _tram(tmp_path)
+    rows = _tram_rows(seeds)
+    heading = next(r for r in rows if "exclude" in r)
+    rows.append(
+        {
+            "id": "tram-099",
+            "evidence": heading["evidence"],
+            "label": "fact",
+            "target": "what happens next",
+            "offset": None,
+        }
+    )
+    rows[-1].pop("offset")
+    _write_tram(seeds, rows)
+    # the evidence now occurs on two lines' rows, but once in the article: both are located
+    err = _derive_error(seeds, tmp_path, capsys)
+    assert "item 'tram-099' lies in unit 14 (headline, offsets 1843-1860)" in err
+    assert f"which {heading['id']!r} (line 19) excludes" in err
+
+
+def test_messages_number_units_as_the_units_command_prints_them(tmp_path, capsys):
+    from tests.conftest import TRAM
+
+    seeds = _tram(tmp_path)
+    rows = [r for r in _tram_rows(seeds) if r["id"] != "tram-018"]  # unit 13: its only item
+    _write_tram(seeds, rows)
+    err = _derive_error(seeds, tmp_path, capsys)
+    assert "unit 13 (sentence, offsets 1721-1842) is not annotated ('Green councillors" in err
+    assert main(["units", TRAM, "--seeds", str(seeds)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "numbered from 0 in article order, headlines included" in out[0]
+    row = next(line for line in out if line.startswith("13 "))
+    assert row.split()[:3] == ["13", "sentence", "1721-1842"] and "Green councillors" in row
+    text = (seeds / f"{TRAM}.txt").read_text(encoding="utf-8")
+    assert text[1721:1842].startswith("Green councillors urged")
+    assert main(["units", str(seeds / f"{TRAM}.txt")]) == 0  # a path works too
+    assert main(["units", "aldermor-tram-extension", "--seeds", str(seeds)]) == 2
+    assert f"did you mean {TRAM!r}?" in capsys.readouterr().err

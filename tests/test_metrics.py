@@ -6,7 +6,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
-from bench.metrics import Predictions, confusion, evaluate, intervals, log_loss, scores
+from bench.metrics import (
+    NO_ANSWER,
+    Predictions,
+    confusion,
+    evaluate,
+    intervals,
+    log_loss,
+    scores,
+    width,
+)
 
 L = 4
 label_lists = st.lists(
@@ -45,6 +54,70 @@ def test_scores_match_scikit_learn(pairs):
         assert np.isnan(s["kappa"])
     else:
         assert s["kappa"] == pytest.approx(kappa)
+
+
+abstaining_lists = st.lists(
+    st.tuples(st.integers(0, L - 1), st.integers(-1, L - 1)), min_size=1, max_size=80
+)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.UndefinedMetricWarning")
+@settings(max_examples=150, deadline=None)
+@given(abstaining_lists)
+def test_abstentions_score_as_scikit_learn_scores_a_prediction_outside_the_labels(pairs):
+    # NO_ANSWER (-1) is a miss of the gold label and nobody's false positive: scikit-learn's
+    # scores with labels= the task's labels and -1 as one more predicted value
+    gold = np.array([g for g, _ in pairs])
+    pred = np.array([p for _, p in pairs])
+    labels = list(range(L))
+    cm = confusion(gold, pred, L, width(L, pred))
+    s = scores(cm, f_avg_idx=[0, 1])
+    assert s["accuracy"] == pytest.approx(skm.accuracy_score(gold, pred))
+    p, r, f, sup = skm.precision_recall_fscore_support(
+        gold, pred, labels=labels, average=None, zero_division=0
+    )
+    np.testing.assert_allclose(s["precision"], p)
+    np.testing.assert_allclose(s["recall"], r)
+    np.testing.assert_allclose(s["f1"], f)
+    np.testing.assert_array_equal(s["support"], sup)
+    assert s["macro_f1"] == pytest.approx(
+        skm.f1_score(gold, pred, labels=labels, average="macro", zero_division=0)
+    )
+    assert s["f_avg"] == pytest.approx(
+        skm.f1_score(gold, pred, labels=[0, 1], average="macro", zero_division=0)
+    )
+    kappa = skm.cohen_kappa_score(gold, pred, labels=[*labels, -1])  # "no answer" a category
+    if np.isnan(kappa):
+        assert np.isnan(s["kappa"])
+    else:
+        assert s["kappa"] == pytest.approx(kappa, abs=1e-12)
+    np.testing.assert_array_equal(s["predicted"], [(pred == i).sum() for i in labels])
+
+
+def test_an_abstention_never_becomes_a_label_silently():
+    with pytest.raises(ValueError, match="no-answer column"):
+        confusion(np.array([1, 2]), np.array([NO_ANSWER, 2]), L)
+    assert width(L, np.array([0, 1])) == L and width(L, np.array([0, NO_ANSWER])) == L + 1
+
+
+def test_evaluate_counts_abstentions_beside_the_confusion_matrix():
+    gold = np.array([0, 0, 1, 1, 2, 3])
+    pred = np.array([0, NO_ANSWER, 1, 1, NO_ANSWER, 3])
+    p = Predictions(
+        ids=np.array([f"x{i}" for i in range(6)]),
+        groups=np.array([f"g{i}" for i in range(6)]),
+        repeat=np.zeros(6, dtype=int),
+        fold=np.zeros(6, dtype=int),
+        gold=gold,
+        pred=pred,
+    )
+    doc = evaluate(p, ["a", "b", "c", "d"], ["a", "b"], n_boot=50)
+    assert doc["confusion_matrix"] == [[1, 0, 0, 0], [0, 2, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1]]
+    assert doc["no_answer"] == [1, 0, 1, 0]
+    assert [doc["per_class"][k]["predicted"] for k in "abcd"] == [1, 2, 0, 1]
+    assert [doc["per_class"][k]["support"] for k in "abcd"] == [2, 2, 1, 1]
+    assert doc["pooled"]["accuracy"] == pytest.approx(4 / 6)
+    assert doc["per_fold"][0]["test_support"] == [2, 2, 1, 1]
 
 
 def test_scores_by_hand():

@@ -98,3 +98,56 @@ def test_leaderboard_shows_runs_of_one_name_from_two_folders_and_skips_staging(t
     assert main(["leaderboard", str(tmp_path / "a"), str(tmp_path / "b"), "--no-tiers"]) == 0
     out = capsys.readouterr().out
     assert "a/svm" in out and "b/svm" in out and ".partial" not in out
+
+
+def test_leaderboard_has_one_table_per_dataset_and_never_fails_on_views(tmp_path, capsys):
+    """Runs on two datasets (data hashes) are never tiered together; names that clash are
+    qualified by folder; runs whose views differ are tabled apart, not an exit 2."""
+    gold = np.arange(200) % 4
+    one, two = "1" * 64, "2" * 64
+    write_run(tmp_path / "one", "svm", gold, noisy(gold, 0.8, 1), data_hash=one)
+    write_run(tmp_path / "one", "lex", gold, noisy(gold, 0.5, 2), data_hash=one)
+    write_run(tmp_path / "two", "svm", gold, noisy(gold, 0.6, 3), data_hash=two)
+    write_run(
+        tmp_path / "two",
+        "svm_ct",
+        gold,
+        noisy(gold, 0.7, 4),
+        data_hash=two,
+        views=("cv", "cross_target"),
+    )
+    folders = [str(tmp_path / "one"), str(tmp_path / "two")]
+    assert main(["leaderboard", *folders, "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    tables = out.split("### ")[1:]
+    assert len(tables) == 3
+    heads = [t.splitlines()[0] for t in tables]
+    assert heads[0].startswith("Task joint, data 111111111111 (")  # the largest first
+    first = tables[0]
+    assert "two/" not in first  # "lex" is one run's name: not qualified
+    assert "| 1 | one/svm |" in first and "| 2 | lex |" in first  # tiered among themselves
+    by_views = {t.splitlines()[2]: t for t in tables[1:]}
+    assert "two/svm" in by_views["Rank score: the macro-F1 of cv."]
+    assert "svm\\_ct" in by_views["Rank score: the macro-F1 of cross\\_target."]
+    assert main(["leaderboard", *folders, "--format", "csv"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    header = rows[0].split(",")
+    assert {r.split(",")[header.index("dataset")] for r in rows[1:]} == {one, two}
+
+
+def test_run_rewrites_the_leaderboard_of_every_complete_run_in_the_folder(tmp_path, derived_dir):
+    from tests.conftest import write_base_config
+
+    write_base_config(tmp_path / "_base.toml", derived_dir)
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.toml").write_text(
+            'extends = "_base.toml"\n[model]\nname = "majority"\n', encoding="utf-8"
+        )
+    out = tmp_path / "runs"
+    assert main(["run", "-q", str(tmp_path / "a.toml"), "--out", str(out)]) == 0
+    write_run(out, "elsewhere", np.arange(40) % 4, np.arange(40) % 4)  # a run of another data
+    assert main(["run", "-q", str(tmp_path / "b.toml"), "--out", str(out)]) == 0
+    board = (out / "leaderboard.md").read_text(encoding="utf-8")
+    assert all(f"| {n} |" in board for n in ("a", "b", "elsewhere"))
+    csv_rows = (out / "leaderboard.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert sorted(r.split(",")[2] for r in csv_rows) == ["a", "b", "elsewhere"]

@@ -62,7 +62,10 @@ def test_run_writes_complete_run_folders_and_a_leaderboard(configs, tmp_path, ca
     assert "log_loss" in logreg["pooled"] and "log_loss" not in fact["pooled"]
     board = (out / "leaderboard.csv").read_text().splitlines()
     assert board[0].startswith("task,tier,config,model,metric,score") and len(board) == 6
-    assert (out / "leaderboard.md").read_text().count("\n") == 7
+    board_md = (out / "leaderboard.md").read_text()
+    rows = [line for line in board_md.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 5 + 2  # a header per table: task fact, task joint
+    assert board_md.count("### Task ") == 2 and "Rank score: the macro-F1 of cv." in board_md
 
 
 def test_metrics_are_byte_identical_on_rerun_and_for_any_n_jobs(configs, tmp_path):

@@ -194,5 +194,10 @@ def test_semeval_reference_baselines_end_to_end(monkeypatch, tmp_path):
     # A/AGAINST ok, C/NONE -> support.
     assert majority["confusion_matrix"] == [[1, 1, 0], [1, 2, 0], [1, 0, 0]]
     cross = json.loads((out / "semeval2016_seed_to_semeval_svm" / "metrics.json").read_text())
-    assert cross["labels"] == ["support", "condemn", "skeptical", "fact"]
+    # scored over the test set's labels: the seed's skeptical items are not trained on
+    assert cross["view"] == "test" and cross["labels"] == ["support", "condemn", "fact"]
+    assert cross["protocol"]["dropped_train_labels"] == {"skeptical": 4}
     assert cross["n_examples"] == 6 and "f_avg" in cross["pooled"]
+    back = json.loads((out / "semeval2016_semeval_to_seed_svm" / "metrics.json").read_text())
+    assert back["view"] == "test" and back["labels"] == ["support", "condemn", "skeptical", "fact"]
+    assert back["n_examples"] == 25 and back["views"]["contrast"]["capabilities"]

@@ -87,3 +87,123 @@ def test_inner_cv_selects_with_the_configs_metric_and_f_avg_labels(tmp_path, der
     assert selected.name == "sw.inner_cv" and params["metric"] == "f_avg"
     assert params["f_avg_labels"] == ["support", "condemn"]  # the joint task's default
     assert params["grid"] == [{"alpha": 0.1}, {"alpha": 1.0}]
+
+
+# --- inner_cv selects on the criterion that ranks ------------------------------------------
+def _shortcut_frame():
+    """Each target has one label, and target words mislead across targets ("north tram"
+    support, "north bus" and "south tram" condemn): in-target folds reward reading the
+    target, held-out targets punish it."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    targets = {
+        "north tram": "support",
+        "north bus": "condemn",
+        "south tram": "condemn",
+        "south bus": "support",
+        "west tram": "support",
+        "west bus": "condemn",
+        "east tram": "condemn",
+        "east bus": "support",
+    }
+    cue = {"support": ["praised", "backed", "hailed"], "condemn": ["decried", "attacked"]}
+    filler = [
+        "the",
+        "council",
+        "said",
+        "on",
+        "monday",
+        "that",
+        "the",
+        "plan",
+        "would",
+        "be",
+        "reviewed",
+        "next",
+        "year",
+    ]
+    rows = []
+    for target, label in targets.items():
+        for i in range(6):
+            words = list(rng.choice(filler, 6))
+            if rng.random() < 0.6:
+                words.insert(2, str(rng.choice(cue[label])))
+            rows.append(
+                {
+                    "text": " ".join(words),
+                    "target": target,
+                    "group": f"{target}#{i}",
+                    "label": label,
+                }
+            )
+    frame = pd.DataFrame(rows)
+    return frame[["text", "target", "group"]], frame["label"].to_numpy()
+
+
+def test_inner_cv_selects_on_held_out_targets_by_default_not_on_the_target_shortcut():
+    from bench.models.selection import InnerCVSelect
+
+    X, y = _shortcut_frame()
+    grid = [{"target_aware": False}, {"target_aware": True}]
+
+    def select(**kw):
+        return InnerCVSelect(
+            model="tfidf_logreg", grid=grid, labels=("support", "condemn"), random_state=1, **kw
+        ).fit(X, y)
+
+    by_default, on_cv = select(), select(inner_group_by="group")
+    assert by_default.inner_folds_ == "target" and on_cv.inner_folds_ == "group"
+    assert on_cv.best_setting_ == {"target_aware": True}  # in-target folds: the shortcut wins
+    assert on_cv.inner_scores_[1] == 1.0
+    assert by_default.best_setting_ == {"target_aware": False}  # unseen targets: it loses
+    assert by_default.inner_scores_[1] < by_default.inner_scores_[0]
+
+
+def test_inner_cv_scores_are_leave_one_target_out_scores_on_a_fixture_article(tmp_path):
+    """On a fixture article: each setting's inner score is the pooled macro-F1 of
+    leave-one-target-out folds of the training data, as scikit-learn computes it."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import LeaveOneGroupOut
+
+    from bench.corpus import derive
+    from bench.models import resolve
+    from bench.models.selection import InnerCVSelect
+    from tests.conftest import TRAM, fixture_seeds
+
+    records = pd.DataFrame(derive.derive(fixture_seeds(tmp_path / "s", TRAM)).records)
+    X = pd.DataFrame(
+        {"text": records["sentence"], "target": records["target"], "group": records["group"]}
+    )
+    y = records["label"].to_numpy()
+    labels = ("support", "condemn", "skeptical", "fact")
+    grid = [{"C": 0.1}, {"C": 10.0}]
+    m = InnerCVSelect(model="tfidf_logreg", grid=grid, labels=labels, random_state=3).fit(X, y)
+    expected = []
+    for setting in grid:
+        gold, pred = [], []
+        for train, test in LeaveOneGroupOut().split(X, y, X["target"]):
+            est = resolve("tfidf_logreg").build(setting, 0, labels).fit(X.iloc[train], y[train])
+            gold += list(y[test])
+            pred += list(est.predict(X.iloc[test]))
+        expected.append(f1_score(gold, pred, labels=list(labels), average="macro", zero_division=0))
+    assert m.inner_scores_ == pytest.approx(expected)
+    assert m.best_setting_ == grid[int(np.argmax(expected))]
+
+
+def test_select_on_is_checked_and_reaches_the_selecting_model(tmp_path):
+    from bench.config.load import load_runs
+
+    base = '[model]\nname = "tfidf_logreg"\n[sweep]\n"model.C" = [0.1, 1.0]\nselect = "inner_cv"\n'
+    (tmp_path / "a.toml").write_text(base, encoding="utf-8")
+    selected = load_runs(tmp_path / "a.toml")[-1]
+    assert dict(selected.model.params)["inner_group_by"] == "target"
+    assert selected.sweep is not None and selected.sweep.select_on == "cross_target"
+    (tmp_path / "b.toml").write_text(base + 'select_on = "cv"\n', encoding="utf-8")
+    assert dict(load_runs(tmp_path / "b.toml")[-1].model.params)["inner_group_by"] == "group"
+    (tmp_path / "c.toml").write_text(base + 'select_on = "contrast"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="'select_on' in \\[sweep\\].*'cross_target', 'cv'"):
+        load_runs(tmp_path / "c.toml")

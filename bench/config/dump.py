@@ -64,7 +64,7 @@ def as_dict(cfg: Config, relative_to: Path | None) -> dict:
     }
     if cfg.test is not None:
         data["test"] = section(cfg.test)
-    data["model"] = {"name": cfg.model.name, **{k: plain(v) for k, v in cfg.model.params}}
+    data["model"] = {"name": cfg.model.name, **_model_params(cfg, relative_to)}
     data["protocol"] = section(cfg.protocol)
     data["views"] = dict(cfg.views.switches)
     data["metrics"] = section(cfg.metrics)
@@ -72,6 +72,27 @@ def as_dict(cfg: Config, relative_to: Path | None) -> dict:
         if key in data:
             data[key] = {k: v for k, v in data[key].items() if v != {}}
     return data
+
+
+def _model_params(cfg: Config, relative_to: Path | None) -> dict[str, Any]:
+    """The model's parameters; with ``relative_to``, its file parameters (a lexicon, a
+    predictions file, a prompt) relative to that folder, so that a run folder's
+    config.toml finds the same files; without it, left out like every other location
+    (the files' contents are hashed apart, ``bench.provenance.files_hash``)."""
+    from bench.constraints import FilePath
+    from bench.models import resolve
+
+    params = dict(cfg.model.params)
+    spec = resolve(cfg.model.name, search_path=cfg.path.parent)
+    for key, rule in spec.constraints.items():
+        if isinstance(rule, FilePath) and params.get(key):
+            if relative_to is None:  # a location; the file's contents are files_hash's
+                del params[key]
+                continue
+            located = rule.locate(str(params[key]), cfg.path.parent)
+            if located is not None:
+                params[key] = os.path.relpath(located, relative_to)
+    return params
 
 
 def to_toml(cfg: Config, relative_to: Path) -> str:

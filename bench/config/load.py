@@ -219,9 +219,9 @@ def _views_table(table: Any, path: Path) -> dict[str, bool]:
 
 
 def _views(raw: dict[str, bool]) -> ViewsConfig:
-    from bench.views import OPTIONAL
+    from bench.views import OPTIONAL, VIEWS
 
-    return ViewsConfig(tuple((name, bool(raw.get(name, False))) for name in OPTIONAL))
+    return ViewsConfig(tuple((name, bool(raw.get(name, VIEWS[name].default))) for name in OPTIONAL))
 
 
 def _dataset(raw: dict, section: str, path: Path) -> DatasetConfig:
@@ -358,11 +358,12 @@ def _build(raw: dict, path: Path, name: str, sweep: SweepInfo | None = None) -> 
     _check_f_avg(cfg)
     from bench.views import VIEWS
 
+    seeds = [ds for ds in (cfg.dataset, cfg.test) if ds is not None and ds.source == "seed"]
     for name, on in cfg.views.switches:
-        if on and VIEWS[name].seed_only and cfg.dataset.source != "seed":
+        if on and VIEWS[name].seed_only and not seeds:
             raise ConfigError(
                 f"{name!r} in [views] of {path} needs the seed dataset (it is derived from "
-                f"its articles' annotations); set {name} = false"
+                f"its articles' annotations) as [dataset] or [test]; set {name} = false"
             )
     return cfg
 
@@ -377,13 +378,18 @@ def _slug(value: Any) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "x"
 
 
-def _sweep(raw: dict, path: Path) -> tuple[list[tuple[str, list]], str, int]:
-    """The swept keys and their values, the selection mode and the inner folds."""
+def _sweep(raw: dict, path: Path) -> tuple[list[tuple[str, list]], str, int, str]:
+    """The swept keys and their values, the selection mode, the inner folds and the view
+    inner selection selects on."""
+    from bench.views import SELECT_ON
+
     table = dict(raw)
     select = table.pop("select", "same_folds")
     check(select, OneOf(SELECT), f"'select' in [sweep] of {path}")
     inner = table.pop("inner_splits", 3)
     check(inner, Interval(2, None, integer=True), f"'inner_splits' in [sweep] of {path}")
+    select_on = table.pop("select_on", next(iter(SELECT_ON)))
+    check(select_on, OneOf(tuple(SELECT_ON)), f"'select_on' in [sweep] of {path}")
     axes = []
     for key, values in table.items():
         section, _, field_name = key.partition(".")
@@ -402,7 +408,7 @@ def _sweep(raw: dict, path: Path) -> tuple[list[tuple[str, list]], str, int]:
         axes.append((key, values))
     if not axes:
         raise ConfigError(f'[sweep] of {path} sweeps nothing; add e.g. "model.C" = [0.1, 1]')
-    return axes, select, inner
+    return axes, select, inner, select_on
 
 
 def load_runs(path: Path | str) -> list[Config]:
@@ -421,7 +427,7 @@ def load_runs(path: Path | str) -> list[Config]:
     name = raw.get("name") or path.stem
     if "sweep" not in raw:
         return [_build(raw, path, name)]
-    axes, select, inner = _sweep(raw.pop("sweep"), path)
+    axes, select, inner, select_on = _sweep(raw.pop("sweep"), path)
     keys = tuple(k for k, _ in axes)
     runs = []
     settings = list(itertools.product(*(values for _, values in axes)))
@@ -436,6 +442,8 @@ def load_runs(path: Path | str) -> list[Config]:
         info = SweepInfo(name, keys, tuple(zip(keys, combo, strict=True)), select)
         runs.append(_build(one, path, f"{name}.{suffix}", info))
     if select == "inner_cv":
+        from bench.views import SELECT_ON
+
         if any(not k.startswith("model.") for k in keys):
             raise ConfigError(
                 f'[sweep] of {path}: select = "inner_cv" can choose model parameters only '
@@ -452,13 +460,15 @@ def load_runs(path: Path | str) -> list[Config]:
             "fixed": model,
             "grid": grid,
             "inner_splits": inner,
+            "inner_group_by": SELECT_ON[select_on],
             "metric": raw.get("metrics", {}).get("primary", "macro_f1"),
             "f_avg_labels": list(
                 raw.get("metrics", {}).get("f_avg_labels")
                 or TASKS[raw.get("task", "joint")].f_avg_labels
             ),
         }
-        runs.append(_build(selected, path, f"{name}.inner_cv", SweepInfo(name, keys, (), select)))
+        info = SweepInfo(name, keys, (), select, select_on)
+        runs.append(_build(selected, path, f"{name}.inner_cv", info))
     return runs
 
 

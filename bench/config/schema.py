@@ -20,8 +20,8 @@ from bench.specs import NAMED
 
 SOURCES = ("seed", "file", "hub")
 FORMATS = ("csv", "tsv", "json", "parquet")
-GROUP_BY = ("group", "target")
-COLUMN_ROLES = ("text", "target", "label", "id", "group")
+GROUP_BY = ("group", "target", "article")
+COLUMN_ROLES = ("text", "target", "label", "id", "group", "article")
 QUOTING = ("minimal", "none")
 # the [dataset] keys each source reads; the others do not apply to it
 SOURCE_KEYS = {
@@ -106,7 +106,8 @@ class ProtocolConfig:
 @dataclass(frozen=True)
 class ViewsConfig:
     """``[views]``: which optional views of ``bench.views`` (evaluations beside the main
-    one, each its own part of metrics.json) a run has; every one is off unless switched on."""
+    one, each its own part of metrics.json) a run has; each is off unless switched on, or
+    on unless switched off when its ``View.default`` says so (``cross_article``)."""
 
     switches: tuple[tuple[str, bool], ...] = ()  # (view name, on), one per optional view
 
@@ -135,6 +136,7 @@ class SweepInfo:
     keys: tuple[str, ...]  # the swept keys, e.g. ("model.C",)
     setting: tuple[tuple[str, Any], ...]  # this run's values; () for the selected run
     select: str  # how the best setting is chosen: same_folds | inner_cv
+    select_on: str = ""  # inner_cv: the view its inner folds mimic (bench.views.SELECT_ON)
 
 
 @dataclass(frozen=True)
@@ -157,18 +159,17 @@ class Config:
 
     @property
     def labels(self) -> tuple[str, ...]:
-        """The task's labels that the data can hold: a file or hub dataset with a label
-        mapping holds only the labels it maps to (SemEval has no ``skeptical``), so that
-        macro averages do not count a label no split can contain."""
+        """The task's labels that the evaluated data can hold: a file or hub dataset with
+        a label mapping holds only the labels it maps to (SemEval has no ``skeptical``), so
+        that macro averages do not count a label no split can contain. With a ``[test]``
+        set that is the test set's labels: what is measured (training rows of any other
+        label are dropped; a test set without a mapping is narrowed to the labels its
+        data holds when the views are planned, ``bench.views``)."""
         task = TASKS[self.task]
-        held: set[str] = set()
-        for ds in (self.dataset, self.test):
-            if ds is None:
-                continue
-            own = ds.gold_labels()
-            if own is None:
-                return task.labels
-            held |= {task.mapping[lab] for lab in own if lab in task.mapping}
+        own = (self.test or self.dataset).gold_labels()
+        if own is None:
+            return task.labels
+        held = {task.mapping[lab] for lab in own if lab in task.mapping}
         return tuple(lab for lab in task.labels if lab in held)
 
     @property

@@ -15,6 +15,7 @@ ANNOTATION_SUFFIX = ".annotations.jsonl"
 _ITEM_KEYS = {"id", "evidence", "label", "holder", "target", "offset", "note"}
 _EXCLUSION_KEYS = {"id", "evidence", "exclude", "offset", "note"}
 OFFSET = Interval(0, None, integer=True)
+MAX_SHOWN = 20  # errors of one file listed in one message; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -63,42 +64,107 @@ def _where(path: Path, line: int) -> str:
     return f"{path}:{line}"
 
 
-def _parse_line(path: Path, lineno: int, raw: str) -> dict:
+def describe_unit(unit: Unit) -> str:
+    """How messages name a unit: its number (from 0, in article order, headlines
+    included: what ``stance-bench units`` prints) and its offsets."""
+    return f"unit {unit.index} ({unit.kind}, offsets {unit.start}-{unit.end})"
+
+
+class _Problems:
+    """The errors found in one annotation file, in file order; ``raise_if_any`` reports
+    them all at once (at most ``MAX_SHOWN``, with the count of the rest)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.messages: list[str] = []
+
+    def add(self, message: str) -> None:
+        self.messages.append(message)
+
+    def raise_if_any(self) -> None:
+        if not self.messages:
+            return
+        if len(self.messages) == 1:
+            raise DataError(self.messages[0])
+        shown_ = self.messages[:MAX_SHOWN]
+        more = len(self.messages) - len(shown_)
+        tail = [f"… and {more} more (fix these and derive again to see them)"] if more else []
+        raise DataError(
+            f"{self.path}: {len(self.messages)} annotation errors; fix them all, then derive "
+            "again:\n  " + "\n  ".join(shown_ + tail)
+        )
+
+
+def _parse_line(path: Path, lineno: int, raw: str) -> dict | str:
+    """The JSON object of one line, or the error message."""
     try:
         row = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise DataError(
+        return (
             f"{_where(path, lineno)}: not valid JSON ({exc.msg} at column {exc.colno}); "
             "each line must be one JSON object"
-        ) from None
+        )
     if not isinstance(row, dict):
-        raise DataError(f"{_where(path, lineno)}: expected a JSON object, got {type(row).__name__}")
+        return f"{_where(path, lineno)}: expected a JSON object, got {type(row).__name__}"
     return row
 
 
-def _check_fields(path: Path, lineno: int, row: dict) -> None:
+def _field_errors(path: Path, lineno: int, row: dict) -> list[str]:
+    """Every problem of one row's keys and values (GUIDELINES.md, "The file format")."""
     where = _where(path, lineno)
-    allowed = _EXCLUSION_KEYS if "exclude" in row else _ITEM_KEYS | {"exclude"}
-    check_keys(row, sorted(allowed), where, error=DataError, located=True)
+    out: list[str] = []
+
+    def attempt(fn, *args, **kwargs) -> None:
+        try:
+            fn(*args, **kwargs)
+        except DataError as err:
+            out.append(str(err))
+
+    exclusion = "exclude" in row
+    allowed = _EXCLUSION_KEYS if exclusion else _ITEM_KEYS | {"exclude"}
+    for key in row:
+        attempt(check_keys, {key: None}, sorted(allowed), where, error=DataError, located=True)
     for key in ("id", "evidence"):
         if not isinstance(row.get(key), str) or not row[key].strip():
-            raise DataError(f"{where}: {key!r} is missing or empty; give a non-empty string")
-    if "exclude" in row:
+            out.append(f"{where}: {key!r} is missing or empty; give a non-empty string")
+    attempt(
+        check,
+        row.get("offset", 0),
+        OFFSET,
+        f"{where}: 'offset' (a character offset)",
+        error=DataError,
+    )
+    if exclusion:
         if not isinstance(row["exclude"], str) or not row["exclude"].strip():
-            raise DataError(f"{where}: 'exclude' needs a reason, e.g. \"bare section heading\"")
-        return
+            out.append(f"{where}: 'exclude' needs a reason, e.g. \"bare section heading\"")
+        return out
     label = row.get("label")
-    check(label, OneOf(LABELS), f"{where}: the label", error=DataError)
+    attempt(check, label, OneOf(LABELS), f"{where}: the label", error=DataError)
+    name = shown(row["id"]) if isinstance(row.get("id"), str) else "the item"
     for key in ("holder", "target"):
         value = row.get(key)
         if value is not None and not isinstance(value, str):
-            raise DataError(f"{where}: {key!r} must be a string, got {type(value).__name__}")
-        if label != "fact" and not (value or "").strip():
-            raise DataError(
-                f"{where}: {label!r} item {shown(row['id'])} has no {key}; stance items need a "
+            out.append(f"{where}: {key!r} must be a string, got {type(value).__name__}")
+            continue
+        given = bool((value or "").strip())
+        if label == "fact" and key == "holder" and given:
+            out.append(
+                f"{where}: 'fact' item {name} has holder {shown(value)}; a fact states nobody's "
+                "stance: remove the holder, or give the stance label it expresses "
+                "(GUIDELINES.md, Labels)"
+            )
+        elif label == "fact" and key == "target" and not given:
+            out.append(
+                f"{where}: 'fact' item {name} has no target; facts get a target too (what the "
+                "event is about), so that a model cannot tell fact from stance by whether a "
+                "target is present (GUIDELINES.md, Holder and target)"
+            )
+        elif label in LABELS and label != "fact" and not given:
+            out.append(
+                f"{where}: {label!r} item {name} has no {key}; stance items need a "
                 f"holder and a target (use label 'fact' if nobody takes a stance)"
             )
-    check(row.get("offset", 0), OFFSET, f"{where}: 'offset' (a character offset)", error=DataError)
+    return out
 
 
 def _locate(path: Path, lineno: int, row: dict, text: str) -> int:
@@ -137,20 +203,40 @@ def _unit_of(path: Path, lineno: int, item_id: str, start: int, end: int, units:
             return unit
     raise DataError(
         f"{_where(path, lineno)}: evidence of {shown(item_id)} (offsets {start}-{end}) crosses a "
-        "sentence boundary; quote a passage inside one sentence"
+        "sentence boundary; quote a passage inside one unit (`stance-bench units` lists them)"
     )
 
 
-def _check_targets(path: Path, items: list[Item]) -> None:
-    """A model sees (sentence, target): one sentence may not give one target two labels."""
+def _unit_index(row: dict, text: str, units: list[Unit]) -> set[int]:
+    """The unit a row that failed a check points at, when its evidence still finds one."""
+    quote = row.get("evidence")
+    if not isinstance(quote, str) or not quote:
+        return set()
+    at = row.get("offset") if isinstance(row.get("offset"), int) else text.find(quote)
+    if at is None or at < 0 or text[at : at + len(quote)] != quote:
+        return set()
+    return {u.index for u in units if u.start <= at < u.end}
+
+
+def _check_units(path: Path, items: list[Item], problems: _Problems) -> None:
+    """Per unit: one target has one label (a model sees (sentence, target) and could not
+    tell two labels apart), and an excluded unit carries no item."""
     seen: dict[tuple[int, str], Item] = {}
+    excluded = {item.unit.index: item for item in items if item.exclude is not None}
     for item in items:
         if item.exclude is not None:
             continue
+        if item.unit.index in excluded:
+            ex = excluded[item.unit.index]
+            problems.add(
+                f"{_where(path, item.line)}: item {shown(item.id)} lies in "
+                f"{describe_unit(item.unit)}, which {shown(ex.id)} (line {ex.line}) excludes; "
+                "remove the exclusion or the item"
+            )
         key = (item.unit.index, item.target.lower())
         first = seen.setdefault(key, item)
         if first.label != item.label:
-            raise DataError(
+            problems.add(
                 f"{_where(path, item.line)}: items {shown(first.id)} ({first.label}) and "
                 f"{shown(item.id)} ({item.label}) give target {shown(item.target)} two labels "
                 "in one sentence; "
@@ -159,28 +245,46 @@ def _check_targets(path: Path, items: list[Item]) -> None:
 
 
 def read_annotations(path: Path, text: str, units: list[Unit]) -> list[Item]:
-    """Parse, validate and align the annotation file of one article."""
+    """Parse, validate and align the annotation file of one article. Every error of the
+    file is reported at once (``_Problems``)."""
     try:
         raw_lines = path.read_text(encoding="utf-8-sig").splitlines()  # a BOM is dropped
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 (byte {exc.start}); save it as UTF-8") from None
+    problems = _Problems(path)
     items: list[Item] = []
+    covered: set[int] = set()  # units of rows that failed: they are annotated, if wrongly
     seen: dict[str, int] = {}
     for lineno, raw in enumerate(raw_lines, start=1):
         if not raw.strip():
             continue
         row = _parse_line(path, lineno, raw)
-        _check_fields(path, lineno, row)
-        item_id = row["id"]
-        if item_id in seen:
-            raise DataError(
+        if isinstance(row, str):
+            problems.add(row)
+            continue
+        errors = _field_errors(path, lineno, row)
+        item_id = row.get("id")
+        if isinstance(item_id, str) and item_id in seen:
+            errors.append(
                 f"{_where(path, lineno)}: duplicate id {shown(item_id)} (first on line "
                 f"{seen[item_id]}); ids must be unique"
             )
-        seen[item_id] = lineno
-        start = _locate(path, lineno, row, text)
-        end = start + len(row["evidence"])
-        unit = _unit_of(path, lineno, item_id, start, end, units)
+        elif isinstance(item_id, str):
+            seen[item_id] = lineno
+        if errors:
+            for message in errors:
+                problems.add(message)
+            covered |= _unit_index(row, text, units)  # not also "not annotated"
+            continue
+        item_id = str(item_id)
+        try:
+            start = _locate(path, lineno, row, text)
+            end = start + len(row["evidence"])
+            unit = _unit_of(path, lineno, item_id, start, end, units)
+        except DataError as err:
+            problems.add(str(err))
+            covered |= _unit_index(row, text, units)
+            continue
         items.append(
             Item(
                 id=item_id,
@@ -195,12 +299,13 @@ def read_annotations(path: Path, text: str, units: list[Unit]) -> list[Item]:
                 exclude=row.get("exclude"),
             )
         )
-    _check_targets(path, items)
-    covered = {item.unit.index for item in items}
+    _check_units(path, items, problems)
+    covered |= {item.unit.index for item in items}
     for unit in units:
         if unit.index not in covered:
-            raise DataError(
-                f"{path}: sentence {unit.index} at offset {unit.start} is not annotated "
+            problems.add(
+                f"{path}: {describe_unit(unit)} is not annotated "
                 f'({shown(unit.text, 60)}); add an item or an "exclude" line with a reason'
             )
+    problems.raise_if_any()
     return items

@@ -1,5 +1,6 @@
 """The dataset card (the derived folder's README.md): what the data is, its counts, the
-contrast suite with samples, the excluded units and the guidelines' summary. Its YAML
+contrast suite (made and skipped, every directional case, a sample of the others), the
+excluded units and the guidelines' summary. Its YAML
 header lets ``datasets.load_dataset(folder)`` read the splits."""
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def render(derived: Derived) -> str:
         "",
         *table("target", c["target"]),
     ]
-    lines += _contrast_card(derived.contrast)
+    lines += _contrast_card(derived.contrast, derived.skipped)
     if derived.excluded:
         lines += ["## Excluded units", ""]
         lines += [f"- {e['id']}: {e['text']!r}: {e['reason']}" for e in derived.excluded]
@@ -70,11 +71,13 @@ def render(derived: Derived) -> str:
     return "\n".join(lines)
 
 
-def _contrast_card(cases: list[dict]) -> list[str]:
-    """The card section of the contrast split: counts and one sample per capability."""
+def _contrast_card(cases: list[dict], skipped: list[contrast.Skip]) -> list[str]:
+    """The card section of the contrast split: counts made and skipped (and why), every
+    directional case (they are few, and each changes a label: a reader should check
+    them), and one sample of each other capability."""
     if not cases:
         return []
-    c = contrast.counts(cases)
+    c = contrast.counts(cases, skipped)
     lines = [
         f"## Contrast split ({CONTRAST_SPLIT})",
         "",
@@ -82,17 +85,39 @@ def _contrast_card(cases: list[dict]) -> list[str]:
         "by rules from the items (`seeds/contrast/*.toml`; the label rule of each capability",
         "is in `seeds/GUIDELINES.md`): invariance cases keep the item's label, directional",
         "cases change it as the rule says, minimum-functionality (mft) cases are templated",
-        "and linked to no item. A case made from an item keeps the item's group.",
+        "and linked to no item. A case made from an item keeps the item's group. A rule that",
+        "matched an item but made no case for it is counted as skipped, with the reason.",
         "",
-        "| capability | test type | cases | labels |",
-        "|---|---|---:|---|",
+        "| capability | test type | cases | skipped | labels |",
+        "|---|---|---:|---:|---|",
     ]
     for name, per in c["capability"].items():
         labels = ", ".join(f"{k}: {v}" for k, v in per["label"].items())
-        lines.append(f"| {name} | {per['test_type']} | {per['cases']} | {labels} |")
-    lines += ["", "One sample per capability, the one with the shortest source (item -> case):", ""]
+        n_skip = sum(per["skipped"].values())
+        lines.append(f"| {name} | {per['test_type']} | {per['cases']} | {n_skip} | {labels} |")
+    reasons = [(name, per["skipped"]) for name, per in c["capability"].items() if per["skipped"]]
+    if reasons:
+        lines += ["", "Skipped, and why:", ""]
+        for name, per in reasons:
+            why = "; ".join(f"{contrast.SKIPS[r]} ({n})" for r, n in per.items())
+            lines.append(f"- {name}: {why}")
+    directional = [k for k, v in contrast.CAPABILITIES.items() if v == "directional"]
+    lines += ["", "Every directional case (item -> case):", ""]
+    for name in directional:
+        made = [case for case in cases if case["capability"] == name]
+        lines.append(f"- {name}: {len(made)} case(s)" + (":" if made else ""))
+        for case in made:
+            lines.append(
+                f"  - {case['source_id']} ({case['source_label']}) {case['source_sentence']!r} "
+                f"-> {case['sentence']!r} ({case['label']}, target {case['target']!r})"
+            )
+        for skip in (s for s in skipped if s.capability == name):
+            lines.append(f"  - skipped {skip.source_id}: {contrast.SKIPS[skip.reason]}")
+    lines += ["", "One sample of each other capability, the one with the shortest source:", ""]
     samples: dict[str, dict] = {}
     for case in cases:
+        if case["capability"] in directional:
+            continue
         best = samples.get(case["capability"])
         if best is None or len(case["source_sentence"]) < len(best["source_sentence"]):
             samples[case["capability"]] = case

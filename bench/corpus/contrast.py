@@ -21,7 +21,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.corpus.rules import RULES_DIR, CueRule, Entity, Rules, load_rules
+from bench.corpus.actors import FW, Cast, Edit, Swapper, bounded, parts, title_case
+from bench.corpus.rules import COMPLEMENTS, RULES_DIR, CueRule, Entity, Rules, load_rules
 from bench.errors import DataError
 from bench.labels import LABELS
 
@@ -52,18 +53,10 @@ COLUMNS = {  # name -> datasets feature dtype ("label" is a ClassLabel)
     "test_type": "string",  # invariance | directional | mft
 }
 Made = tuple[str, str, str, dict[str, str]]  # sentence, evidence, label, renamed fields
-_SMALL_WORDS = {"a", "an", "and", "about", "by", "for", "in", "of", "on", "the", "to", "with"}
 _QUOTES = "“\"‘'"
 
 
 # ------------------------------------------------------------------ text edits
-@dataclass(frozen=True)
-class Edit:
-    start: int
-    end: int
-    text: str
-
-
 def _apply(sentence: str, span: tuple[int, int], edits: list[Edit]) -> tuple[str, str]:
     """Apply non-overlapping edits; return the new sentence and the evidence span's new text.
 
@@ -89,23 +82,10 @@ def _words(alternatives, *, flags=0) -> re.Pattern:
     return re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, alts)) + r")(?![\w-])", flags)
 
 
-def _bounded(surface: str, flags=0) -> re.Pattern:
-    """Whole-word match of ``surface`` (a hyphen is a boundary, as in "Putin-Xi")."""
-    return re.compile(r"(?<!\w)" + re.escape(surface) + r"(?!\w)", flags)
-
-
-def _title_case(text: str) -> str:
-    words = text.split(" ")
-    return " ".join(
-        w if (i and w.lower() in _SMALL_WORDS) else w[:1].upper() + w[1:]
-        for i, w in enumerate(words)
-    )
-
-
 def _like(original: str, replacement: str, headline: bool) -> str:
     """``replacement`` cased like ``original`` (title case in headlines)."""
     if headline:
-        return _title_case(replacement)
+        return title_case(replacement)
     if original[:1].isupper():
         return replacement[:1].upper() + replacement[1:]
     return replacement
@@ -115,85 +95,61 @@ def _offset(source_id: str, capability: str) -> int:
     return int(hashlib.sha256(f"{source_id}~{capability}".encode()).hexdigest()[:8], 16)
 
 
-# ------------------------------------------------------------------ entity substitution
-class _Swapper:
-    """Finds entities in text and builds the edits that replace them."""
+# ------------------------------------------------------------------ skips, and why
+SKIPS = {  # why a rule that matched an item made no case (the card and `derive` say so)
+    "same_target": "another stance item of the sentence has the same target",
+    "reason": "the rest of the sentence gives a reason for the stance (a participial clause, "
+    "a quotation, or a reason marker)",
+    "several_cues": "the evidence holds more than one cue",
+    "complement": "the replacement does not take the cue's complement (a to-infinitive, "
+    "for + -ing, whether/if)",
+    "not_named": "the holder is not named in the sentence",
+    "entity_absent": "an entity of the target is not in the sentence (outside the holder)",
+    "no_replacement": "no unseen replacement of the same kind is left",
+    "untyped_holder": "the holder's kind cannot be decided from the article (a person needs "
+    "a title phrase, an appositive, an honorific or the surname alone; an organisation an "
+    "organisation noun or an acronym; a group a plural noun; or list it in entities.toml)",
+    "untyped": "the target's names are of no kind the article shows (list them in entities.toml)",
+    "headline": "a headline gets no attribution frame",
+    "opening": "the sentence opens with a quotation, a participle clause or an attribution",
+    "attributed": "the sentence has its own attribution (a speaker or a reporting verb)",
+}
 
-    def __init__(self, rules: Rules, corpus: str):
-        self.rules = rules
-        adjectives = [e.form("adjective") for e in rules.entities if e.kind == "country"]
-        nat = "|".join(map(re.escape, sorted({*adjectives, *rules.nationalities}, key=len)[::-1]))
-        titles = "|".join(map(re.escape, sorted(rules.titles, key=len, reverse=True)))
-        self.title_re = rf"(?:(?:{nat}) )?(?:{titles}) " if titles else ""
-        self.seen = {e for e in rules.entities if self._occurs(e, corpus)}
+# words in -ing after a comma that do not open a participial clause
+_NOT_PARTICIPLE_WORDS = "during according including following regarding concerning pending"
+_NOT_PARTICIPLES = frozenset(_NOT_PARTICIPLE_WORDS.split())
+_PARTICIPLE = re.compile(r"[,;:—–]\s*(?:and\s+)?([a-z]{2,}ing)\b")
+_QUOTATION = re.compile(r"[“\"][^”\"]+[”\"]?")
+_OBJECT = r"\s+(?:[^\s,;:.!?“”\"]+\s+){1,4}?"  # the cue's object: up to four words, no stop
+_COMPLEMENTS = {  # bench.corpus.rules.COMPLEMENTS -> how each shows right after the cue
+    "whether": re.compile(r"\s+(?:whether|if|how|why)\b"),
+    "for_gerund": re.compile(rf"{_OBJECT}for\s+[a-z]+ing\b"),
+    # a closed-class word after the verb tells a to-infinitive from "to" + noun
+    # ("talks to resume before the autumn")
+    "to_infinitive": re.compile(rf"{_OBJECT}to\s+[a-z]+\s+(?:{FW})\b"),
+}
+assert tuple(_COMPLEMENTS) == COMPLEMENTS
 
-    def _occurs(self, entity: Entity, text: str) -> bool:
-        flags = re.IGNORECASE if entity.kind == "group" else 0
-        return any(_bounded(s, flags).search(text) for _, s in entity.forms)
 
-    def pool(self, like: Entity, exclude: str) -> list[Entity]:
-        """Unseen entities of ``like``'s kind with every form it has, absent from ``exclude``."""
-        if like.kind == "group":
-            cands = [Entity("group", (("name", g),)) for g in self.rules.groups]
-        else:
-            cands = [e for e in self.rules.entities if e.kind == like.kind and e not in self.seen]
-        roles = {r for r, _ in like.forms}
-        return [
-            e
-            for e in cands
-            if roles <= {r for r, _ in e.forms}
-            and (like.kind != "person" or e.gender == like.gender)
-            and not self._occurs(e, exclude)
-        ]
+@dataclass(frozen=True)
+class Skip:
+    """A rule that matched an item but made no case, and why (a key of ``SKIPS``)."""
 
-    def find(self, text: str) -> list[Entity]:
-        return [e for e in self.rules.entities if self._occurs(e, text)]
+    source_id: str
+    article: str
+    capability: str
+    reason: str
 
-    def holder_entities(self, holder: str) -> list[Entity]:
-        """The holder split into its actors: listed people or countries, otherwise a group."""
-        out = []
-        for part in re.split(r",\s*|\s+and\s+", holder):
-            if not part:
-                continue
-            known = [
-                e
-                for e in self.rules.entities
-                if e.kind in ("person", "country") and e.form("name") == part
-            ]
-            out.append(known[0] if known else Entity("group", (("name", part),)))
-        return out
 
-    def edits(self, sentence: str, entity: Entity, rep: Entity, headline: bool) -> list[Edit]:
-        """Replace every mention of ``entity`` in ``sentence`` by the same form of ``rep``."""
-        out = []
-        by_surface = {s: role for role, s in entity.forms}
-        if entity.kind == "group":
-            pattern = _words(by_surface, flags=re.IGNORECASE)
-        elif entity.kind == "person" and self.title_re:
-            alts = "|".join(map(re.escape, sorted(by_surface, key=len, reverse=True)))
-            pattern = re.compile(rf"(?P<title>{self.title_re})?(?<!\w)(?P<name>{alts})(?!\w)")
-        else:
-            pattern = _words(by_surface)
-        for m in pattern.finditer(sentence):
-            if entity.kind == "group":
-                new = rep.form("name")
-                if all(w[:1].isupper() for w in m.group(0).split()) or headline:
-                    new = _title_case(new)
-                out.append(Edit(m.start(), m.end(), new))
-                continue
-            surface = m.group("name") if entity.kind == "person" and self.title_re else m.group(0)
-            new = rep.form(by_surface[surface])
-            if entity.kind == "person" and self.title_re and m.group("title"):
-                new = f"{rep.title} {new}" if rep.title else new
-            out.append(Edit(m.start(), m.end(), new))
-        return out
+@dataclass(frozen=True)
+class Suite:
+    cases: list[dict]
+    skipped: list[Skip]
 
-    def rename(self, text: str, entity: Entity, rep: Entity) -> str:
-        """``text`` (a holder, target or speaker) with ``entity``'s forms replaced, no titles."""
-        flags = re.IGNORECASE if entity.kind == "group" else 0
-        for role, surface in sorted(entity.forms, key=lambda f: -len(f[1])):
-            text = _bounded(surface, flags).sub(rep.form(role) or rep.form("name"), text)
-        return text
+
+class _Skipped(Exception):
+    def __init__(self, reason: str):
+        self.reason = reason
 
 
 def _non_overlapping(edits: list[Edit]) -> list[Edit]:
@@ -204,36 +160,55 @@ def _non_overlapping(edits: list[Edit]) -> list[Edit]:
     return out
 
 
+def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(a[0] < e and s < a[1] for s, e in spans)
+
+
 # ------------------------------------------------------------------ generation
 def generate(records: list[dict], rules: Rules) -> list[dict]:
     """The contrast cases of ``records`` (items of the derived dataset), then the MFT cases."""
-    corpus = "\n".join(dict.fromkeys(r["sentence"] for r in records))
-    gen = _Generator(rules, corpus, records)
-    cases = []
+    return generate_suite(records, rules).cases
+
+
+def generate_suite(records: list[dict], rules: Rules) -> Suite:
+    """The contrast cases of ``records`` and the MFT cases, with every skip and its reason."""
+    gen = _Generator(rules, records)
+    cases: list[dict] = []
     for r in records:
         cases += gen.item_cases(r)
     cases += mft_cases(rules)
     ids = [c["id"] for c in cases]
     if len(ids) != len(set(ids)):
         raise DataError("contrast cases have duplicate ids; check seeds/contrast/*.toml")
-    return cases
+    return Suite(cases, gen.skipped)
 
 
 class _Generator:
-    def __init__(self, rules: Rules, corpus: str, records: list[dict]):
+    def __init__(self, rules: Rules, records: list[dict]):
         self.rules = rules
-        self.swap = _Swapper(rules, corpus)
-        # words capitalized inside a sentence somewhere in the articles are names
-        inner = " ".join(
-            r["sentence"].split(" ", 1)[-1] for r in records if r["kind"] != "headline"
+        self.cast = Cast(rules, records)
+        self.swap = Swapper(rules, self.cast)
+        self.by_group: dict[str, list[dict]] = {}
+        for r in records:
+            self.by_group.setdefault(r["group"], []).append(r)
+        self.attributed = (
+            re.compile(
+                r"(?<![\w-])(?:"
+                + "|".join(map(re.escape, sorted(rules.attributed_by, key=len, reverse=True)))
+                + r")(?![\w-])",
+                re.IGNORECASE,
+            )
+            if rules.attributed_by
+            else None
         )
-        self.names = set(re.findall(r"\b[A-Z][\w.]*", inner))
+        self.skipped: list[Skip] = []
 
     def item_cases(self, r: dict) -> list[dict]:
         span = (r["start"] - r["sentence_start"], r["end"] - r["sentence_start"])
         out: list[dict] = []
         for capability in CAPABILITIES:
-            made = getattr(self, capability)(r, span)
+            made, skips = getattr(self, capability)(r, span)
+            self.skipped += [Skip(r["id"], r["article"], capability, why) for why in skips]
             for n, (sentence, evidence, label, changes) in enumerate(made, 1):
                 out.append(
                     {
@@ -257,48 +232,100 @@ class _Generator:
         return out
 
     # --- invariance -----------------------------------------------------------------
-    def _swap_cases(self, r, span, capability: str, entities: list[Entity]):
-        """One case per rotation: each entity replaced by a distinct unseen one."""
-        sentence, headline = r["sentence"], r["kind"] == "headline"
-        found = [e for e in entities if self.swap.edits(sentence, e, e, headline)]
-        if not found or len(found) < len(entities) and capability == "entity_swap":
+    def _holder_spans(self, r) -> list[tuple[int, int]]:
+        """Where the holder is named in the sentence: its actors' mentions, or, for a holder
+        of no known kind, its parts as written."""
+        if not r["holder"]:
             return []
+        headline = r["kind"] == "headline"
+        actors = self.cast.holder(r["holder"])
+        if not actors:
+            return [
+                m.span()
+                for p in parts(r["holder"])
+                for m in bounded(p, re.IGNORECASE).finditer(r["sentence"])
+            ]
+        return [
+            (m.start, m.end) for e in actors for m in self.swap.mentions(r["sentence"], e, headline)
+        ]
+
+    def _swap_cases(self, r, span, capability: str, entities: list[Entity], keep_out=()):
+        """One case per rotation: each entity replaced by a distinct unseen one, in the
+        sentence and in the holder, target and speaker."""
+        sentence, headline = r["sentence"], r["kind"] == "headline"
+        found = []
+        for e in entities:
+            ms = [
+                m
+                for m in self.swap.mentions(sentence, e, headline)
+                if not _overlaps((m.start, m.end), keep_out)
+            ]
+            found.append((e, ms))
+        missing = [e for e, ms in found if not ms]
+        if missing:
+            return [], ["entity_absent" if capability == "entity_swap" else "not_named"]
         start = _offset(r["id"], capability)
         cases: list[Made] = []
         for n in range(self.rules.per_item.get(capability, 1)):
             edits: list[Edit] = []
             changes: dict[str, str] = {}
             used: list[Entity] = []
-            for i, e in enumerate(found):
+            for i, (e, ms) in enumerate(found):
                 pool = [p for p in self.swap.pool(e, sentence) if p not in used]
                 if not pool:
-                    return cases
+                    return cases, ([] if cases else ["no_replacement"])
                 rep = pool[(start + n * len(found) + i) % len(pool)]
                 used.append(rep)
-                edits += self.swap.edits(sentence, e, rep, headline)
-                for key in ("holder", "target", "speaker"):
-                    changes[key] = self.swap.rename(changes.get(key, r[key]), e, rep)
+                edits += self.swap.edits(sentence, ms, e, rep, headline)
+                for key in ("holder", "target"):
+                    if capability == "holder_swap" or key == "target":
+                        changes[key] = self.swap.rename(changes.get(key, r[key]), e, rep)
+                speaker = changes.get("speaker", r["speaker"])
+                if speaker:
+                    sm = self.swap.mentions(speaker, e)
+                    changes["speaker"] = _apply(
+                        speaker, (0, 0), self.swap.edits(speaker, sm, e, rep, False)
+                    )[0]
             new, evidence = _apply(sentence, span, _non_overlapping(edits))
             cases.append((new, evidence, r["label"], changes))
-        return cases
+        return cases, []
 
     def holder_swap(self, r, span):
         if not r["holder"]:
-            return []
-        return self._swap_cases(r, span, "holder_swap", self.swap.holder_entities(r["holder"]))
+            return [], []
+        actors = self.cast.holder(r["holder"])
+        if not actors:
+            return [], ["untyped_holder"]  # a swap of another kind or number would not read
+        return self._swap_cases(r, span, "holder_swap", actors)
 
     def entity_swap(self, r, span):
-        return self._swap_cases(r, span, "entity_swap", self.swap.find(r["target"]))
+        entities, untyped = self.cast.target_names(r["target"])
+        if not entities:
+            return [], ["untyped"] if untyped else []
+        return self._swap_cases(r, span, "entity_swap", entities, self._holder_spans(r))
 
     def _cue(self, r, span) -> list[tuple[CueRule, int, int]]:
         """Cue rules of the item's label found inside its evidence (longest first, disjoint)."""
         s0, e0 = span
         hits: list[tuple[CueRule, int, int]] = []
         for rule in self.rules.cues:
-            for m in _bounded(rule.phrase, re.IGNORECASE).finditer(r["sentence"], s0, e0):
+            for m in bounded(rule.phrase, re.IGNORECASE).finditer(r["sentence"], s0, e0):
                 if all(m.end() <= a or m.start() >= b for _, a, b in hits):
                     hits.append((rule, m.start(), m.end()))
         return [(rule, a, b) for rule, a, b in hits if rule.label == r["label"]]
+
+    def _complement(self, r, hit) -> str | None:
+        """What follows the cue's object, when its verb licenses it (``_COMPLEMENTS``)."""
+        after = r["sentence"][hit[2] :]
+        for name, pattern in _COMPLEMENTS.items():
+            if pattern.match(after):
+                return name
+        return None
+
+    def _fits(self, r, hit, replacement: str) -> bool:
+        """A replacement fills the cue's slot only when it takes the cue's complement."""
+        kind = self._complement(r, hit)
+        return kind is None or replacement in self.rules.complements.get(kind, ())
 
     def _replace_cue(self, r, span, hit, replacement: str):
         rule, a, b = hit
@@ -306,24 +333,29 @@ class _Generator:
         return _apply(r["sentence"], span, [Edit(a, b, text)])
 
     def cue_synonym(self, r, span):
-        out = []
+        out, skips = [], []
         for hit in self._cue(r, span):
             for syn in hit[0].synonyms:
-                out.append((*self._replace_cue(r, span, hit, syn), r["label"], {}))
-        return out
+                if self._fits(r, hit, syn):
+                    out.append((*self._replace_cue(r, span, hit, syn), r["label"], {}))
+                else:
+                    skips.append("complement")
+        return out, skips
 
     def attribution(self, r, span):
         s = r["sentence"]
         first = s.split(" ", 1)[0]
+        if r["kind"] == "headline":
+            return [], ["headline"]
+        if r["speaker"] or (self.attributed is not None and self.attributed.search(s)):
+            return [], ["attributed"]  # a second source would garble who says what
         if (
-            r["kind"] == "headline"
-            or s[:1] in _QUOTES
+            s[:1] in _QUOTES
             or first.endswith("ing")  # a participle clause would dangle after the frame
             or any(s.startswith(o) for o in self.rules.skip_openings)
         ):
-            return []
-        keep = first in self.names or not first[:1].isupper() or "." in first
-        head = s[:1] if keep else s[:1].lower()
+            return [], ["opening"]
+        head = s[:1] if self.cast.keeps_capital(s) else s[:1].lower()
         start = _offset(r["id"], "attribution")
         frames = self.rules.frames
         out = []
@@ -331,18 +363,50 @@ class _Generator:
             frame = frames[(start + n) % len(frames)]
             edits = [Edit(0, 0, frame), Edit(0, 1, head)]
             out.append((*_apply(s, span, edits), r["label"], {}))
-        return out
+        return out, []
 
     # --- directional ----------------------------------------------------------------
+    def _reason(self, r, hit) -> str | None:
+        """Why the sentence would keep the item's stance whatever its cue becomes, or None.
+
+        The annotations first: another stance item of the sentence on the same target.
+        Then the rest of the sentence, less the cue and the evidence of the sentence's
+        items on other targets (they speak of something else): a reason marker ("because",
+        "believing"), a participial clause (", calling it …", ", saying it would …"), or a
+        quotation that does not hold the cue (the holder's own words about the target)."""
+        others = [o for o in self.by_group.get(r["group"], []) if o["id"] != r["id"]]
+        if any(o["label"] != "fact" and o["target"].lower() == r["target"].lower() for o in others):
+            return "same_target"
+        s, base = r["sentence"], r["sentence_start"]
+        spans = [(o["start"] - base, o["end"] - base) for o in others]
+        cue = (hit[1], hit[2])
+        chars = list(s)
+        for a, b in [*spans, cue]:
+            chars[a:b] = " " * (b - a)
+        rest = "".join(chars)
+        if any(bounded(m, re.IGNORECASE).search(rest) for m in self.rules.reason_markers):
+            return "reason"
+        if any(m.group(1) not in _NOT_PARTICIPLES for m in _PARTICIPLE.finditer(rest)):
+            return "reason"
+        for q in _QUOTATION.finditer(s):
+            if not _overlaps(q.span(), [cue, *spans]):
+                return "reason"
+        return None
+
     def _directional(self, r, span, field: str, label_of):
         hits = self._cue(r, span)
-        if len(hits) != 1 or not getattr(hits[0][0], field):
-            return []  # no cue, or several: changing one would not decide the label
-        rule, _, end = hits[0]
-        rest = r["sentence"][end:].lower()
-        if any(_bounded(m.lower()).search(rest) for m in self.rules.reason_markers):
-            return []  # a reason given for the stance would contradict the new cue
-        return [(*self._replace_cue(r, span, hits[0], getattr(rule, field)), label_of(rule), {})]
+        if not any(getattr(h[0], field) for h in hits):
+            return [], []  # no cue that this rule changes
+        if len(hits) != 1:
+            return [], ["several_cues"]  # changing one would not decide the label
+        rule = hits[0][0]
+        why = self._reason(r, hits[0])
+        if why:
+            return [], [why]  # the sentence would still carry the old stance
+        replacement = getattr(rule, field)
+        if not self._fits(r, hits[0], replacement):
+            return [], ["complement"]
+        return [(*self._replace_cue(r, span, hits[0], replacement), label_of(rule), {})], []
 
     def cue_negation(self, r, span):
         return self._directional(r, span, "negated", lambda rule: self.rules.negated_label)
@@ -388,8 +452,9 @@ def mft_cases(rules: Rules) -> list[dict]:
     return out
 
 
-def counts(cases: list[dict]) -> dict:
-    """Cases per capability (with its test type and labels), per test type and per label."""
+def counts(cases: list[dict], skipped: list[Skip] | None = None) -> dict:
+    """Cases per capability (with its test type, labels and the items a rule matched but
+    skipped, by reason), per test type and per label."""
     from collections import Counter
 
     per: dict[str, dict] = {}
@@ -399,17 +464,32 @@ def counts(cases: list[dict]) -> dict:
         )
         entry["cases"] += 1
         entry["label"][c["label"]] += 1
+    for s in skipped or []:
+        entry = per.setdefault(
+            s.capability, {"test_type": CAPABILITIES[s.capability], "cases": 0, "label": Counter()}
+        )
+        entry.setdefault("skipped", Counter())[s.reason] += 1
+    order = [*CAPABILITIES, *sorted(set(per) - set(CAPABILITIES))]
     return {
         "cases": len(cases),
-        "capability": {k: {**v, "label": dict(sorted(v["label"].items()))} for k, v in per.items()},
+        "capability": {
+            k: {
+                **per[k],
+                "label": dict(sorted(per[k]["label"].items())),
+                "skipped": dict(sorted(per[k].get("skipped", {}).items())),
+            }
+            for k in order
+            if k in per
+        },
         "test_type": dict(Counter(c["test_type"] for c in cases)),
         "label": {lab: sum(c["label"] == lab for c in cases) for lab in LABELS},
+        "skipped": len(skipped or []),
     }
 
 
-def load_and_generate(seeds: Path, records: list[dict]) -> list[dict]:
-    """The cases for ``records`` from ``seeds/contrast/``; none when that folder is absent."""
+def load_and_generate(seeds: Path, records: list[dict]) -> Suite:
+    """The suite for ``records`` from ``seeds/contrast/``; empty when that folder is absent."""
     folder = Path(seeds) / RULES_DIR
     if not folder.is_dir():
-        return []
-    return generate(records, load_rules(folder))
+        return Suite([], [])
+    return generate_suite(records, load_rules(folder))

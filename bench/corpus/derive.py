@@ -10,9 +10,10 @@ from typing import Any
 
 from bench.corpus import card, contrast, store
 from bench.corpus.annotations import ANNOTATION_SUFFIX, read_annotations
-from bench.corpus.segment import segment
+from bench.corpus.contrast import Skip
+from bench.corpus.segment import Unit, segment
 from bench.corpus.store import COLUMNS, SCHEMA_VERSION
-from bench.errors import DataError
+from bench.errors import DataError, did_you_mean
 from bench.io import sha256_json
 from bench.labels import LABELS, TASKS
 
@@ -26,6 +27,7 @@ class Derived:
     guidelines: str = ""
     counts: dict = field(default_factory=dict)
     contrast: list[dict] = field(default_factory=list)  # cases of the contrast split
+    skipped: list[Skip] = field(default_factory=list)  # rules that matched, no case
 
 
 def _read_article(path: Path) -> str:
@@ -64,6 +66,24 @@ def find_articles(seeds: Path, fix: str = "pass --seeds DIR") -> list[tuple[Path
         if not ann.with_name(stem + ".txt").is_file():
             raise DataError(f"{ann}: annotation file has no article; add {stem}.txt or remove it")
     return pairs
+
+
+def article_units(article: Path | str, seeds: Path) -> tuple[Path, list[Unit]]:
+    """The units of one article (a .txt path, or an article name in ``seeds``), numbered
+    as derive's messages number them."""
+    path = Path(article)
+    if not path.is_file():
+        named = Path(seeds) / f"{Path(article).name.removesuffix('.txt')}.txt"
+        if not named.is_file():
+            known = (
+                sorted(p.stem for p in Path(seeds).glob("*.txt")) if Path(seeds).is_dir() else []
+            )
+            raise DataError(
+                f"{article}: no such article file, nor an article of that name in {seeds}"
+                f"{did_you_mean(path.stem, known)}; name a .txt file or pass --seeds DIR"
+            )
+        path = named
+    return path, segment(_read_article(path))
 
 
 def _guidelines_summary(seeds: Path) -> str:
@@ -126,7 +146,8 @@ def derive(seeds: Path, *, fix: str = "pass --seeds DIR") -> Derived:
             f"{seeds}: id {dup[0]!r} is used in more than one article; ids must be unique"
         )
     records.sort(key=lambda r: (r["article"], r["start"], r["id"]))
-    cases = contrast.load_and_generate(seeds, records)
+    suite = contrast.load_and_generate(seeds, records)
+    cases = suite.cases
     payload: dict = {"schema": SCHEMA_VERSION, "columns": COLUMNS, "labels": LABELS}
     payload["records"] = records
     if cases:
@@ -139,6 +160,7 @@ def derive(seeds: Path, *, fix: str = "pass --seeds DIR") -> Derived:
         _guidelines_summary(seeds),
         counts(records),
         cases,
+        suite.skipped,
     )
 
 

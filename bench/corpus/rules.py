@@ -14,6 +14,8 @@ from bench.io import tomllib
 from bench.labels import LABELS
 
 RULES_DIR = "contrast"  # beside the articles: seeds/contrast/
+# what may follow a cue's object (cue_rules.toml [complements]; detected in contrast.py)
+COMPLEMENTS = ("whether", "for_gerund", "to_infinitive")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class Entity:
     forms: tuple[tuple[str, str], ...]  # (role, surface), e.g. ("surname", "Putin")
     gender: str = ""
     title: str = ""
+    invented: bool = False  # made up for the replacements (never a real person or body)
+    with_the: bool = False  # an organisation written with "the" ("the Commission")
 
     def form(self, role: str) -> str:
         return dict(self.forms).get(role, "")
@@ -53,14 +57,16 @@ class Rules:
     entities: tuple[Entity, ...]
     groups: tuple[str, ...]
     titles: tuple[str, ...]
-    nationalities: tuple[str, ...]
+    organisation_nouns: tuple[str, ...]  # the head nouns that make a name an organisation
     per_item: dict[str, int]
     cues: tuple[CueRule, ...]
+    complements: dict[str, tuple[str, ...]]  # complement -> the replacements that take it
     negated_label: str
     report_label: str
     reason_markers: tuple[str, ...]
     frames: tuple[str, ...]
     skip_openings: tuple[str, ...]
+    attributed_by: tuple[str, ...]  # words that give a sentence its own attribution
     actors: tuple[str, ...]
     targets: tuple[tuple[str, str], ...]  # (text in the sentence, target)
     templates: tuple[Template, ...]
@@ -110,7 +116,7 @@ def load_rules(folder: Path) -> Rules:
         ent_path,
         "the file",
         ent,
-        {"titles", "nationalities", "per_item", "country", "person", "organisation", "groups"},
+        {"titles", "organisation_nouns", "per_item", "country", "person", "organisation", "groups"},
         {"country", "person", "groups"},
     )
     entities: list[Entity] = []
@@ -123,19 +129,35 @@ def load_rules(folder: Path) -> Rules:
             ent_path,
             "[[person]]",
             row,
-            {"name", "surname", "gender", "title"},
+            {"name", "surname", "gender", "title", "invented"},
             {"name", "surname", "gender"},
         )
         forms = (("name", row["name"]), ("surname", row["surname"]))
-        entities.append(Entity("person", forms, row["gender"], row.get("title", "")))
+        invented = bool(row.get("invented", False))
+        entities.append(Entity("person", forms, row["gender"], row.get("title", ""), invented))
     for row in ent.get("organisation", []):
-        _check_keys(ent_path, "[[organisation]]", row, {"name", "short"}, {"name"})
+        _check_keys(
+            ent_path, "[[organisation]]", row, {"name", "short", "invented", "with_the"}, {"name"}
+        )
         forms = tuple((k, row[k]) for k in ("name", "short") if row.get(k))
-        entities.append(Entity("organisation", forms))
+        entities.append(
+            Entity(
+                "organisation",
+                forms,
+                invented=bool(row.get("invented", False)),
+                with_the=bool(row.get("with_the", False)),
+            )
+        )
     per_item = {k: int(v) for k, v in ent.get("per_item", {}).items()}
     per_item["attribution"] = int(att.get("per_item", 1))
 
-    _check_keys(cue_path, "the file", cue, {"labels", "directional", "rule"}, {"labels", "rule"})
+    _check_keys(
+        cue_path,
+        "the file",
+        cue,
+        {"labels", "directional", "complements", "rule"},
+        {"labels", "rule"},
+    )
     directional = cue.get("directional", {})
     _check_keys(cue_path, "[directional]", directional, {"reason_markers"}, set())
     _check_keys(cue_path, "[labels]", cue["labels"], {"negated", "report"}, {"negated", "report"})
@@ -150,8 +172,26 @@ def load_rules(folder: Path) -> Rules:
             _label(cue_path, where + " opposite_label", row.get("opposite_label", ""))
         cues.append(CueRule(**{**row, "synonyms": tuple(row.get("synonyms", ()))}))
     cues.sort(key=lambda c: -len(c.phrase))  # the longest phrase wins an overlap
+    table = cue.get("complements", {})
+    _check_keys(cue_path, "[complements]", table, set(COMPLEMENTS), set())
+    replacements = {w for c in cues for w in (*c.synonyms, c.negated, c.opposite, c.report) if w}
+    complements = {}
+    for kind, words in table.items():
+        unknown = [w for w in words if w not in replacements]
+        if unknown:
+            raise DataError(
+                f"{cue_path}: [complements] {kind} lists {', '.join(map(repr, unknown))}, which "
+                "no [[rule]] uses as a replacement; list them as the rules write them"
+            )
+        complements[kind] = tuple(words)
 
-    _check_keys(att_path, "the file", att, {"per_item", "frames", "skip_openings"}, {"frames"})
+    _check_keys(
+        att_path,
+        "the file",
+        att,
+        {"per_item", "frames", "skip_openings", "attributed_by"},
+        {"frames"},
+    )
     _check_keys(mft_path, "the file", mft, {"actors", "target", "template"}, set(mft))
     templates = []
     for row in mft.get("template", []):
@@ -169,14 +209,16 @@ def load_rules(folder: Path) -> Rules:
         entities=tuple(entities),
         groups=tuple(ent["groups"]),
         titles=tuple(ent.get("titles", ())),
-        nationalities=tuple(ent.get("nationalities", ())),
+        organisation_nouns=tuple(ent.get("organisation_nouns", ())),
         per_item=per_item,
         cues=tuple(cues),
+        complements=complements,
         negated_label=_label(cue_path, "[labels] negated", cue["labels"]["negated"]),
         report_label=_label(cue_path, "[labels] report", cue["labels"]["report"]),
         reason_markers=tuple(directional.get("reason_markers", ())),
         frames=tuple(att["frames"]),
         skip_openings=tuple(att.get("skip_openings", ())),
+        attributed_by=tuple(att.get("attributed_by", ())),
         actors=tuple(mft.get("actors", ())),
         targets=tuple((t["text"], t["target"]) for t in mft.get("target", [])),
         templates=tuple(templates),

@@ -141,7 +141,7 @@ def write(derived: Derived, out: Path, card: str) -> bool:
                 "schema_version": SCHEMA_VERSION,
                 "splits": splits,
                 "counts": derived.counts,
-                "contrast_counts": contrast_counts(derived.contrast),
+                "contrast_counts": contrast_counts(derived.contrast, derived.skipped),
                 "excluded": derived.excluded,
             }
         ),

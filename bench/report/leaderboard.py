@@ -1,15 +1,17 @@
-"""Render leaderboard entries (``bench.ranking``) as text, Markdown, CSV or HTML."""
+"""Render the leaderboard (``bench.boards``: one table per task, dataset and rank-score
+views) as text, Markdown, CSV or HTML. Each table says what its rank score is made of."""
 
 from __future__ import annotations
 
 import csv
 import io
 
+from bench.boards import Board
 from bench.ranking import Entry
-from bench.report.format import label, level_pct, md_row, md_rule, num, text_table
-from bench.views import MAIN, VIEWS, order
+from bench.report.format import label, level_pct, md, md_row, md_rule, num, text_table
+from bench.views import VIEWS, order
 
-# CSV columns: every view of bench.views, the main one with its CI
+# CSV columns: every view of bench.views, the main ones (cv, test) with their CI
 COLUMNS = (
     "task",
     "tier",
@@ -18,10 +20,21 @@ COLUMNS = (
     "metric",
     "score",
     "score_basis",
-    *(c for v in VIEWS for c in ((v, f"{v}_ci_low", f"{v}_ci_high") if v == MAIN else (v,))),
+    "dataset",
+    *(
+        c
+        for v, view in VIEWS.items()
+        for c in ((v, f"{v}_ci_low", f"{v}_ci_high") if not view.optional else (v,))
+    ),
     "accuracy",
     "log_loss",
     "fit_seconds",
+    "trained",
+)
+ZERO_SHOT = " (zero-shot)"  # after the model of a run that learned nothing from the data
+ZERO_SHOT_NOTE = (
+    "(zero-shot): trained = false; the model learned nothing from the data, every item "
+    "was a test item, so its in-data and cross-target scores are the same predictions."
 )
 
 
@@ -31,7 +44,7 @@ def views_of(entries: list[Entry]) -> list[str]:
 
 
 def _view_header(metric: str, view: str, level: str, entries: list[Entry]) -> str:
-    if view == MAIN:
+    if entries and view == entries[0].main:
         return f"{metric} {view} [{level} CI]"
     if any(view in e.balanced for e in entries):
         return f"{metric} {view} (type-balanced)"
@@ -45,90 +58,128 @@ def _header(entries: list[Entry]) -> list[str]:
     views = views_of(entries)
     head = ["task"] + (["tier"] if first and first.tier is not None else [])
     head += ["config", "model"]
-    if any(v != MAIN for v in views):
-        head.append(f"generalization {metric}")
+    if len(views) > 1:
+        head.append(f"rank score {metric}")
     head += [_view_header(metric, v, level, entries) for v in views]
     return head + ["accuracy", "fit s"]
 
 
 def _cells(e: Entry, views: list[str]) -> list[str]:
-    cells = [e.task] + ([str(e.tier)] if e.tier is not None else []) + [e.name, e.model]
-    if any(v != MAIN for v in views):
+    model = e.model + ("" if e.trained else ZERO_SHOT)
+    cells = [e.task] + ([str(e.tier)] if e.tier is not None else []) + [e.name, model]
+    if len(views) > 1:
         cells.append(num(e.score))
     for v in views:
         value = num(e.views.get(v))
-        if v == MAIN and e.cv_ci[0] is not None:
+        if v == e.main and e.cv_ci[0] is not None:
             value += f" [{e.cv_ci[0]:.3f}, {e.cv_ci[1]:.3f}]"
         cells.append(value)
     return cells + [num(e.accuracy), num(e.fit_seconds, 2)]
 
 
-def render_text(entries: list[Entry]) -> str:
-    views = views_of(entries)
-    return text_table(_header(entries), [_cells(e, views) for e in entries])
+def heading(b: Board) -> str:
+    """What a table ranks: its task, its dataset, and the views its rank score is of."""
+    articles = f", {len(b.articles)} articles" if b.articles else ""
+    return f"Task {b.task}, data {b.data} ({b.n_examples} examples{articles})"
 
 
-def render_markdown(entries: list[Entry]) -> str:
-    views = views_of(entries)
-    header = _header(entries)
-    align = "".join("l" if h in ("task", "config", "model") else "r" for h in header)
-    lines = [md_row(header), md_rule(align)] + [md_row(_cells(e, views)) for e in entries]
-    return "\n".join(lines) + "\n"
+def basis(b: Board) -> str:
+    metric = label(b.entries[0].metric) if b.entries else "score"
+    balanced = {v for e in b.entries for v in e.balanced}
+    parts = [f"{v} (type-balanced)" if v in balanced else v for v in b.score_views]
+    if len(parts) == 1:
+        return f"Rank score: the {metric} of {parts[0]}."
+    return f"Rank score: the mean {metric} of {', '.join(parts[:-1])} and {parts[-1]}."
 
 
-def render_csv(entries: list[Entry]) -> str:
+def _note(entries: list[Entry]) -> str:
+    return ZERO_SHOT_NOTE if any(not e.trained for e in entries) else ""
+
+
+def render_text(boards: list[Board]) -> str:
+    out = []
+    for b in boards:
+        views = views_of(b.entries)
+        out.append(f"{heading(b)}. {basis(b)}\n")
+        out.append(text_table(_header(b.entries), [_cells(e, views) for e in b.entries]))
+        if _note(b.entries):
+            out.append(_note(b.entries) + "\n")
+    return "\n".join(out)
+
+
+def render_markdown(boards: list[Board]) -> str:
+    out = []
+    for b in boards:
+        views = views_of(b.entries)
+        header = _header(b.entries)
+        align = "".join("l" if h in ("task", "config", "model") else "r" for h in header)
+        out += [f"### {md(heading(b))}", "", md(basis(b)), ""]
+        out += [md_row(header), md_rule(align)]
+        out += [md_row(_cells(e, views)) for e in b.entries]
+        out.append("")
+        if _note(b.entries):
+            out += [md(_note(b.entries)), ""]
+    return "\n".join(out)
+
+
+def render_csv(boards: list[Board]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for e in entries:
-        row = {
-            "task": e.task,
-            "tier": e.tier,
-            "config": e.name,
-            "model": e.model,
-            "metric": e.metric,
-            "score": e.score,
-            "score_basis": e.score_basis,
-            "accuracy": e.accuracy,
-            "log_loss": e.log_loss,
-            "fit_seconds": e.fit_seconds,
-            **{v: e.views.get(v) for v in VIEWS},
-            f"{MAIN}_ci_low": e.cv_ci[0],
-            f"{MAIN}_ci_high": e.cv_ci[1],
-        }
-        writer.writerow(row)
+    for b in boards:
+        for e in b.entries:
+            row = {
+                "task": e.task,
+                "dataset": b.data_hash,
+                "tier": e.tier,
+                "config": e.name,
+                "model": e.model,
+                "metric": e.metric,
+                "score": e.score,
+                "score_basis": e.score_basis,
+                "accuracy": e.accuracy,
+                "log_loss": e.log_loss,
+                "fit_seconds": e.fit_seconds,
+                "trained": e.trained,
+                **{v: e.views.get(v) for v in VIEWS},
+                f"{e.main}_ci_low": e.cv_ci[0],
+                f"{e.main}_ci_high": e.cv_ci[1],
+            }
+            writer.writerow(row)
     return buf.getvalue()
 
 
-def render_html(entries: list[Entry]) -> str:
-    """One page: per task, a bar plot of the rank score (cv with its CI), then the table."""
+def render_html(boards: list[Board]) -> str:
+    """One page: per table, a bar plot of the rank score, then the table."""
     from html import escape
 
     from bench.report.html import bars, page, table
 
+    tiered = any(e.tier is not None for b in boards for e in b.entries)
     tiers = (
         "Tier: runs not significantly different from the best of their tier (paired "
         "bootstrap) share it. "
-        if entries and entries[0].tier is not None
+        if tiered
         else ""
     )
     parts = ["<h1>stance-bench leaderboard</h1>", f"<p>{escape(tiers)}</p>"]
-    for task in sorted({e.task for e in entries}):
-        mine = [e for e in entries if e.task == task]
-        views = views_of(mine)
-        parts.append(f"<h2>Task {escape(task)}</h2>")
-        basis = mine[0].score_basis
-        metric = label(mine[0].metric)
-        items = [
-            (e.name, max(0.0, e.score or 0.0), e.cv_ci if basis == MAIN else None) for e in mine
-        ]
-        parts.append(bars(items, width=640, label_width=200, title=f"{basis} {metric} by config"))
-        header = _header(mine)
+    for b in boards:
+        views = views_of(b.entries)
+        parts.append(f"<h2>{escape(heading(b))}</h2><p>{escape(basis(b))}</p>")
+        metric = label(b.entries[0].metric)
+        single = len(b.score_views) == 1 and all(b.score_views[0] == e.main for e in b.entries)
+        items = [(e.name, max(0.0, e.score or 0.0), e.cv_ci if single else None) for e in b.entries]
+        parts.append(
+            bars(items, width=640, label_width=200, title=f"rank score {metric} by config")
+        )
+        header = _header(b.entries)
         parts.append(
             table(
                 header,
-                [_cells(e, views) for e in mine],
+                [_cells(e, views) for e in b.entries],
                 numeric={i for i, h in enumerate(header) if h not in ("task", "config", "model")},
             )
         )
+        if _note(b.entries):
+            parts.append(f'<p class="small">{escape(_note(b.entries))}</p>')
     return page("stance-bench leaderboard", "".join(parts))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bench.report.format import (
     REPORTED,
+    answers_text,
     ci,
     label,
     level_pct,
@@ -17,10 +18,13 @@ from bench.report.format import (
     md_rule,
     num,
     per_class,
+    predicted_counts,
+    requests_text,
+    same_as_text,
     with_ci,
 )
 from bench.runs import view_docs
-from bench.views import title
+from bench.views import TEST, title
 
 if TYPE_CHECKING:
     from bench.runs import ViewMetrics
@@ -34,15 +38,62 @@ def _protocol(doc: ViewMetrics) -> str:
     return f"{p.get('kind')}{by}: {p.get('n_folds')} fold(s), {p.get('n_repeats')} repeat(s)"
 
 
+def notes(doc: ViewMetrics) -> list[str]:
+    """What a reader must know about a view's rows: the labels it scores when a test set
+    sets them, and the rows left out for holding another label."""
+    p = doc.get("protocol", {})
+    out = []
+    if "labels" in p:
+        out.append(
+            f"Labels scored: {', '.join(p['labels'])} (those of the test set; every metric "
+            "averages over these)."
+        )
+    if p.get("dropped_train_labels"):
+        dropped = ", ".join(f"{k} {v}" for k, v in p["dropped_train_labels"].items())
+        out.append(f"Training rows left out (labels the test set has not): {dropped}.")
+    if p.get("dropped_test_labels"):
+        dropped = ", ".join(f"{k} {v}" for k, v in p["dropped_test_labels"].items())
+        out.append(f"Cases left out (labels the run does not score): {dropped}.")
+    if p.get("tests_on") == TEST:
+        out.append("Tested on the test set: each of its targets held out from training in turn.")
+    return out
+
+
+def absent(m) -> list[str]:
+    """The views the config asks for that the data does not allow, and why."""
+    return [f"{name}: {why}" for name, why in m.get("absent_views", {}).items()]
+
+
+def _breakdown(rows: dict, key: str) -> list[str]:
+    lines = [
+        md_row([key, "predictions", "macro-F1", "F_avg", "accuracy"]),
+        md_rule("lrrrr"),
+    ]
+    for name, t in rows.items():
+        lines.append(
+            md_row(
+                [name, t["n_predictions"], num(t["macro_f1"]), num(t["f_avg"]), num(t["accuracy"])]
+            )
+        )
+    return lines
+
+
 def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
     level = level_pct(doc.get("ci_level", 0.95))
     labels = doc["labels"]
+    if doc.get("same_as"):
+        return [f"## {md(title(name))}", "", md(same_as_text(name, doc)), ""]
     lines = [
         f"## {md(title(name))}",
         "",
         f"View `{md(name)}`; {md(_protocol(doc))}; {doc['n_examples']} examples in "
         f"{doc['n_groups']} groups, {doc['n_predictions']} predictions.",
         "",
+        *[line for n in notes(doc) for line in (md(n), "")],
+    ]
+    if doc.get("answers"):
+        lines += [md(answers_text(doc)), ""]
+    lines += [
         f"Scores pooled over folds and repeats, {level} cluster-bootstrap CI over groups "
         f"({md(doc.get('ci_method', 'percentile'))}), mean ± std over repeats:",
         "",
@@ -75,6 +126,7 @@ def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
         md_row(["label", "precision", "recall", "F1", f"F1 {level} CI", "support"]),
         md_rule("lrrrlr"),
     ]
+    counts = predicted_counts(doc)
     for lab, c in per_class(doc):
         lines.append(
             md_row(
@@ -90,13 +142,22 @@ def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
         )
     lines += [
         "",
+        "Labels in the data (gold) and in the answers (predicted):",
+        "",
+        md_row(["label", "gold", "predicted"]),
+        md_rule("lrr"),
+        *(md_row([lab, gold, n]) for lab, gold, n in counts),
+    ]
+    lines += [
+        "",
         "Confusion matrix (rows gold, columns predicted):",
         "",
-        md_row(["gold \\ predicted", *labels]),
-        md_rule("l" + "r" * len(labels)),
+        md_row(["gold \\ predicted", *labels, *(["(no answer)"] if "no_answer" in doc else [])]),
+        md_rule("l" + "r" * (len(labels) + ("no_answer" in doc))),
     ]
-    for lab, row in zip(labels, doc["confusion_matrix"], strict=True):
-        lines.append(md_row([lab, *row]))
+    no_answer = doc.get("no_answer")
+    for i, (lab, row) in enumerate(zip(labels, doc["confusion_matrix"], strict=True)):
+        lines.append(md_row([lab, *row, *([no_answer[i]] if no_answer else [])]))
     folds = doc.get("per_fold", [])
     if folds and "train_support" in folds[0]:
         lacking = [f for f in folds if 0 in f["train_support"]]
@@ -127,21 +188,16 @@ def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
             "Per target (pooled; macro-F1 and F_avg over the labels present in the target, "
             "gold or predicted):",
             "",
-            md_row(["target", "predictions", "macro-F1", "F_avg", "accuracy"]),
-            md_rule("lrrrr"),
+            *_breakdown(doc["per_target"], "target"),
         ]
-        for target, t in doc["per_target"].items():
-            lines.append(
-                md_row(
-                    [
-                        target,
-                        t["n_predictions"],
-                        num(t["macro_f1"]),
-                        num(t["f_avg"]),
-                        num(t["accuracy"]),
-                    ]
-                )
-            )
+    if doc.get("per_article"):
+        lines += [
+            "",
+            "Per article (pooled; macro-F1 and F_avg over the labels present in the article, "
+            "gold or predicted):",
+            "",
+            *_breakdown(doc["per_article"], "article"),
+        ]
     if doc.get("capabilities"):
         lines += [
             "",
@@ -176,10 +232,20 @@ def render(data) -> str:
     lines = [
         f"# {md(m['config'])}",
         "",
-        f"Model `{md(m['model'])}` on task `{md(m['task'])}`.",
+        f"Model `{md(m['model'])}` on task `{md(m['task'])}`"
+        + (
+            " (zero-shot: trained = false, every item a test item, nothing learned from the data)."
+            if m.get("trained") is False
+            else "."
+        ),
         "",
     ]
+    if requests_text(data.manifest):
+        lines += [md(requests_text(data.manifest)), ""]
     views = view_docs(m)
+    if absent(m):
+        lines += ["Views not run, as the data does not allow them:", ""]
+        lines += [f"- {md(a)}" for a in absent(m)] + [""]
     for name, doc in views.items():
         lines += render_view(name, doc, m["primary"])
     if data.misclassified:

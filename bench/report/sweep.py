@@ -6,7 +6,6 @@ from html import escape
 
 from bench.report.format import label, level_pct, md, md_row, md_rule, num
 from bench.report.leaderboard import views_of
-from bench.views import MAIN
 
 SELECTION = {
     "same_folds": (
@@ -22,6 +21,21 @@ SELECTION = {
 }
 
 
+def _selection(s) -> str:
+    text = SELECTION[s.select]
+    if s.select == "inner_cv" and s.select_on:
+        from bench.views import VIEWS
+
+        ranks = s.select_on in VIEWS and VIEWS[s.select_on].ranks
+        text += f" The inner folds mimic the {s.select_on} view (select_on in [sweep])" + (
+            ", a view of the rank score: the setting is chosen on the criterion that ranks."
+            if ranks
+            else ", which the rank score does not use: the choice may follow a shortcut "
+            "(such as the target) that the ranked views penalise."
+        )
+    return text
+
+
 def _setting(row) -> str:
     if not row.setting:
         return "inner_cv (selected per fold)"
@@ -32,20 +46,21 @@ def render_markdown(s) -> str:
     metric = label(s.metric)
     first = s.rows[0].entry
     level = level_pct(first.ci_level)
-    others = [v for v in views_of([r.entry for r in s.rows]) if v != MAIN]
+    main = first.main
+    others = [v for v in views_of([r.entry for r in s.rows]) if v != main]
     lines = [
         f"# Sweep {md(s.name)}",
         "",
         f"Swept: {md(', '.join(s.keys))}; ranked by the {md(first.score_basis)} {metric}.",
         "",
-        md(SELECTION[s.select]),
+        md(_selection(s)),
         "",
         md_row(
             [
                 "setting",
                 "run",
                 f"{first.score_basis} {metric}",
-                f"{MAIN} {metric} [{level} CI]",
+                f"{main} {metric} [{level} CI]",
                 *others,
                 "best",
             ]
@@ -54,7 +69,7 @@ def render_markdown(s) -> str:
     ]
     for r in s.rows:
         e = r.entry
-        cv = num(e.views.get(MAIN))
+        cv = num(e.views.get(main))
         if e.cv_ci[0] is not None:
             cv += f" [{e.cv_ci[0]:.3f}, {e.cv_ci[1]:.3f}]"
         lines.append(
@@ -127,17 +142,18 @@ def render_html(s) -> str:
 
     metric = label(s.metric)
     first = s.rows[0].entry
-    others = [v for v in views_of([r.entry for r in s.rows]) if v != MAIN]
+    main = s.rows[0].entry.main
+    others = [v for v in views_of([r.entry for r in s.rows]) if v != main]
     body = [
         f"<h1>Sweep {escape(s.name)}</h1>",
-        f"<p>{escape(SELECTION[s.select])}</p>",
+        f"<p>{escape(_selection(s))}</p>",
         "".join(_plot(s, k) for k in s.keys),
         table(
             [
                 "setting",
                 "run",
                 f"{first.score_basis} {metric}",
-                f"{MAIN} {metric}",
+                f"{main} {metric}",
                 *others,
                 "best",
             ],
@@ -146,7 +162,7 @@ def render_html(s) -> str:
                     _setting(r),
                     r.entry.name,
                     num(r.entry.score),
-                    num(r.entry.views.get(MAIN)),
+                    num(r.entry.views.get(main)),
                     *(num(r.entry.views.get(v)) for v in others),
                     "best" if r is s.best else "",
                 ]
