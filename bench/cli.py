@@ -263,6 +263,8 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
         raise BenchError(f"--out {args.out} is a folder; name a file, e.g. {args.out}/board.md")
     runs = [load_run(d) for d in find_runs(args.runs)]
     entries = boards(runs, args.sort, alpha=None if args.no_tiers else args.alpha)
+    if args.human is not None:
+        entries = _with_human(entries, args.human, args.sort, runs)
     render = {
         "text": leaderboard.render_text,
         "markdown": leaderboard.render_markdown,
@@ -276,6 +278,101 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
     else:
         print(text, end="")
     return EXIT_OK
+
+
+def _cmd_annotate_export(args: argparse.Namespace) -> int:
+    from bench.corpus import labelstudio
+    from bench.io import write_text_atomic
+
+    made = labelstudio.export_tasks(args.article, args.out, model=args.model, seeds=args.seeds)
+    with_model = f" with {args.model}'s suggestions" if args.model else ""
+    print(f"wrote {args.out} ({len(made)} tasks, one per unit{with_model})")
+    if args.config_out:
+        write_text_atomic(args.config_out, labelstudio.label_config())
+        print(f"wrote {args.config_out} (the labeling config to paste into Label Studio)")
+    return EXIT_OK
+
+
+def _cmd_annotate_import(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from bench.corpus import labelstudio
+
+    done = labelstudio.import_export(
+        args.export, args.article, args.annotator, user=args.user, out=args.out, force=args.force
+    )
+    kinds = Counter(r.get("label", "exclude") for r in done.rows)
+    print(
+        f"wrote {done.path} ({len(done.rows)} lines from {done.n_tasks} tasks of user "
+        f"{done.user}: {', '.join(f'{k} {v}' for k, v in kinds.most_common())}; "
+        f"{done.skipped} cancelled annotation(s) left out)"
+    )
+    return EXIT_OK
+
+
+def _cmd_annotate_adjudicate(args: argparse.Namespace) -> int:
+    from bench.corpus import adjudicate
+    from bench.report.agreement import render_disagreements
+
+    if args.resolve is not None:
+        path, gold = adjudicate.resolve(
+            args.article, args.resolve, out=args.out, force=args.force, id_prefix=args.id_prefix
+        )
+        print(f"wrote {path} ({len(gold)} lines, the adjudicated gold)")
+        return EXIT_OK
+    path, entries = adjudicate.write_adjudication(args.article, args.out, force=args.force)
+    print(render_disagreements(entries), end="")
+    print(f'wrote {path}; set each null "resolved", then run with --resolve {path}')
+    return EXIT_OK
+
+
+def _cmd_agreement(args: argparse.Namespace) -> int:
+    from bench import agreement
+    from bench.report import agreement as render
+
+    result = agreement.measure(
+        agreement.load(args.seeds), n_boot=args.n_boot, level=args.level, random_state=args.seed
+    )
+    out = {
+        "text": render.render_text,
+        "markdown": render.render_markdown,
+        "json": render.render_json,
+    }
+    print(out[args.format](result), end="")
+    return EXIT_OK
+
+
+def _with_human(tables: list, seeds: Path, metric: str, runs: list) -> list:
+    """Each table whose data are a gold's items with a "human" row per annotator of them."""
+    from dataclasses import replace
+
+    from bench.agreement import human_reference
+    from bench.corpus.articles import gold_path
+    from bench.errors import ConfigError
+    from bench.ranking import human_entry
+    from bench.specs import METRICS
+
+    if not METRICS[metric].comparable:
+        raise ConfigError(f"--human needs a metric from confusion counts, not {metric!r}")
+    humans = human_reference(seeds, sorted({b.task for b in tables}), metric)
+    by_path = {r.path: r for r in runs}
+    out, shown = [], 0
+    for b in tables:
+        first = b.entries[0]
+        ids = set(by_path[first.path].predictions()[first.main].ids.astype(str).tolist())
+        rows = [
+            human_entry(h, gold_path(seeds / f"{h.articles[0]}.txt"))
+            for h in humans
+            if h.task == b.task and set(h.ids) == ids
+        ]
+        shown += len(rows)
+        out.append(replace(b, entries=b.entries + rows))
+    if not shown:
+        _warn(
+            f"--human {seeds}: no table is on the gold items its annotators labelled (or no "
+            "annotator's file is beside a gold file); no human row"
+        )
+    return out
 
 
 # ------------------------------------------------------------------------------ parser
@@ -441,8 +538,60 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=_level, default=0.05, help="significance level for tiers")
     p.add_argument("--no-tiers", action="store_true", help="skip the significance tiers")
     p.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    p.add_argument(
+        "--human",
+        type=Path,
+        metavar="SEEDS",
+        help="add a 'human' row per annotator of SEEDS: their labels scored against the gold",
+    )
     p.set_defaults(func=_cmd_leaderboard)
+
+    _add_annotate(sub)
+    p = sub.add_parser(
+        "agreement",
+        help="agreement between annotators' files (alpha, Cohen's and Fleiss' kappa, with CIs)",
+    )
+    p.add_argument("seeds", nargs="?", type=Path, default=DEFAULT_SEEDS, metavar="SEEDS")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--n-boot", type=_positive_int, default=2000, metavar="B", help="resamples")
+    p.add_argument("--level", type=_level, default=0.95, help="interval level (0.95)")
+    p.add_argument("--seed", type=int, default=0, help="the bootstrap's seed (0)")
+    p.set_defaults(func=_cmd_agreement)
     return parser
+
+
+def _add_annotate(sub) -> None:
+    """``annotate export|import|adjudicate``: the Label Studio round trip."""
+    p = sub.add_parser("annotate", help="Label Studio tasks, import of its export, adjudication")
+    steps = p.add_subparsers(dest="step", metavar="STEP", required=True)
+    e = steps.add_parser("export", help="an article's units as Label Studio tasks")
+    e.add_argument("article", type=Path, metavar="ARTICLE.txt")
+    e.add_argument("--out", type=Path, required=True, help="the tasks (JSON) to import")
+    e.add_argument("--model", help="a baseline whose suggestions pre-fill the tasks")
+    e.add_argument(
+        "--seeds", type=Path, default=DEFAULT_SEEDS, help="gold to train --model on (seeds)"
+    )
+    e.add_argument("--config-out", type=Path, help="write the labeling config (XML) here")
+    e.set_defaults(func=_cmd_annotate_export)
+    i = steps.add_parser("import", help="Label Studio's JSON export -> an annotator's file")
+    i.add_argument("export", type=Path, metavar="EXPORT.json")
+    i.add_argument("--article", type=Path, required=True, help="the article the tasks came from")
+    i.add_argument(
+        "--annotator", required=True, help="the name in NAME.annotations.ANNOTATOR.jsonl"
+    )
+    i.add_argument("--user", help="the Label Studio user (id or e-mail) when several annotated")
+    i.add_argument("--out", type=Path, help="another file than the one beside the article")
+    i.add_argument("--force", action="store_true", help="replace an existing file")
+    i.set_defaults(func=_cmd_annotate_import)
+    a = steps.add_parser(
+        "adjudicate", help="annotators' items side by side; with --resolve, write the gold"
+    )
+    a.add_argument("article", type=Path, metavar="ARTICLE.txt")
+    a.add_argument("--resolve", type=Path, metavar="FILE", help="a resolved adjudication file")
+    a.add_argument("--out", type=Path, help="the file to write (default: beside the article)")
+    a.add_argument("--force", action="store_true", help="replace an existing file")
+    a.add_argument("--id-prefix", help="prefix of the gold's ids (default: the article's name)")
+    a.set_defaults(func=_cmd_annotate_adjudicate)
 
 
 def main(argv: list[str] | None = None) -> int:

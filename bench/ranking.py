@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,7 +22,10 @@ from bench import stats
 from bench.errors import RunError
 from bench.runs import Run, ViewMetrics
 from bench.specs import METRICS, NAMED
-from bench.views import rank_views
+from bench.views import MAIN, rank_views
+
+if TYPE_CHECKING:
+    from bench.agreement import HumanScore
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,32 @@ def entry(run: Run, metric: str) -> Entry:
         log_loss=m["pooled"].get("log_loss"),
         fit_seconds=run.manifest.get("fit_seconds"),
         trained=m.get("trained", True) is not False,
+    )
+
+
+HUMAN = "human"  # the model of a human reference row
+
+
+def human_entry(h: HumanScore, path: Path) -> Entry:
+    """A "human" reference row: one annotator scored against the gold (``path``) on the
+    gold's items, in the main view's column; not ranked, not tiered."""
+    iv = h.interval
+    return Entry(
+        task=h.task,
+        config=f"human: {h.annotator} vs gold ({h.n_labelled}/{h.n_gold} labelled)",
+        name=f"human: {h.annotator} vs gold ({h.n_labelled}/{h.n_gold} labelled)",
+        model=HUMAN,
+        path=path,
+        metric=h.metric,
+        score=None,
+        score_basis=MAIN,
+        views={MAIN: iv.estimate},
+        balanced=frozenset(),
+        cv_ci=(iv.low, iv.high),
+        ci_level=iv.level,
+        accuracy=h.accuracy,
+        log_loss=None,
+        fit_seconds=None,
     )
 
 

@@ -28,13 +28,14 @@ def write_run(
     folds_hash: str = "f" * 64,
     task: str = "joint",
     views: tuple[str, ...] = ("cv",),
+    ids=None,
 ) -> Path:
-    """A run folder whose ``repeats`` repeats all predict ``pred`` for items 0..n-1;
-    ``group_size`` items per sentence group; folds assign groups round-robin. Each of
-    ``views`` (the main one first) holds these same predictions."""
+    """A run folder whose ``repeats`` repeats all predict ``pred`` for items 0..n-1 (or
+    the given ``ids``); ``group_size`` items per sentence group; folds assign groups
+    round-robin. Each of ``views`` (the main one first) holds these same predictions."""
     gold, pred = np.asarray(gold), np.asarray(pred)
     n = len(gold)
-    ids = np.array([f"x{i:04d}" for i in range(n)])
+    ids = np.array([f"x{i:04d}" for i in range(n)] if ids is None else list(ids))
     groups = np.array([f"g{i // group_size:04d}" for i in range(n)])
     fold = (np.arange(n) // group_size) % n_folds
     p = Predictions(

@@ -66,6 +66,10 @@ def render(derived: Derived) -> str:
         lines += ["## Excluded units", ""]
         lines += [f"- {e['id']}: {e['text']!r}: {e['reason']}" for e in derived.excluded]
         lines.append("")
+    if derived.agreement is not None:
+        from bench.corpus.agreement_card import card_section
+
+        lines += card_section(derived.agreement)
     if derived.guidelines:
         lines += ["## Annotation guidelines (summary)", "", derived.guidelines, ""]
     return "\n".join(lines)

@@ -4,18 +4,23 @@ DatasetDict with a card, written by ``bench.corpus.store``)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.corpus import card, contrast, store
 from bench.corpus.annotations import ANNOTATION_SUFFIX, read_annotations
+from bench.corpus.articles import read_article
 from bench.corpus.contrast import Skip
 from bench.corpus.segment import Unit, segment
 from bench.corpus.store import COLUMNS, SCHEMA_VERSION
 from bench.errors import DataError, did_you_mean
 from bench.io import sha256_json
 from bench.labels import LABELS, TASKS
+
+if TYPE_CHECKING:
+    from bench.agreement import Agreement
 
 
 @dataclass(frozen=True)
@@ -28,42 +33,38 @@ class Derived:
     counts: dict = field(default_factory=dict)
     contrast: list[dict] = field(default_factory=list)  # cases of the contrast split
     skipped: list[Skip] = field(default_factory=list)  # rules that matched, no case
+    agreement: Agreement | None = None  # between the annotators' files, when there are any
 
 
-def _read_article(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")  # a BOM is not text: offsets count from after it
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{path}: not UTF-8 (invalid byte at offset {exc.start}); re-save the article as UTF-8"
-        ) from None
-    if not text.strip():
-        raise DataError(f"{path}: the article is empty; add its text or remove the file")
-    return text
-
-
-def find_articles(seeds: Path, fix: str = "pass --seeds DIR") -> list[tuple[Path, Path]]:
+def find_articles(
+    seeds: Path, fix: str = "pass --seeds DIR", leave_out: Collection[str] = ()
+) -> list[tuple[Path, Path]]:
     """Pairs of (article.txt, article.annotations.jsonl); every file must have its partner.
-    ``fix`` says how the caller names another seeds folder."""
+    ``fix`` says how the caller names another seeds folder; articles named in
+    ``leave_out`` are left out (with or without their files)."""
     seeds = Path(seeds)
     if not seeds.is_dir():
         raise DataError(f"{seeds}: seeds folder not found; {fix}")
-    texts = sorted(seeds.glob("*.txt"))
+    texts = [t for t in sorted(seeds.glob("*.txt")) if t.stem not in leave_out]
     if not texts:
         raise DataError(f"{seeds}: no articles (*.txt); add one with its {ANNOTATION_SUFFIX}")
     pairs = []
     for text in texts:
         ann = text.with_name(text.stem + ANNOTATION_SUFFIX)
         if not ann.is_file():
+            rated = any(seeds.glob(f"{text.stem}.annotations.*.jsonl"))
             raise DataError(
                 f"{text}: article has no annotation file; create {ann.name} beside it "
-                "(see seeds/GUIDELINES.md)"
+                + (
+                    "from its annotators' files (stance-bench annotate adjudicate)"
+                    if rated
+                    else "(see seeds/GUIDELINES.md)"
+                )
             )
         pairs.append((text, ann))
     for ann in sorted(seeds.glob(f"*{ANNOTATION_SUFFIX}")):
         stem = ann.name[: -len(ANNOTATION_SUFFIX)]
-        if not ann.with_name(stem + ".txt").is_file():
+        if stem not in leave_out and not ann.with_name(stem + ".txt").is_file():
             raise DataError(f"{ann}: annotation file has no article; add {stem}.txt or remove it")
     return pairs
 
@@ -83,7 +84,7 @@ def article_units(article: Path | str, seeds: Path) -> tuple[Path, list[Unit]]:
                 f"{did_you_mean(path.stem, known)}; name a .txt file or pass --seeds DIR"
             )
         path = named
-    return path, segment(_read_article(path))
+    return path, segment(read_article(path))
 
 
 def _guidelines_summary(seeds: Path) -> str:
@@ -98,14 +99,17 @@ def _guidelines_summary(seeds: Path) -> str:
     return body.split("\n## ", 1)[0].strip()
 
 
-def derive(seeds: Path, *, fix: str = "pass --seeds DIR") -> Derived:
+def derive(
+    seeds: Path, *, fix: str = "pass --seeds DIR", leave_out: Collection[str] = ()
+) -> Derived:
     """Read every article and its annotations; validate and align them. ``fix`` says how
-    the caller names another seeds folder (CLI wording by default)."""
+    the caller names another seeds folder (CLI wording by default); the articles named in
+    ``leave_out`` are not read (``annotate export`` trains without the article it exports)."""
     seeds = Path(seeds)
     records, excluded, articles = [], [], []
-    for text_path, ann_path in find_articles(seeds, fix):
+    for text_path, ann_path in find_articles(seeds, fix, leave_out):
         article = text_path.stem
-        text = _read_article(text_path)
+        text = read_article(text_path)
         units = segment(text)
         for item in read_annotations(ann_path, text, units):
             if item.exclude is not None:
@@ -161,7 +165,16 @@ def derive(seeds: Path, *, fix: str = "pass --seeds DIR") -> Derived:
         counts(records),
         cases,
         suite.skipped,
+        _agreement(seeds, leave_out),
     )
+
+
+def _agreement(seeds: Path, leave_out: Collection[str]) -> Agreement | None:
+    """The agreement between the annotators' files of the seeds, for the card."""
+    from bench import agreement
+
+    rated = agreement.load(seeds, leave_out)
+    return agreement.measure(rated) if any(len(r.raters) > 1 for r in rated) else None
 
 
 def counts(records: list[dict]) -> dict:

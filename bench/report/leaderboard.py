@@ -7,7 +7,7 @@ import csv
 import io
 
 from bench.boards import Board
-from bench.ranking import Entry
+from bench.ranking import HUMAN, Entry
 from bench.report.format import label, level_pct, md, md_row, md_rule, num, text_table
 from bench.views import VIEWS, order
 
@@ -56,7 +56,7 @@ def _header(entries: list[Entry]) -> list[str]:
     metric = label(first.metric) if first else "score"
     level = level_pct(first.ci_level) if first else ""
     views = views_of(entries)
-    head = ["task"] + (["tier"] if first and first.tier is not None else [])
+    head = ["task"] + (["tier"] if _tiered(entries) else [])
     head += ["config", "model"]
     if len(views) > 1:
         head.append(f"rank score {metric}")
@@ -64,9 +64,15 @@ def _header(entries: list[Entry]) -> list[str]:
     return head + ["accuracy", "fit s"]
 
 
-def _cells(e: Entry, views: list[str]) -> list[str]:
+def _tiered(entries: list[Entry]) -> bool:
+    """Whether the table has a tier column (a "human" row has no tier: "-")."""
+    return any(e.tier is not None for e in entries)
+
+
+def _cells(e: Entry, views: list[str], tiered: bool = False) -> list[str]:
     model = e.model + ("" if e.trained else ZERO_SHOT)
-    cells = [e.task] + ([str(e.tier)] if e.tier is not None else []) + [e.name, model]
+    tier = [str(e.tier) if e.tier is not None else "-"] if tiered else []
+    cells = [e.task] + tier + [e.name, model]
     if len(views) > 1:
         cells.append(num(e.score))
     for v in views:
@@ -101,7 +107,9 @@ def render_text(boards: list[Board]) -> str:
     for b in boards:
         views = views_of(b.entries)
         out.append(f"{heading(b)}. {basis(b)}\n")
-        out.append(text_table(_header(b.entries), [_cells(e, views) for e in b.entries]))
+        tiered = _tiered(b.entries)
+        rows = [_cells(e, views, tiered) for e in b.entries]
+        out.append(text_table(_header(b.entries), rows))
         if _note(b.entries):
             out.append(_note(b.entries) + "\n")
     return "\n".join(out)
@@ -115,7 +123,7 @@ def render_markdown(boards: list[Board]) -> str:
         align = "".join("l" if h in ("task", "config", "model") else "r" for h in header)
         out += [f"### {md(heading(b))}", "", md(basis(b)), ""]
         out += [md_row(header), md_rule(align)]
-        out += [md_row(_cells(e, views)) for e in b.entries]
+        out += [md_row(_cells(e, views, _tiered(b.entries))) for e in b.entries]
         out.append("")
         if _note(b.entries):
             out += [md(_note(b.entries)), ""]
@@ -168,7 +176,11 @@ def render_html(boards: list[Board]) -> str:
         parts.append(f"<h2>{escape(heading(b))}</h2><p>{escape(basis(b))}</p>")
         metric = label(b.entries[0].metric)
         single = len(b.score_views) == 1 and all(b.score_views[0] == e.main for e in b.entries)
-        items = [(e.name, max(0.0, e.score or 0.0), e.cv_ci if single else None) for e in b.entries]
+        items = [
+            (e.name, max(0.0, e.score or 0.0), e.cv_ci if single else None)
+            for e in b.entries
+            if e.model != HUMAN  # a reference row, not ranked
+        ]
         parts.append(
             bars(items, width=640, label_width=200, title=f"rank score {metric} by config")
         )
@@ -176,7 +188,7 @@ def render_html(boards: list[Board]) -> str:
         parts.append(
             table(
                 header,
-                [_cells(e, views) for e in b.entries],
+                [_cells(e, views, _tiered(b.entries)) for e in b.entries],
                 numeric={i for i, h in enumerate(header) if h not in ("task", "config", "model")},
             )
         )
