@@ -3,8 +3,8 @@
 ``execute`` takes the fits as joblib ``delayed`` calls and yields their results in
 submission order, whatever the backend, so callers never see which one ran them. Locally,
 ``n_jobs`` processes fit: ``n_jobs - 1`` loky workers take the calls in order, and this
-process, whenever it waits for the next result, takes the next call no worker has started
-(it has everything imported already, and would be idle otherwise). A Dask
+process, whenever it waits for the next result, takes the next call not yet sent to a
+worker (it has everything imported already, and would be idle otherwise). A Dask
 cluster receives the data the calls share once (scattered to every worker) and the calls
 themselves by ``client.submit``; when every worker holding that data dies at once, the
 calls not yet collected are resubmitted (up to ``RESUBMITS`` times, each time said through
@@ -92,27 +92,40 @@ def warm_up(n_jobs: int, backend: Backend, call: Any) -> None:
 
 def _local(calls: list, n_jobs: int) -> Generator[Any, None, None]:
     """The results of ``calls`` in submission order, from ``n_jobs - 1`` worker processes
-    and this one: while the next result is not in, this process fits the first call no
-    worker has started (cancelling it in the workers' queue)."""
+    and this one. Calls go to the workers in order, no more at a time than keep them busy
+    (one each, two each while many calls are left: a call sent to a worker can no longer
+    be taken back); while the next result is not in, this process fits the next call not
+    yet sent. So two calls on two processes run side by side, one here, one in a worker.
+    """
     if n_jobs < 2:
         for func, args, kwargs in calls:
             yield func(*args, **kwargs)
         return
     executor = _workers(n_jobs)
-    futures = [executor.submit(func, *args, **kwargs) for func, args, kwargs in calls]
-    here: dict[int, Any] = {}
-    take = 0  # calls before it were started by a worker, or by this process
+    workers = n_jobs - 1
+    futures: dict[int, Any] = {}  # sent to a worker, not yet yielded
+    here: dict[int, Any] = {}  # fitted in this process, not yet yielded
+    sent = 0  # calls before it went to a worker or were fitted here
     try:
-        for i, future in enumerate(futures):
-            take = max(take, i)
-            while i not in here and not future.done() and take < len(futures):
-                if futures[take].cancel():  # no worker has it: fit it here
-                    func, args, kwargs = calls[take]
-                    here[take] = func(*args, **kwargs)
-                take += 1
-            yield here.pop(i) if i in here else future.result()
+        for i in range(len(calls)):
+            while True:
+                busy = sum(not f.done() for f in futures.values())
+                depth = 2 if len(calls) - sent > 2 * n_jobs else 1
+                while sent < len(calls) and busy < depth * workers:
+                    func, args, kwargs = calls[sent]
+                    futures[sent] = executor.submit(func, *args, **kwargs)
+                    sent, busy = sent + 1, busy + 1
+                if i in here:
+                    yield here.pop(i)
+                    break
+                if i in futures and (futures[i].done() or sent == len(calls)):
+                    yield futures.pop(i).result()
+                    break
+                func, args, kwargs = calls[sent]  # the workers are busy: fit it here
+                here[sent] = func(*args, **kwargs)
+                sent += 1
     except BaseException:  # a failed fit, Ctrl-C, or a caller that stopped reading
-        for future in futures:
+        for future in futures.values():
             future.cancel()
         executor.shutdown(wait=False, kill_workers=True)  # fits still running are moot
         raise

@@ -291,13 +291,17 @@ class FoldFit:
     context: FitContext
 
 
-def fit_group(fits: list[FoldFit], threads: int, *data) -> list[FoldResult]:
+def fit_group(
+    fits: list[FoldFit], threads: int, *data, folder: str | None = None
+) -> list[FoldResult]:
     """Fold fits in one process, in order, sharing their fitted features
     (``bench.models.shared``): a task of the pool. ``data`` are the frames and label
-    arrays the fits index, passed as arguments so a cluster receives them once."""
+    arrays the fits index, passed as arguments so a cluster receives them once;
+    ``folder`` shares the features with the other local processes (the other half of a
+    group cut in two)."""
     from bench.models.shared import sharing
 
-    with sharing():
+    with sharing(folder=None if folder is None else Path(folder)):
         return [
             fit_predict(
                 f.model,
@@ -322,6 +326,7 @@ class _Task:
     fits: list[FoldFit]
     owners: list[tuple[int, int, int]]  # (config, view, fold) of each fit
     data: list  # the objects FoldFit.x / FoldFit.y point at
+    cut: bool = False  # one half of a group: shares its features through a folder
 
 
 def _row_hashes(X) -> np.ndarray:
@@ -340,7 +345,8 @@ def _tasks(todo: list[Prepared], n_jobs: int, runs: Path | None = None) -> tuple
     fold) form one task, so one process fits each TF-IDF part they have in common once for
     them all (``bench.models.shared``); every other fit is a task of its own. Tasks come
     in the order of their first fit; while there are fewer tasks than ``n_jobs``, the
-    largest is cut in two (each half fits the features once)."""
+    largest is cut in two (on local processes, the halves share the features through a
+    folder, so they are computed once; on a cluster each half computes them)."""
     from bench.models.features import shares_features
 
     shared: list = []
@@ -391,8 +397,8 @@ def _tasks(todo: list[Prepared], n_jobs: int, runs: Path | None = None) -> tuple
         big = max(range(len(tasks)), key=lambda i: len(tasks[i].fits))
         t = tasks[big]  # every other fit: a sweep's cheap and dear points in both halves
         tasks[big : big + 1] = [
-            _Task(t.fits[0::2], t.owners[0::2], []),
-            _Task(t.fits[1::2], t.owners[1::2], []),
+            _Task(t.fits[0::2], t.owners[0::2], [], True),
+            _Task(t.fits[1::2], t.owners[1::2], [], True),
         ]
     for task in tasks:  # each task carries only the data of its own fits
         at: dict[int, int] = {}
@@ -571,18 +577,47 @@ def run(
     small configs keep every worker busy; fits that compute the same features share a task
     (see ``_tasks``). ``on_fold`` is called after each fold (progress); ``runs`` is the
     runs folder the outputs go to (models that keep a cache there)."""
+    import contextlib
+    import tempfile
+
     from joblib import delayed
 
     threads = threads or DEFAULT_THREADS
+    backend = backend or Backend()
     tasks, scatter = _tasks(todo, n_jobs, runs)
-    calls = [delayed(fit_group)(t.fits, threads, *t.data) for t in tasks]
+    with contextlib.ExitStack() as stack:
+        calls = []
+        spill: dict[str, str] = {}  # the folder the halves of cut groups share features in
+        for t in tasks:
+            if t.cut and backend.name != "dask" and not spill:
+                spill["folder"] = stack.enter_context(
+                    tempfile.TemporaryDirectory(
+                        prefix="stance-bench-features-", ignore_cleanup_errors=True
+                    )
+                )
+            calls.append(delayed(fit_group)(t.fits, threads, *t.data, **(spill if t.cut else {})))
+        yield from _collect(todo, tasks, calls, scatter, n_jobs, threads, backend, warn, on_fold)
+
+
+def _collect(
+    todo: list[Prepared],
+    tasks: list[_Task],
+    calls: list,
+    scatter: list,
+    n_jobs: int,
+    threads: int,
+    backend: Backend,
+    warn: Callable[[str], None] | None,
+    on_fold: Callable[[], None] | None,
+) -> Iterator[RunOutput]:
+    """``run``'s results, as each config's last fold is in."""
     left = [count_folds([p]) for p in todo]
     fitted: list[list[list[FoldResult | None]]] = [
         [[None] * len(v.folds) for v in p.views] for p in todo
     ]
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    for k, results in enumerate(execute(calls, n_jobs, backend or Backend(), scatter, warn)):
+    for k, results in enumerate(execute(calls, n_jobs, backend, scatter, warn)):
         for (ci, vi, fi), result in zip(tasks[k].owners, results, strict=True):
             fitted[ci][vi][fi] = result
             left[ci] -= 1

@@ -56,3 +56,12 @@ def test_warm_up_starts_the_worker_the_run_then_uses(tmp_path):
     warm_up(2, Backend("dask"), delayed(mark)(str(tmp_path / "dask")))
     warm_up(1, Backend(), delayed(mark)(str(tmp_path / "one")))
     assert not (tmp_path / "dask").exists() and not (tmp_path / "one").exists()
+
+
+def test_two_calls_on_two_processes_run_side_by_side():
+    # a sweep's group cut in two: one half in a worker, the other here, at the same time
+    # (a worker given both could not hand the second back)
+    warm_up(2, Backend(), delayed(where)(-1, 0.3))  # the worker busy starting up
+    got = list(execute([delayed(where)(i, 0.2) for i in range(2)], 2, Backend(), []))
+    assert [i for i, _ in got] == [0, 1]
+    assert got[1][1] == os.getpid() and got[0][1] != os.getpid()

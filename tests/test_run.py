@@ -288,3 +288,32 @@ def test_a_file_run_of_a_text_model_imports_no_hub_embedding_or_segmenter_packag
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "LOADED []" in done.stdout
     assert (tmp_path / "runs" / "c" / "metrics.json").is_file()
+
+
+def test_a_sweep_on_one_fold_cut_for_two_processes_writes_the_bytes_of_one(tmp_path, monkeypatch):
+    # one fold, three points: one group cut in two, a half in a worker and a half here,
+    # sharing the features through a temporary folder that the run removes
+    import tempfile
+
+    rows = ["text,target,label"] + [
+        f"Officials {verb} the {t} on day {i}.,{t},{label}"
+        for i in range(15)
+        for verb, label in (("welcomed", "support"), ("condemned", "condemn"))
+        for t in ("truce", "tax")
+    ]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "s.toml").write_text(
+        '[dataset]\nsource = "file"\npath = "d.csv"\n[protocol]\nkind = "split"\n'
+        "[metrics]\nbootstrap = 50\n[views]\ncross_target = false\ncontrast = false\n"
+        '[model]\nname = "tfidf_svm"\n[sweep]\n"model.C" = [0.1, 1.0, 10.0]\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    for jobs in ("1", "2"):
+        assert _run(tmp_path / "s.toml", "--out", tmp_path / f"j{jobs}", "--n-jobs", jobs) == 0
+    assert list((tmp_path / "tmp").iterdir()) == []
+    for c in ("0.1", "1.0", "10.0"):
+        for file in ("metrics.json", "predictions.jsonl"):
+            one = (tmp_path / "j1" / f"s.C-{c}" / file).read_bytes()
+            assert (tmp_path / "j2" / f"s.C-{c}" / file).read_bytes() == one

@@ -155,3 +155,31 @@ def test_reused_fits_count_the_seconds_they_saved():
         assert cache.reused_seconds == 0
         SharedTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).fit_transform(TEXTS * 50)
         assert cache.reused_seconds == next(iter(cache.entries.values())).seconds > 0
+
+
+def _fit_in_folder(folder, docs):
+    """In another process: the features of ``docs`` through ``folder``."""
+    with sharing(folder=folder) as cache:
+        v = SharedTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4))
+        X = v.fit_transform(docs)
+        T = v.transform(docs[:3])
+        return X.toarray(), T.toarray(), v.vocabulary_, cache.hits, cache.misses
+
+
+def test_processes_sharing_a_folder_compute_each_part_once(tmp_path):
+    from concurrent.futures import ProcessPoolExecutor
+
+    docs = TEXTS * 20
+    alone = _fit_in_folder(None, docs)
+    with ProcessPoolExecutor(1) as pool:
+        first = pool.submit(_fit_in_folder, tmp_path, docs).result()  # computes, writes
+    second = _fit_in_folder(tmp_path, docs)  # this process: reads what the other wrote
+    assert first[3:] == (0, 2) and second[3:] == (2, 0)
+    for a, b, c in zip(alone[:2], first[:2], second[:2], strict=True):
+        assert a.tobytes() == b.tobytes() == c.tobytes()
+    assert alone[2] == first[2] == second[2]
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == ["", "", ".lock", ".lock"]
+    with sharing(folder=tmp_path):
+        X = SharedTfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).fit_transform(docs)
+        with pytest.raises(ValueError, match="read-only"):
+            X.data[0] = 0.0

@@ -18,18 +18,28 @@ The cache lives in the context that entered ``sharing()`` (each thread of a Dask
 has its own), holds at most ``budget`` bytes (least recently used entries go first; an
 evicted entry is recomputed, with the same result), and is emptied when the block ends.
 Outside ``sharing()``, a ``SharedTfidfVectorizer`` is a plain ``TfidfVectorizer``.
+
+``sharing(folder=...)`` also shares across the processes of one machine: an entry not in
+this process's memory is looked up in ``folder`` under a lock (one file per key): the first
+process to take the lock computes the entry and writes it there (pickled, then renamed into
+place), the others wait for the lock and read it, so a group of fits cut in two for two
+processes (a sweep's points on one fold) computes its features once. The folder belongs to
+the caller, which removes it (the runner: one temporary folder per run, local processes
+only).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import pickle
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -52,6 +62,7 @@ class Cache:
     """The features fitted and computed inside one ``sharing()`` block."""
 
     budget: int = BUDGET
+    folder: Path | None = None  # shared with the other processes of this machine
     entries: OrderedDict[tuple, _Entry] = field(default_factory=OrderedDict)
     nbytes: int = 0
     hits: int = 0
@@ -84,14 +95,49 @@ class Cache:
         self.entries.clear()
         self.nbytes = 0
 
+    def compute(self, key: tuple, make: Callable[[], tuple[Any, int]]) -> Any:
+        """The value of ``key``: from memory, else from the folder (another process
+        computed it), else ``make()`` (the value and its size in bytes), kept in memory
+        and, with a folder, written there for the other processes."""
+        entry = self.get(key)
+        if entry is not None:
+            return entry.value
+        if self.folder is None:
+            t0 = time.perf_counter()
+            value, nbytes = make()
+            self.put(key, value, nbytes, time.perf_counter() - t0)
+            return value
+        import fcntl
+
+        path = self.folder / hashlib.sha256(repr(key).encode()).hexdigest()
+        with open(path.with_suffix(".lock"), "wb") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            if path.exists():
+                with open(path, "rb") as f:
+                    value, nbytes, seconds = pickle.load(f)
+                self.misses -= 1  # computed once, by another process: a hit here
+                self.hits += 1
+                self.reused_seconds += seconds
+            else:
+                t0 = time.perf_counter()
+                value, nbytes = make()
+                seconds = time.perf_counter() - t0
+                part = path.with_suffix(f".{os.getpid()}.part")
+                with open(part, "wb") as f:
+                    pickle.dump((value, nbytes, seconds), f, protocol=5)
+                part.replace(path)
+        self.put(key, value, nbytes, seconds)
+        return value
+
 
 _SCOPE: ContextVar[Cache | None] = ContextVar("bench_shared_features", default=None)
 
 
 @contextlib.contextmanager
-def sharing(budget: int = BUDGET) -> Iterator[Cache]:
-    """Share fitted features among the fits inside the block (see the module's doc)."""
-    cache = Cache(budget)
+def sharing(budget: int = BUDGET, folder: Path | None = None) -> Iterator[Cache]:
+    """Share fitted features among the fits inside the block, and with ``folder``, with
+    the other processes that share it (see the module's doc)."""
+    cache = Cache(budget, None if folder is None else Path(folder))
     token = _SCOPE.set(cache)
     try:
         yield cache
@@ -183,20 +229,18 @@ class SharedTfidfVectorizer(TfidfVectorizer):
         if cache is None or docs is None:
             return super().fit_transform(raw_documents, y)
         key = ("fit", params, docs)
-        entry = cache.get(key)
-        if entry is not None:
-            state, X = entry.value
-            self.__dict__.update(state)
-            return X
-        t0 = time.perf_counter()
-        X = _readonly(super().fit_transform(raw_documents, y))
-        seconds = time.perf_counter() - t0
+        init = set(self.get_params(deep=False))
+
+        def make():
+            X = super(SharedTfidfVectorizer, self).fit_transform(raw_documents, y)
+            state = {k: v for k, v in vars(self).items() if k not in init}
+            size = _nbytes(X) + 100 * len(self.vocabulary_)  # an n-gram and its dict entry
+            return (state, X), size
+
+        state, X = cache.compute(key, make)
+        self.__dict__.update(state)
         self._shared_fit_ = key
-        init = self.get_params(deep=False)
-        state = {k: v for k, v in vars(self).items() if k not in init}
-        size = _nbytes(X) + 100 * len(self.vocabulary_)  # an n-gram and its dict entry
-        cache.put(key, (state, X), size, seconds)
-        return X
+        return _readonly(X)
 
     def transform(self, raw_documents):
         cache = current()
@@ -205,11 +249,9 @@ class SharedTfidfVectorizer(TfidfVectorizer):
         docs = documents_key(raw_documents) if params is not None else None
         if cache is None or docs is None:
             return super().transform(raw_documents)
-        key = ("transform", fit, params, docs)
-        entry = cache.get(key)
-        if entry is not None:
-            return entry.value
-        t0 = time.perf_counter()
-        X = _readonly(super().transform(raw_documents))
-        cache.put(key, X, _nbytes(X), time.perf_counter() - t0)
-        return X
+
+        def make():
+            X = super(SharedTfidfVectorizer, self).transform(raw_documents)
+            return X, _nbytes(X)
+
+        return _readonly(cache.compute(("transform", fit, params, docs), make))
