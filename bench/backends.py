@@ -4,7 +4,9 @@
 submission order, whatever the backend, so callers never see which one ran them. Locally,
 ``n_jobs`` processes fit: ``n_jobs - 1`` loky workers take the calls in order, and this
 process, whenever it waits for the next result, takes the next call not yet sent to a
-worker (it has everything imported already, and would be idle otherwise). A Dask
+worker (it has everything imported already, and would be idle otherwise); calls that run
+code which may end its process (a plug-in model: ``isolate``) go to ``n_jobs`` workers
+only, so that what ends is a worker, which the caller can name, never the run. A Dask
 cluster receives the data the calls share once (scattered to every worker) and the calls
 themselves by ``client.submit``; when every worker holding that data dies at once, the
 calls not yet collected are resubmitted (up to ``RESUBMITS`` times, each time said through
@@ -13,6 +15,7 @@ calls not yet collected are resubmitted (up to ``RESUBMITS`` times, each time sa
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import logging
 import os
@@ -34,12 +37,14 @@ class Backend:
 
 
 @contextlib.contextmanager
-def _results(calls: list, n_jobs: int, backend: Backend, shared: list) -> Iterator[Iterator]:
+def _results(
+    calls: list, n_jobs: int, backend: Backend, shared: list, isolate: bool = False
+) -> Iterator[Iterator]:
     """The results of ``calls`` (joblib ``delayed`` calls) in submission order: from
     ``n_jobs`` local processes (see ``_local``), or from a Dask cluster, which receives
     ``shared`` (the objects the calls pass by identity) once, copied to every worker."""
     if backend.name != "dask":
-        results = _local(calls, n_jobs)
+        results = _local(calls, n_jobs, isolate)
         try:
             yield _guard(results)
         finally:  # stopped early (Ctrl-C, a failed fold): the workers' fits are moot
@@ -49,7 +54,10 @@ def _results(calls: list, n_jobs: int, backend: Backend, shared: list) -> Iterat
     try:
         yield _guard(_on_dask(client, calls, shared))
     finally:
-        client.close()
+        # best effort: closing a client whose cluster just went away can itself fail (a
+        # timeout under load, a closed connection), and must not hide what happened
+        with contextlib.suppress(Exception):
+            client.close()
 
 
 # Native thread pools of a worker, as joblib sets them for its loky workers: the cores
@@ -66,14 +74,16 @@ THREAD_VARS = (
 )
 
 
-def _workers(n_jobs: int) -> Any:
-    """The loky executor of the ``n_jobs - 1`` worker processes that fit beside this one
-    (reused from call to call while its parameters stay the same)."""
+def _workers(n_jobs: int, workers: int | None = None) -> Any:
+    """The loky executor of the worker processes of a run of ``n_jobs`` processes:
+    ``workers`` of them, by default ``n_jobs - 1``, that fit beside this one (reused from
+    call to call while its parameters stay the same)."""
     from joblib.externals.loky import get_reusable_executor
 
     threads = str(max((os.cpu_count() or 1) // n_jobs, 1))
     env = {var: os.environ.get(var, threads) for var in THREAD_VARS}
-    return get_reusable_executor(max_workers=n_jobs - 1, timeout=300, env=env)
+    size = n_jobs - 1 if workers is None else workers
+    return get_reusable_executor(max_workers=size, timeout=300, env=env)
 
 
 def warm_up(n_jobs: int, backend: Backend, call: Any) -> None:
@@ -90,19 +100,21 @@ def warm_up(n_jobs: int, backend: Backend, call: Any) -> None:
         executor.submit(func, *args, **kwargs)
 
 
-def _local(calls: list, n_jobs: int) -> Generator[Any, None, None]:
+def _local(calls: list, n_jobs: int, isolate: bool = False) -> Generator[Any, None, None]:
     """The results of ``calls`` in submission order, from ``n_jobs - 1`` worker processes
     and this one. Calls go to the workers in order, no more at a time than keep them busy
     (one each, two each while many calls are left: a call sent to a worker can no longer
     be taken back); while the next result is not in, this process fits the next call not
     yet sent. So two calls on two processes run side by side, one here, one in a worker.
+    With ``isolate``, this process fits none: ``n_jobs`` workers fit them all (code that
+    may end its process, ``os._exit`` or a crash, then ends a worker, not the run).
     """
     if n_jobs < 2:
         for func, args, kwargs in calls:
             yield func(*args, **kwargs)
         return
-    executor = _workers(n_jobs)
-    workers = n_jobs - 1
+    workers = n_jobs if isolate else n_jobs - 1
+    executor = _workers(n_jobs, workers)
     futures: dict[int, Any] = {}  # sent to a worker, not yet yielded
     here: dict[int, Any] = {}  # fitted in this process, not yet yielded
     sent = 0  # calls before it went to a worker or were fitted here
@@ -121,6 +133,10 @@ def _local(calls: list, n_jobs: int) -> Generator[Any, None, None]:
                 if i in futures and (futures[i].done() or sent == len(calls)):
                     yield futures.pop(i).result()
                     break
+                if isolate:  # every worker busy: wait for one, to send it the next call
+                    running = [f for f in futures.values() if not f.done()]
+                    concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+                    continue
                 func, args, kwargs = calls[sent]  # the workers are busy: fit it here
                 here[sent] = func(*args, **kwargs)
                 sent += 1
@@ -171,20 +187,55 @@ def _connect(backend: Backend) -> Any:
 def _on_dask(client: Any, calls: list, shared: list) -> Iterator[Any]:
     """Submit every call to the cluster (never run here, whatever the cluster's size:
     joblib's Dask backend runs the calls in this process when the cluster has one
-    thread), then yield the results in submission order."""
-    from concurrent.futures import CancelledError
+    thread), then yield the results in submission order.
 
+    A fold's own failure (its task raised, or the scheduler gave it up: ``KilledWorker``)
+    is raised as it is. Anything else that goes wrong on the way (sending the data or the
+    folds, or collecting a result whose task did not fail) is the cluster's machinery
+    failing as its workers die (a lost dependency, a closed connection, a client whose
+    scheduler link dropped, in whatever exception distributed words it), so it is
+    ``_ClusterLost``: the folds not yet collected are resubmitted on a new connection."""
     try:
         scattered = client.scatter(shared, broadcast=True, hash=False) if shared else []
-    except (OSError, TimeoutError, CancelledError) as exc:  # workers dying as it is sent
-        raise _ClusterLost(f"sending the data failed: {type(exc).__name__}: {exc}") from None
-    futures_of = {id(obj): fut for obj, fut in zip(shared, scattered, strict=True)}
-    futures = deque(
-        client.submit(func, *[futures_of.get(id(a), a) for a in args], pure=False, **kwargs)
-        for func, args, kwargs in calls
-    )
+        futures_of = {id(obj): fut for obj, fut in zip(shared, scattered, strict=True)}
+        futures = deque(
+            client.submit(func, *[futures_of.get(id(a), a) for a in args], pure=False, **kwargs)
+            for func, args, kwargs in calls
+        )
+    except _MACHINERY as exc:  # workers dying as the data or the folds are sent
+        raise _ClusterLost(f"sending the folds failed: {_what(exc)}") from None
     while futures:  # each result leaves the cluster's memory once it is here
-        yield futures.popleft().result()
+        future = futures.popleft()
+        try:
+            result = future.result()
+        except _MACHINERY as exc:
+            if future.status == "error":  # the task itself failed: the fold's own error
+                raise
+            raise _ClusterLost(f"collecting a fold failed: {_what(exc)}") from None
+        yield result
+
+
+# What distributed raises when its connections or workers go away under a call: OSError
+# (CommClosedError, StreamClosedError), TimeoutError ("No valid workers found"),
+# CancelledError (a future whose data was lost), RuntimeError ("ConnectionPool is
+# closed", a client closed after its scheduler link dropped). A TypeError or a pickling
+# error (data that cannot be sent) is none of these, and is raised as it is.
+_MACHINERY = (OSError, TimeoutError, concurrent.futures.CancelledError, RuntimeError)
+
+
+def _what(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class WorkerDied(RunError):
+    """A local worker process ended while it was fitting: killed by a signal (the OOM
+    killer, a user), or by model code that ended its own process (``os._exit``, a crash in
+    native code). ``exit_codes`` is what the pool saw, e.g. "{SIGKILL(-9)}"."""
+
+    def __init__(self, exit_codes: str):
+        super().__init__(f"a worker process died while fitting (exit codes {exit_codes})")
+        self.exit_codes = exit_codes
 
 
 class _ClusterLost(Exception):
@@ -200,11 +251,15 @@ def _guard(results: Any) -> Iterator[Any]:
     """Results as they come; a cluster that lost a fold for good (its workers kept dying)
     is one clear error, after the runs already written; a cluster that lost the scattered
     data (all its workers died together) is `_ClusterLost`, for the caller to resubmit."""
+    import re
     from concurrent.futures import CancelledError
 
     try:
         yield from results
     except Exception as exc:
+        if type(exc).__name__ in ("TerminatedWorkerError", "BrokenProcessPool"):
+            codes = re.search(r"exit codes of the workers are (\{.*?\})", str(exc))
+            raise WorkerDied(codes.group(1) if codes else "unknown") from None
         if type(exc).__name__ == "KilledWorker":
             raise RunError(
                 f"a Dask worker died repeatedly while fitting a fold ({exc}); the run folders "
@@ -221,15 +276,17 @@ def execute(
     backend: Backend,
     shared: list,
     warn: Callable[[str], None] | None = None,
+    isolate: bool = False,
 ) -> Iterator[Any]:
     """The results of ``calls`` in submission order, from at most ``n_jobs`` local
-    processes (this one among them; a single call runs here) or from the backend's Dask
-    cluster."""
+    processes (this one among them, unless ``isolate``: see ``_local``; a single call runs
+    here) or from the backend's Dask cluster."""
     done = 0
     for attempt in range(RESUBMITS + 1):
         pending = calls[done:]
+        jobs = max(1, min(n_jobs, len(pending)))
         try:
-            with _results(pending, max(1, min(n_jobs, len(pending))), backend, shared) as rs:
+            with _results(pending, jobs, backend, shared, isolate) as rs:
                 for result in rs:
                     done += 1
                     yield result

@@ -22,6 +22,7 @@ class Board:
     entries: list[Entry]
     n_examples: int  # of the main view of the board's first run
     articles: tuple[str, ...]  # the articles the data spans, when it records them
+    alpha: float | None = None  # the tiers' level (None: not tiered)
 
     @property
     def data(self) -> str:
@@ -58,6 +59,7 @@ def boards(runs: list[Run], metric: str = "macro_f1", *, alpha: float | None = N
                 entries=entries,
                 n_examples=int(first.metrics.get("n_examples", 0)),
                 articles=_articles(first),
+                alpha=alpha,
             )
         )
     return sorted(out, key=lambda b: (b.task, -len(b.entries), b.data_hash, b.score_views))

@@ -15,7 +15,7 @@ import json
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench.backends import Backend
@@ -23,10 +23,29 @@ from bench.compare import DEFAULT_GATE, Comparison, Gate, compare
 from bench.config import Config, load_configs
 from bench.config.load import load_runs
 from bench.errors import BenchError, RunError
-from bench.io import dumps_json, replace_dir_atomic, staging_dir, write_text_atomic
+from bench.io import (
+    check_can_write,
+    check_links,
+    check_replaceable,
+    dumps_json,
+    refuse_link,
+    replace_dir_atomic,
+    staging_dir,
+    temp_dir,
+    write_text_atomic,
+    writing_into,
+)
 from bench.provenance import NUMERIC_PACKAGES, versions
-from bench.runs import COMPARED_FILES, ENVIRONMENT, REFERENCE_FILES, is_run_dir, load_run
-from bench.specs import DEFAULT_REFERENCE
+from bench.runs import (
+    COMPARED_FILES,
+    ENVIRONMENT,
+    REFERENCE_FILES,
+    check_out,
+    is_run_dir,
+    load_run,
+    locked,
+)
+from bench.specs import DEFAULT_REFERENCE, LEADERBOARD_MD
 
 
 @dataclass(frozen=True)
@@ -50,6 +69,7 @@ class Against:
     removed: list[str]  # entries of that reference whose config is gone
     comparison: Comparison | None
     environment: list[str]  # packages whose versions differ from the reference's
+    notes: list[str] = field(default_factory=list)  # what else differs (line ends, files)
 
 
 @dataclass(frozen=True)
@@ -101,20 +121,48 @@ def _entries(reference: Path) -> list[str]:
     return sorted(d.name for d in reference.iterdir() if is_run_dir(d))
 
 
-def _environment_diff(reference: Path) -> list[str]:
+def _environment_diff(reference: Path) -> tuple[list[str], list[str]]:
+    """The packages whose versions differ from those that made ``reference``, and notes
+    (environment.json missing)."""
     path = reference / ENVIRONMENT
     if not path.is_file():
-        return []
+        return [], [
+            f"{path} is missing: the package versions that made the reference are unknown "
+            "(`stance-bench check --update` writes it)"
+        ]
     try:
         ref = json.loads(path.read_text(encoding="utf-8"))
     except ValueError:
-        return [f"{path} is not valid JSON"]
+        return [f"{path} is not valid JSON"], []
+    if not isinstance(ref, dict):
+        raise RunError(
+            f"{path}: must be a JSON object of package versions, got "
+            f"{type(ref).__name__}; restore it, or rewrite it with `stance-bench check --update`"
+        )
     here = versions()
     return [
         f"{pkg} {here.get(pkg)} here, {ref.get(pkg)} in the reference"
         for pkg in ("python", *NUMERIC_PACKAGES)
         if pkg in ref and ref.get(pkg) != here.get(pkg)
-    ]
+    ], []
+
+
+def _line_ends(ref: Path, fresh: Path) -> list[str]:
+    """Files of a reference entry that differ from the fresh run's only in their line ends
+    (a checkout that converted them): the comparison then finds no change in any number."""
+    out = []
+    for name in COMPARED_FILES:
+        a, b = ref / name, fresh / name
+        if not (a.is_file() and b.is_file()):
+            continue
+        old, new = a.read_bytes(), b.read_bytes()
+        if old != new and old.replace(b"\r\n", b"\n") == new.replace(b"\r\n", b"\n"):
+            out.append(
+                f"{a} differs only in its line ends (CRLF where the run writes LF): a "
+                "checkout converted them; mark the reference as binary in .gitattributes "
+                "(`results/reference/** -text`) and check it out again"
+            )
+    return out
 
 
 def _against(
@@ -127,6 +175,7 @@ def _against(
     gate: Gate,
 ) -> Against:
     reproduced, changed, added = [], [], []
+    environment, notes = _environment_diff(reference)
     for name in names:
         ref = reference / name
         if not (ref / "metrics.json").is_file():
@@ -135,6 +184,7 @@ def _against(
             reproduced.append(name)
         else:
             changed.append(name)
+            notes += _line_ends(ref, fresh / name)
     removed = [n for n in _entries(reference) if n not in names and n not in known]
     comparison = None
     if changed:  # reproduced runs are identical by definition: only changes are tested
@@ -144,10 +194,9 @@ def _against(
             load_run(reference / name)  # a corrupt reference names its real path
             shutil.copytree(reference / name, base / name)
             shutil.copytree(fresh / name, cand / name)
-        comparison = compare(base, cand, gate)
-    return Against(
-        label, reproduced, changed, added, removed, comparison, _environment_diff(reference)
-    )
+        # a reference and its re-run may be on changed data: compared unpaired then
+        comparison = compare(base, cand, replace(gate, unpaired=True))
+    return Against(label, reproduced, changed, added, removed, comparison, environment, notes)
 
 
 def reference_at(revision: str, repo: Path, dest: Path, path: str = DEFAULT_REFERENCE) -> Path:
@@ -180,18 +229,32 @@ def reference_at(revision: str, repo: Path, dest: Path, path: str = DEFAULT_REFE
     import tarfile
 
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4 / 3.12: refuse unsafe members
-            tar.extractall(dest, filter="data")
-        else:  # our own git archive of one folder; members checked by hand
-            for member in tar.getmembers():
-                if member.name.startswith(("/", "..")) or ".." in Path(member.name).parts:
-                    raise RunError(f"--base {revision}: unsafe path in the archive")
-            tar.extractall(dest)
-    return dest / target
+        try:
+            if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4 / 3.12: refuse unsafe members
+                tar.extractall(dest, filter="data")
+            else:  # our own git archive of one folder; members checked by hand
+                for member in tar.getmembers():
+                    if member.name.startswith(("/", "..")) or ".." in Path(member.name).parts:
+                        raise RunError(f"--base {revision}: unsafe path in the archive")
+                    if member.issym() and Path(member.linkname).is_absolute():
+                        raise RunError(f"--base {revision}: {member.name} links outside")
+                tar.extractall(dest)
+        except tarfile.TarError as exc:  # the data filter refused a member (a link out)
+            name = getattr(exc, "tarinfo", None)
+            raise RunError(
+                f"--base {revision}: the reference at {revision} holds a symbolic link that "
+                f"leaves it ({name.name if name is not None else exc}); nothing is read "
+                "through links: commit the files themselves"
+            ) from None
+    extracted = dest / target
+    try:
+        check_links(extracted)
+    except RunError as exc:
+        shown = str(exc).replace(f"{dest}/", f"{revision}:")  # git's name, not the temp path
+        raise RunError(f"--base {revision}: {shown}") from None
+    return extracted
 
 
-# The block of the project's README.md that holds the reference leaderboard, refreshed by
-# ``check --update``; a README without both markers is left alone.
 README_BLOCK = (
     "<!-- stance-bench:reference-leaderboard -->",
     "<!-- /stance-bench:reference-leaderboard -->",
@@ -223,35 +286,45 @@ def _project_readme(reference: Path) -> Path | None:
 def _update(reference: Path, fresh: Path, names: list[str], known: set[str]) -> list[str]:
     """Merge the fresh results of ``names`` into ``reference`` (entries of other configs
     are kept; entries of deleted configs go), atomically: a failure leaves it untouched.
-    The project's README.md gets the new leaderboard between its ``README_BLOCK`` markers."""
+    The reference's folder is locked like a runs folder for the whole merge, so two
+    updates at once both land (the second merges into the first's result). The project's
+    README.md gets the new leaderboard between its ``README_BLOCK`` markers."""
     from bench.boards import boards
     from bench.report.leaderboard import render_markdown
 
     readme = _project_readme(reference)
-    stage = staging_dir(reference)
-    try:
-        for name in _entries(reference):
-            if name not in names and name in known:
-                shutil.copytree(reference / name, stage / name)
-        for name in names:
-            (stage / name).mkdir()
-            for f in REFERENCE_FILES:
-                shutil.copy2(fresh / name / f, stage / name / f)
-        here = versions()
-        env = {k: here.get(k) for k in ("python", *NUMERIC_PACKAGES)}
-        write_text_atomic(stage / ENVIRONMENT, dumps_json(env))
-        runs = [load_run(stage / n) for n in _entries(stage)]
-        board = render_markdown(boards(runs, alpha=0.05))
-        write_text_atomic(stage / "leaderboard.md", board)
-        replace_dir_atomic(stage, reference)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
+    fix = "free space, or check the folder's permissions"
+    with writing_into(reference, fix=fix), locked(reference.parent):
+        for stale in reference.parent.glob(f".{reference.name}.*.partial"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by a killed update
+        stage = staging_dir(reference)
+        try:
+            for name in _entries(reference):
+                if name not in names and name in known:
+                    shutil.copytree(reference / name, stage / name, symlinks=True)
+            for name in names:
+                (stage / name).mkdir()
+                for f in REFERENCE_FILES:
+                    shutil.copy2(fresh / name / f, stage / name / f)
+            here = versions()
+            env = {k: here.get(k) for k in ("python", *NUMERIC_PACKAGES)}
+            write_text_atomic(stage / ENVIRONMENT, dumps_json(env))
+            runs = [load_run(stage / n) for n in _entries(stage)]
+            board = render_markdown(boards(runs, alpha=0.05))
+            write_text_atomic(stage / LEADERBOARD_MD, board)
+            replace_dir_atomic(stage, reference)
+        except RunError as exc:  # name the reference, not its staging folder
+            shutil.rmtree(stage, ignore_errors=True)
+            raise RunError(str(exc).replace(str(stage), str(reference))) from None
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
     if readme is not None and readme.is_file():
         text = readme.read_text(encoding="utf-8")
         refreshed = readme_with_leaderboard(text, board)
         if refreshed is not None and refreshed != text:
-            write_text_atomic(readme, refreshed)
+            with writing_into(readme, fix="check the file's permissions"):
+                write_text_atomic(readme, refreshed)
     return names
 
 
@@ -277,30 +350,45 @@ def check(
         )
     if reference.exists() and not reference.is_dir():
         raise RunError(f"{reference}: is a file, not a reference folder")
+    if update:  # before any work: the update can be written
+        refuse_link(reference, "give the real folder as --reference")
+        with writing_into(reference, fix="free space, or check the folder's permissions"):
+            check_can_write(reference.parent)
+            check_replaceable(reference)
+    check_links(reference)
     configs: list[Config] = load_configs(targets)
+    if out is not None:
+        check_out(out, configs, reference)
     known = _known_names(targets, configs)
-    with tempfile.TemporaryDirectory(prefix="stance-bench-check-") as tmp_name:
-        tmp = Path(tmp_name)
-        base_ref = None
-        if base is not None:
-            base_ref = reference_at(base, Path.cwd(), tmp / "base")
-        fresh = Path(out) if out is not None else tmp / "runs"
-        results = run_configs(
-            configs,
-            fresh,
-            n_jobs=options.n_jobs,
-            threads=options.threads,
-            force=True,
-            progress=options.progress,
-            backend=options.backend,
-        )
-        names = [r.config.name for r in results]
-        if update:
-            updated = _update(reference, fresh, names, known)
-            empty = Against("the reference", names, [], [], [], None, [])
-            return CheckResult(empty, None, updated)
-        own = _against("the reference", reference, fresh, names, known, tmp, gate)
-        against_base = None
-        if base_ref is not None:
-            against_base = _against(f"base {base}", base_ref, fresh, names, known, tmp, gate)
-        return CheckResult(own, against_base)
+    tmp_shown = f"the temp folder (TMPDIR={tempfile.gettempdir()})"
+    tmp_fix = "free space there, or set TMPDIR to a folder with room"
+    with writing_into(Path(tempfile.gettempdir()), shown=tmp_shown, fix=tmp_fix):
+        tmp = temp_dir("check")
+    try:
+        with writing_into(tmp, shown=tmp_shown, fix=tmp_fix, within=True):
+            base_ref = None
+            if base is not None:
+                base_ref = reference_at(base, Path.cwd(), tmp / "base")
+            fresh = Path(out) if out is not None else tmp / "runs"
+            results = run_configs(
+                configs,
+                fresh,
+                n_jobs=options.n_jobs,
+                threads=options.threads,
+                force=True,
+                progress=options.progress,
+                backend=options.backend,
+                reference=reference,
+            )
+            names = [r.config.name for r in results]
+            if update:
+                updated = _update(reference, fresh, names, known)
+                empty = Against("the reference", names, [], [], [], None, [])
+                return CheckResult(empty, None, updated)
+            own = _against("the reference", reference, fresh, names, known, tmp, gate)
+            against_base = None
+            if base_ref is not None:
+                against_base = _against(f"base {base}", base_ref, fresh, names, known, tmp, gate)
+            return CheckResult(own, against_base)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -1,7 +1,8 @@
 """The command line: the only place that parses argv, prints, and picks exit codes.
 
-Exit codes: 0 success, 1 a comparison found a regression or a result was not reproduced,
-2 usage or input error, 130 interrupted.
+Exit codes: 0 success, 1 a comparison found a regression or a result was not reproduced
+(under ``check``, a model that failed on a fold too), 2 usage or input error, 130
+interrupted (Ctrl-C), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from pathlib import Path
 from bench import __version__, specs
 from bench.errors import BenchError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+# resampling rounds of --n-boot: beyond this a comparison takes minutes and gigabytes
+MAX_N_BOOT = 100_000
 DEFAULT_CONFIGS = Path(specs.DEFAULT_CONFIGS)
 DEFAULT_RUNS = Path(specs.DEFAULT_RUNS)
 DEFAULT_SEEDS = Path(specs.DEFAULT_SEEDS)
@@ -39,6 +42,25 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _n_boot(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_N_BOOT:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_N_BOOT:,}, got {value:,}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
 def _level(text: str) -> float:
     try:
         value = float(text)
@@ -50,17 +72,30 @@ def _level(text: str) -> float:
 
 
 def _summary(markdown: str) -> None:
-    """Append to the GitHub job summary when running in a workflow."""
+    """Append to the GitHub job summary when running in a workflow. A summary that cannot
+    be written is a warning: the gate's outcome (the exit code) stands."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if path:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(markdown + "\n")
+        try:
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(markdown + "\n")
+        except OSError as err:
+            _warn(
+                f"could not append to the job summary GITHUB_STEP_SUMMARY={path} "
+                f"({err.strerror or err}); the result above stands"
+            )
 
 
 # ---------------------------------------------------------------------------- commands
 def _warn(message: str) -> None:
     """A one-line warning on stderr; the command goes on."""
-    print(f"stance-bench: warning: {message}", file=sys.stderr)
+    print(f"stance-bench: warning: {_spelled(message)}", file=sys.stderr)
+
+
+def _spelled(message: str) -> str:
+    """A value read through ${VAR} in a config is shown as ${VAR}, never echoed."""
+    load = sys.modules.get("bench.config.load")
+    return load.spelled(message) if load is not None else message
 
 
 def _cmd_derive(args: argparse.Namespace) -> int:
@@ -119,10 +154,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from bench.boards import boards
     from bench.config import load_configs
     from bench.execute import run_configs
-    from bench.io import write_text_atomic
+    from bench.io import write_text_atomic, writing_into
     from bench.report import leaderboard
     from bench.runs import complete_runs, load_run
+    from bench.specs import LEADERBOARD_CSV, LEADERBOARD_MD
 
+    if args.mlflow:
+        from bench.tracking import check_mlflow
+
+        check_mlflow(args.mlflow)  # before any work
     configs = load_configs(args.configs or [DEFAULT_CONFIGS])
     records = run_configs(
         configs,
@@ -141,17 +181,38 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for path, why in skipped:
         _warn(f"{path} left out of the leaderboard: {why}")
     board = boards(runs + others)
-    write_text_atomic(args.out / "leaderboard.md", leaderboard.render_markdown(board))
-    write_text_atomic(args.out / "leaderboard.csv", leaderboard.render_csv(board))
-    print(leaderboard.render_text(boards(runs)), end="")
-    _write_sweeps(args.out, [(run, r.config.sweep) for run, r in zip(runs, records, strict=True)])
+    swept = [(run, r.config.sweep) for run, r in zip(runs, records, strict=True)]
+    with writing_into(args.out, fix="free space, or choose another --out"):
+        write_text_atomic(args.out / LEADERBOARD_MD, leaderboard.render_markdown(board))
+        write_text_atomic(args.out / LEADERBOARD_CSV, leaderboard.render_csv(board))
+        print(leaderboard.render_text(boards(runs)), end="")
+        _write_sweeps(args.out, swept)
     reused = sum(r.reused for r in records)
     print(
         f"\n{len(records)} run(s) of these configs in {args.out}/ ({reused} unchanged, reused); "
         f"leaderboard of all {len(runs) + len(others)} complete run(s) there: "
-        f"{args.out / 'leaderboard.md'}"
+        f"{args.out / LEADERBOARD_MD}"
     )
+    _track(args, runs)
     return EXIT_OK
+
+
+def _track(args: argparse.Namespace, runs: list) -> None:
+    """run --dvc and --mlflow: the runs for experiment trackers."""
+    from bench import tracking
+
+    if args.dvc:  # every run folder in --out, not only this command's
+        from bench.runs import load_run, runs_in
+
+        every = [load_run(d) for d in runs_in(args.out)]
+        print(f"dvc: wrote {tracking.write_dvc(args.out, every)} (dvc metrics show, plots show)")
+    if args.mlflow:
+        logged = tracking.log_mlflow(args.mlflow, runs, args.mlflow_experiment)
+        new = sum(x.new for x in logged)
+        print(
+            f"mlflow: {new} run(s) logged to experiment {args.mlflow_experiment!r} at "
+            f"{args.mlflow} ({len(logged) - new} logged before)"
+        )
 
 
 def _cmd_items(args: argparse.Namespace) -> int:
@@ -180,12 +241,13 @@ def _cmd_items(args: argparse.Namespace) -> int:
 def _write_sweeps(out: Path, runs: list) -> None:
     from bench.io import write_text_atomic
     from bench.report import sweep
+    from bench.specs import SWEEP_SUFFIXES
     from bench.sweeps import summarize
 
     for summary in summarize(runs):
-        md_path = out / f"{summary.name}.sweep.md"
+        md_path, html_path = (out / f"{summary.name}{suffix}" for suffix in SWEEP_SUFFIXES)
         write_text_atomic(md_path, sweep.render_markdown(summary))
-        write_text_atomic(out / f"{summary.name}.sweep.html", sweep.render_html(summary))
+        write_text_atomic(html_path, sweep.render_html(summary))
         print(f"sweep {summary.name}: best {summary.best.entry.name}; summary: {md_path}")
 
 
@@ -208,6 +270,7 @@ def _gate(args: argparse.Namespace):
         max_drop=args.max_drop,
         fail_on=args.fail_on,
         n_boot=args.n_boot,
+        unpaired=getattr(args, "unpaired", False),
     )
 
 
@@ -253,9 +316,27 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FAILED if result.failed else EXIT_OK
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from bench import scaffold
+    from bench.backends import Backend
+    from bench.check import RunOptions, check
+
+    planned = scaffold.plan(args.dir, args.action)
+    for path in scaffold.write(args.dir, planned):
+        print(f"wrote {path}")
+    reference = args.dir / DEFAULT_REFERENCE
+    options = RunOptions(n_jobs=args.n_jobs, backend=Backend(), progress=not args.quiet)
+    check([args.dir / DEFAULT_CONFIGS], reference, update=True, options=options)
+    print(
+        f"wrote {reference}/ (a first `stance-bench check --update`)\n"
+        f"next: cd {args.dir} && stance-bench run && stance-bench check"
+    )
+    return EXIT_OK
+
+
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
     from bench.boards import boards
-    from bench.io import write_text_atomic
+    from bench.io import write_text_atomic, writing_into
     from bench.report import leaderboard
     from bench.runs import find_runs, load_run
 
@@ -273,7 +354,8 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
     }[args.format]
     text = render(entries)
     if args.out:
-        write_text_atomic(args.out, text)
+        with writing_into(args.out, fix="free space, or choose another --out"):
+            write_text_atomic(args.out, text)
         print(f"wrote {args.out}")
     else:
         print(text, end="")
@@ -391,7 +473,7 @@ def _add_gate_options(p: argparse.ArgumentParser, formats: tuple[str, ...]) -> N
     g.add_argument("--alpha", type=_level, default=0.05, help="significance level (0.05)")
     g.add_argument(
         "--max-drop",
-        type=float,
+        type=_non_negative,
         default=None,
         metavar="X",
         help="also fail when a point estimate drops by more than X, significant or not",
@@ -404,7 +486,11 @@ def _add_gate_options(p: argparse.ArgumentParser, formats: tuple[str, ...]) -> N
         help="the test whose p-value decides (default: paired bootstrap; others are reported)",
     )
     g.add_argument(
-        "--n-boot", type=_positive_int, default=2000, metavar="B", help="resampling rounds (2000)"
+        "--n-boot",
+        type=_n_boot,
+        default=2000,
+        metavar="B",
+        help=f"resampling rounds (2000; at most {MAX_N_BOOT:,})",
     )
     g.add_argument("--format", choices=formats, default="text")
 
@@ -456,7 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fact-and-stance classification benchmark: derive the dataset, run "
         "baselines from configs, report and compare results.",
         epilog="Exit codes: 0 success, 1 regression or result not reproduced, 2 usage or "
-        "input error, 130 interrupted.",
+        "input error, 130 interrupted, 143 terminated.",
     )
     parser.add_argument("--version", action="version", version=f"stance-bench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -477,6 +563,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(p, DEFAULT_RUNS, "runs folder (default: runs)")
     p.add_argument(
         "--force", action="store_true", help="re-run even when an unchanged complete run exists"
+    )
+    g = p.add_argument_group("experiment tracking")
+    g.add_argument(
+        "--dvc",
+        action="store_true",
+        help="write OUT/dvc.yaml: the runs' metrics, params (config.toml) and confusion plots",
+    )
+    g.add_argument(
+        "--mlflow",
+        metavar="URI",
+        help="log one MLflow run per config and view to this tracking URI, e.g. "
+        "sqlite:///mlflow.db (pip install 'stance-bench[mlflow]')",
+    )
+    g.add_argument(
+        "--mlflow-experiment", default="stance-bench", metavar="NAME", help="(stance-bench)"
     )
     p.set_defaults(func=_cmd_run)
 
@@ -504,6 +605,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("base", type=Path, metavar="BASE")
     p.add_argument("candidate", type=Path, metavar="CANDIDATE")
+    p.add_argument(
+        "--unpaired",
+        action="store_true",
+        help="compare runs on different data (each resampled on its own; less power)",
+    )
     _add_gate_options(p, ("text", "markdown", "json"))
     p.set_defaults(func=_cmd_compare)
 
@@ -525,6 +631,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_gate_options(p, ("text", "markdown"))
     p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser(
+        "init",
+        help="scaffold a project: configs on the packaged defaults, an example plug-in "
+        "model, a CI workflow, and results/reference/ from a first check --update",
+    )
+    p.add_argument("dir", nargs="?", type=Path, default=Path("."), metavar="DIR")
+    from bench.scaffold import ACTION
+
+    p.add_argument(
+        "--action", default=ACTION, metavar="OWNER/REPO@REF", help=f"the action (default {ACTION})"
+    )
+    p.add_argument("--n-jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_init)
 
     from bench.specs import METRICS
 
@@ -594,7 +715,15 @@ def _add_annotate(sub) -> None:
     a.set_defaults(func=_cmd_annotate_adjudicate)
 
 
+def _error(message: str) -> None:
+    """The one error line."""
+    print(f"stance-bench: error: {_spelled(message)}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
+    from bench import signals
+    from bench.errors import FoldError
+
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -604,17 +733,23 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return args.func(args)
+        with signals.handled():  # SIGTERM ends a command like Ctrl-C
+            return args.func(args)
+    except FoldError as err:  # a model failed on a fold: under check, not reproduced
+        _error(str(err))
+        return EXIT_FAILED if args.command == "check" else EXIT_USAGE
     except BenchError as err:
-        print(f"stance-bench: error: {err}", file=sys.stderr)
+        _error(str(err))
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
+        terminated = isinstance(stop, signals.Terminated)
         print(
-            "stance-bench: interrupted; completed outputs were kept, partial ones removed",
+            f"stance-bench: {'terminated (SIGTERM)' if terminated else 'interrupted'}; "
+            "completed outputs were kept, partial ones and temp folders removed",
             file=sys.stderr,
         )
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except OSError as err:  # a file system refusal the checks up front could not foresee
         where = f" ({err.filename})" if getattr(err, "filename", None) else ""
-        print(f"stance-bench: error: {err.strerror or err}{where}", file=sys.stderr)
+        _error(f"{err.strerror or err}{where}")
         return EXIT_USAGE

@@ -44,6 +44,7 @@ class Gate:
     max_drop: float | None = None
     fail_on: str = "regression"
     n_boot: int = 2000
+    unpaired: bool = False  # runs on different data may be compared (unpaired)
 
     def __post_init__(self) -> None:
         if self.test not in TESTS:
@@ -116,6 +117,25 @@ def _pairable(base: Run, cand: Run, vb: Predictions, vc: Predictions) -> str:
     return ""
 
 
+def check_pairing(base: Run, cand: Run, *, unpaired: bool = False) -> None:
+    """Refuse a pair of runs no comparison can mean anything for: runs of different tasks
+    (or label lists); and runs on different data unless ``unpaired`` (then each is
+    resampled on its own, and the verdict says so)."""
+    tb, tc = base.metrics["task"], cand.metrics["task"]
+    if tb != tc or base.labels != cand.labels:
+        raise RunError(
+            f"{base.path} and {cand.path} are runs of different tasks ({tb!r} with labels "
+            f"{', '.join(base.labels)} vs {tc!r} with labels {', '.join(cand.labels)}); "
+            "compare runs of the same task"
+        )
+    if base.metrics["data_hash"] != cand.metrics["data_hash"] and not unpaired:
+        raise RunError(
+            f"{base.path} and {cand.path} were run on different data (their data hashes "
+            "differ), so no example pairs with another; compare runs on the same data, or "
+            "pass --unpaired to compare them unpaired (less power, said in the output)"
+        )
+
+
 def _value(view: Predictions, L: int, f_idx: list[int], metric: str) -> float | None:
     v = float(scores(confusion(view.gold, view.pred, L, width(L, view.pred)), f_idx)[metric])
     return None if np.isnan(v) else v
@@ -128,13 +148,10 @@ def compare_runs(
     *,
     n_boot: int,
     random_state: int,
+    unpaired: bool = False,
 ) -> tuple[list[PairResult], list[str]]:
     """Raw per-(view, metric) results for one pair of runs, before Holm, and notes."""
-    if base.labels != cand.labels:
-        raise RunError(
-            f"{base.path} and {cand.path} have different labels "
-            f"({base.labels} vs {cand.labels}); compare runs of the same task"
-        )
+    check_pairing(base, cand, unpaired=unpaired)
     L = len(base.labels)
     f_idx = [base.labels.index(lab) for lab in base.metrics["f_avg_labels"]]
     pb, pc = base.predictions(), cand.predictions()
@@ -195,7 +212,9 @@ def compare(
         for name in names:
             if name not in NAMED:
                 raise RunError(f"cannot compare metric {name!r}; choose from {', '.join(NAMED)}")
-        rows, why = compare_runs(b, c, names, n_boot=gate.n_boot, random_state=random_state)
+        rows, why = compare_runs(
+            b, c, names, n_boot=gate.n_boot, random_state=random_state, unpaired=gate.unpaired
+        )
         notes += why
         raw += rows
     return decide(

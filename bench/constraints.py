@@ -54,13 +54,17 @@ class Interval:
         noun = "an integer" if self.integer else "a number"
         left = self.closed in ("both", "left")
         right = self.closed in ("both", "right")
+
+        def num(x: float) -> str:  # an integer bound in full (1000000, not 1e+06)
+            return str(int(x)) if float(x).is_integer() and abs(x) < 2**63 else f"{x:g}"
+
         if self.low is not None and self.high is not None:
             opening, closing = "[" if left else "(", "]" if right else ")"
-            return f"{noun} in {opening}{self.low:g}, {self.high:g}{closing}"
+            return f"{noun} in {opening}{num(self.low)}, {num(self.high)}{closing}"
         if self.low is not None:
-            return f"{noun} {'>=' if left else '>'} {self.low:g}"
+            return f"{noun} {'>=' if left else '>'} {num(self.low)}"
         if self.high is not None:
-            return f"{noun} {'<=' if right else '<'} {self.high:g}"
+            return f"{noun} {'<=' if right else '<'} {num(self.high)}"
         return noun
 
 
@@ -121,7 +125,20 @@ class FilePath:
         return p if p.is_absolute() or folder is None else folder / p
 
 
-Rule = Interval | OneOf | NGramRange | FilePath
+@dataclass(frozen=True)
+class AnyOf:
+    """A value that one of ``rules`` allows (e.g. 0 to switch a thing off, or a range)."""
+
+    rules: tuple
+
+    def accepts(self, value: Any) -> bool:
+        return any(rule.accepts(value) for rule in self.rules)
+
+    def __str__(self) -> str:
+        return " or ".join(str(rule).removeprefix("one of ") for rule in self.rules)
+
+
+Rule = Interval | OneOf | NGramRange | FilePath | AnyOf
 
 
 def check(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -66,18 +67,26 @@ def seed_frame(parquet: Path, task: str):
 
 
 def load_dataset(
-    task: str = "joint", seeds: Path | str = DEFAULT_SEEDS, data_dir: Path | str = DEFAULT_DATA
+    task: str = "joint", seeds: Path | str | None = None, data_dir: Path | str | None = None
 ):
     """The derived dataset for ``task`` as a ``datasets.DatasetDict`` (derived when stale).
 
-    Labels are a ``ClassLabel`` of the task's label names; ``.to_pandas()`` works on each split.
+    ``seeds`` defaults to the packaged seed dataset, ``data_dir`` to ``data/derived``
+    under the project root of the working folder (``bench.project``), so it works from any
+    folder. Labels are a ``ClassLabel`` of the task's label names; ``.to_pandas()`` works
+    on each split.
     """
     if task not in TASKS:
         raise DataError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     import datasets
 
+    from bench import project
     from bench.corpus import contrast, store
     from bench.corpus.store import features
+
+    seeds = project.SEEDS if seeds is None else seeds
+    if data_dir is None:
+        data_dir = project.root_of(Path.cwd()) / specs.DEFAULT_DATA
 
     parquet = ensure_derived(
         Path(seeds), Path(data_dir), fix="pass bench.load_dataset(seeds=...) (and data_dir=...)"
@@ -114,10 +123,12 @@ def _read_one(path: Path, ds):
     if not path.is_file():
         raise DataError(f"{path}: dataset file not found; check 'path' in the config")
     encoding = _encoding(ds.encoding)
+    quoting: Quoting = csv.QUOTE_MINIMAL
     try:
+        quoting = _quoting(path, ds, encoding)
+        _check_shape(path, ds, encoding, quoting)
         if ds.format in ("csv", "tsv"):
             sep = ds.delimiter or ("\t" if ds.format == "tsv" else ",")
-            quoting = csv.QUOTE_NONE if ds.quoting == "none" else csv.QUOTE_MINIMAL
             frame = pd.read_csv(
                 path,
                 sep=sep,
@@ -147,6 +158,13 @@ def _read_one(path: Path, ds):
     except (ValueError, pd.errors.ParserError, OSError) as exc:
         why = _first_line(exc)
         long_row = _LONG_ROW.search(why)
+        unclosed = _UNCLOSED.search(why)
+        if unclosed:  # pandas counts rows from 0, the header included: line = row + 1
+            raise DataError(
+                f"{path}:{int(unclosed.group(1)) + 1}: a quoted field starts here and is never "
+                "closed (the file ends inside it); close the quote, or set quoting = "
+                '"none" in the config if quotes are text'
+            ) from None
         if long_row:
             want, line, got = long_row.groups()
             raise DataError(
@@ -155,7 +173,11 @@ def _read_one(path: Path, ds):
                 f"or 'quoting' in the config"
             ) from None
         raise DataError(f"{path}: cannot read as {ds.format}: {why}") from None
-    starts = _csv_records(path, ds, frame) if ds.format in ("csv", "tsv") else None
+    if len(frame) == 0:
+        raise DataError(f"{path}: no data rows (a header only); add rows to the file")
+    if ds.format in ("csv", "tsv") and len(frame.columns) == 1:
+        _one_column(path, str(frame.columns[0]), ds)
+    starts = _csv_records(path, ds, frame, quoting) if ds.format in ("csv", "tsv") else None
     label = "row " if first_line == 0 else ""
     if starts is not None:  # records that span lines, or blank lines between them
         frame["_where"] = [f"{path.name}:{line}" for line in starts]
@@ -171,10 +193,74 @@ def _encoding(name: str) -> str:
     return "utf-8-sig" if codecs.lookup(name).name == "utf-8" else name
 
 
+Quoting = Literal[0, 1, 2, 3]  # the csv module's QUOTE_* constants
 _LONG_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_UNCLOSED = re.compile(r"EOF inside string starting at row (\d+)")
 
 
-def _csv_records(path: Path, ds, frame) -> list[int] | None:
+def _quoting(path: Path, ds, encoding: str) -> Quoting:
+    """The csv module's quoting of a delimited file: the config's, else "minimal" for
+    CSV. A TSV file without the setting must not hold a cell that starts with a quote:
+    TSV has no quoting, but spreadsheets quote, and the two readings give different text."""
+    import csv
+
+    if ds.quoting is not None or ds.format != "tsv":
+        return csv.QUOTE_NONE if ds.quoting == "none" else csv.QUOTE_MINIMAL
+    text = path.read_bytes().decode(encoding, errors="replace")
+    found = re.search(r'(?:^|\t)"', text, flags=re.MULTILINE)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        raise DataError(
+            f'{path}:{line}: a cell starts with a quote ("); in TSV that is text or quoting: '
+            'set quoting = "none" in the config to keep quotes as text, or quoting = '
+            '"minimal" to read quoted cells as a spreadsheet writes them'
+        )
+    return csv.QUOTE_MINIMAL
+
+
+def _check_shape(path: Path, ds, encoding: str, quoting: Quoting) -> None:
+    """What a file's first bytes tell before pandas reads it: a JSON Lines file that is
+    empty or holds one JSON array; a header that names a column twice (pandas would keep
+    the first and call the other "text.1")."""
+    import csv
+
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    if ds.format == "json":
+        start = head.decode(encoding, errors="replace").lstrip("\ufeff \t\r\n")
+        if not start:
+            raise DataError(f"{path}: the file is empty (no JSON Lines); add one object per line")
+        if start.startswith("["):
+            raise DataError(
+                f"{path}: holds a JSON array, not JSON Lines (one object per line); write one "
+                "object per line, e.g. jq -c '.[]' in.json > out.jsonl"
+            )
+    elif ds.format in ("csv", "tsv"):
+        text = head.decode(encoding, errors="replace").lstrip("\ufeff")
+        sep = ds.delimiter or ("\t" if ds.format == "tsv" else ",")
+        header = next(csv.reader(text.splitlines()[:1], delimiter=sep, quoting=quoting), [])
+        seen: set[str] = set()
+        for name in header:
+            if name in seen:
+                raise DataError(
+                    f"{path}:1: the header names the column {name!r} twice; rename one "
+                    "(only one can be read as it)"
+                )
+            seen.add(name)
+
+
+def _one_column(path: Path, header: str, ds) -> None:
+    """A delimited file read as one column: say which delimiter its header seems to use."""
+    sep = ds.delimiter or ("\t" if ds.format == "tsv" else ",")
+    for other, name in ((";", "';'"), ("\t", "a tab"), ("|", "'|'"), (",", "','")):
+        if other != sep and other in header:
+            raise DataError(
+                f"{path}: the header {shown(header, 60)} is one column: the file looks "
+                f"delimited by {name}, not {sep!r}; set delimiter = {other!r} in the config"
+            )
+
+
+def _csv_records(path: Path, ds, frame, quoting: Quoting) -> list[int] | None:
     """The line each record starts on, when records are not simply lines 2, 3, ... (a
     quoted field spans lines, or blank lines are skipped); None when they are. pandas
     fills the missing fields of a short row with "", so when any cell is empty the fields
@@ -194,7 +280,7 @@ def _csv_records(path: Path, ds, frame) -> list[int] | None:
         reader = csv.reader(
             fh,
             delimiter=sep,
-            quoting=csv.QUOTE_NONE if ds.quoting == "none" else csv.QUOTE_MINIMAL,
+            quoting=quoting,
         )
         width = len(next(reader, []))
         end = reader.line_num
@@ -299,11 +385,21 @@ def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
     required = ("text", "label", *(r for r in ROLES if r in mapped_roles))
     for role in dict.fromkeys(required):
         if columns[role] not in raw.columns:
-            present = ", ".join(str(c) for c in raw.columns if c != "_where")
-            raise DataError(
-                f"{origin}: no column {columns[role]!r} for the {role} (columns: {present}); "
-                f'map it in [{where}.columns], e.g. {role} = "..."'
+            names = [str(c) for c in raw.columns if c != "_where"]
+            present = ", ".join(map(repr, names))
+            spaced = [c for c in names if c != c.strip() and c.strip() == columns[role]]
+            hint = (
+                f"; the header has {spaced[0]!r}: remove the spaces around it"
+                if spaced
+                else f'; map it in [{where}.columns], e.g. {role} = "..."'
             )
+            raise DataError(
+                f"{origin}: no column {columns[role]!r} for the {role} (columns: "
+                f"{shown(present, 120)[1:-1]}){hint}"
+            )
+    for role in ("text", "target"):
+        if columns[role] in raw.columns:
+            _check_text_cells(raw, columns[role], role, origin)
     text = _strings(raw[columns["text"]])
     empty = text.str.strip() == ""
     if empty.any():
@@ -348,6 +444,14 @@ def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
         else pd.Series([""] * len(raw))
     )
     group = _strings(raw[columns["group"]]) if columns["group"] in raw.columns else ids
+    if columns["group"] in raw.columns:
+        no_group = group.str.strip() == ""
+        if no_group.any():
+            raise DataError(
+                f"{_examples(raw, no_group, 1)}: {int(no_group.sum())} row(s) have an empty "
+                f"group (first: {_examples(raw, no_group)}); fill them in (rows with no group "
+                "would all count as one sentence group), or unmap 'group'"
+            )
     frame = pd.DataFrame(
         {
             "id": ids.values,
@@ -361,5 +465,56 @@ def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
         frame["article"] = _strings(raw[columns["article"]]).values
     frame = frame[frame["label"] != DROP]
     view = task_view(frame, task)
+    if where == "dataset":
+        _check_learnable(view, origin, columns["group"] in raw.columns)
     extras = {"article": view.pop("article")} if "article" in view else {}
     return view, extras
+
+
+def _check_text_cells(raw, column: str, role: str, origin: str) -> None:
+    """Text and target cells are text: not numbers or JSON objects (which would be read
+    as their repr), and no NUL character (a binary or mis-decoded file)."""
+    import pandas as pd
+
+    values = raw[column]
+    if values.dtype != object and not pd.api.types.is_string_dtype(values):
+        raise DataError(
+            f"{_examples(raw, values.notna(), 1)}: the {role} column {column!r} holds "
+            f"{values.dtype} values, not text; map {role} to a text column in [dataset.columns]"
+        )
+    odd = values.map(lambda v: v is not None and not isinstance(v, str) and v == v)
+    if odd.any():
+        first = values[odd].iloc[0]
+        raise DataError(
+            f"{_examples(raw, odd, 1)}: the {role} {column!r} is {type(first).__name__} "
+            f"{shown(first, 40)}, not text ({int(odd.sum())} such row(s)); make it a string"
+        )
+    nul = values.astype(str).str.contains("\x00", regex=False) & values.notna()
+    if nul.any():
+        raise DataError(
+            f"{_examples(raw, nul, 1)}: the {role} holds a NUL character (\\x00) "
+            f"({int(nul.sum())} row(s)); a binary or mis-decoded file? remove it"
+        )
+
+
+def _check_learnable(frame, origin: str, grouped: bool) -> None:
+    """A dataset cross-validation can learn from: two rows or more, two labels or more,
+    and, when groups are given, two groups or more (folds never split a group)."""
+    if len(frame) < 2:
+        raise DataError(
+            f"{origin}: only {len(frame)} data row(s) for this task; a classifier needs rows "
+            "of at least two labels"
+        )
+    labels = frame["label"].unique()
+    if len(labels) < 2:
+        raise DataError(
+            f"{origin}: every row ({len(frame)}) has the label {labels[0]!r} for this task; a "
+            "classifier needs two labels: check the label column and [dataset.labels]"
+        )
+    groups = frame["group"].unique()
+    if grouped and len(groups) < 2:
+        raise DataError(
+            f"{origin}: all {len(frame)} rows are in one group ({groups[0]!r}); folds keep a "
+            "group together, so they need two groups or more: map 'group' to a column with "
+            "more groups, or unmap it (each row its own group)"
+        )

@@ -29,6 +29,12 @@ class ModelError(BenchError):
     """A model name or factory cannot be resolved or built."""
 
 
+class FoldError(ModelError):
+    """A model failed on one fold: it raised, exited, returned output of the wrong shape,
+    ran past its timeout, or its worker process died. The message names the config and
+    the fold. Under ``check`` this is a result that was not reproduced (exit 1)."""
+
+
 class RunError(BenchError):
     """A run folder is missing, incomplete or inconsistent."""
 
@@ -43,6 +49,16 @@ def did_you_mean(word: str, choices) -> str:
         return f"; did you mean {lowered[word.lower()]!r}?"
     close = difflib.get_close_matches(word.lower(), list(lowered), n=1)
     return f"; did you mean {lowered[close[0]]!r}?" if close else ""
+
+
+def shown_path(path: Any) -> str:
+    """A path as a message names it: relative to the working folder when inside it."""
+    from pathlib import Path
+
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
 
 
 def shown(value: Any, limit: int = QUOTE_LIMIT) -> str:

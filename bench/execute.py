@@ -14,6 +14,7 @@ from bench.backends import Backend
 from bench.config import Config
 from bench.items import Items
 from bench.runs import MetricsDoc, RunDocuments
+from bench.specs import DEFAULT_REFERENCE
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,15 @@ def report_files(docs: RunDocuments | Any) -> dict[str, str]:
 
 def rewrite_reports(run_dir: Path) -> list[Path]:
     """Re-render report.md and report.html of a run folder from its files."""
-    from bench.io import write_text_atomic
+    from bench.io import write_text_atomic, writing_into
     from bench.runs import load_run
 
     out = []
-    for name, text in report_files(load_run(run_dir)).items():
-        write_text_atomic(Path(run_dir) / name, text)
-        out.append(Path(run_dir) / name)
+    files = report_files(load_run(run_dir))
+    with writing_into(run_dir, fix="free space, or check the folder's permissions"):
+        for name, text in files.items():
+            write_text_atomic(Path(run_dir) / name, text)
+            out.append(Path(run_dir) / name)
     return out
 
 
@@ -69,26 +72,31 @@ def run_configs(
     progress: bool = True,
     backend: Backend | None = None,
     warn: Callable[[str], None] | None = None,
+    reference: Path | None = Path(DEFAULT_REFERENCE),
 ) -> list[RunRecord]:
     """Run every config into ``out/<name>/``; complete runs of unchanged configs (same
     config, data, folds, code and dependency files) are reused. A config's run folder is
     written as soon as its last fold is in, so an interruption keeps the runs already
-    complete."""
+    complete. ``out`` may not be (or be inside) ``reference``, nor a folder the configs read
+    (``bench.runs.check_out``)."""
     from tqdm.auto import tqdm
 
     from bench.backends import warm_up
+    from bench.io import writing_into
     from bench.runner import Prepared, count_folds, prepare, run, warm_call
-    from bench.runs import check_writable, reusable, run_documents, write_run
+    from bench.runs import check_out, reusable, run_documents, write_run
     from bench.views import DataCache
 
-    check_writable(out)
+    check_out(out, configs, reference)
     backend = backend or Backend()
     # the worker processes start (and import what the fits need) while configs load, as
-    # soon as there are surely as many folds to fit as processes
+    # soon as there are surely as many folds to fit as processes (never for plug-ins:
+    # warm_call is None, their code runs only inside a fold's guard)
+    call = warm_call(configs)
     new = [c for c in configs if force or not (Path(out) / c.name).exists()]
-    warmed = len(new) >= n_jobs
-    if warmed:
-        warm_up(n_jobs, backend, warm_call(configs))
+    warmed = call is None or len(new) >= n_jobs
+    if call is not None and warmed:
+        warm_up(n_jobs, backend, call)
     cache: DataCache = {}
     todo: list[Prepared] = []
     records: dict[str, RunRecord] = {}
@@ -100,10 +108,11 @@ def run_configs(
             records[cfg.name] = RunRecord(cfg, run_dir, old.metrics, old.manifest, True)
             continue
         todo.append(prep)
-        if not warmed and count_folds(todo) >= n_jobs:
-            warm_up(n_jobs, backend, warm_call(configs))
+        if not warmed and call is not None and count_folds(todo) >= n_jobs:
+            warm_up(n_jobs, backend, call)
             warmed = True
-    Path(out).mkdir(parents=True, exist_ok=True)  # only once every config has loaded
+    with writing_into(out, fix="free space, or choose another --out"):
+        Path(out).mkdir(parents=True, exist_ok=True)  # only once every config has loaded
     n_folds = count_folds(todo)
     with tqdm(
         total=n_folds, desc="folds", unit="fold", disable=not progress or not n_folds, leave=False

@@ -193,7 +193,12 @@ def intervals(
     sentence groups are resampled with replacement, each carrying all its predictions
     (every repeat), every metric is recomputed on each resample, and the interval is BCa
     (bias-corrected and accelerated; the acceleration from the leave-one-group-out
-    jackknife), the method with the best measured coverage at this benchmark's sizes."""
+    jackknife), the method with the best measured coverage at this benchmark's sizes.
+    Below ``MIN_CLUSTERS["bca"]`` groups the bootstrap draws at least
+    ``FEW_CLUSTERS_ROUNDS`` resamples (``bench.stats.interval_rounds``). A side whose
+    BCa tail lies beyond the resamples is **open**: null in [low, high], and named under
+    the key ``open`` (metric -> ["low"] / ["high"]; metrics.json's ``ci_open``), never
+    clipped to the most extreme resample."""
     from bench import stats
 
     if n_boot == 0:
@@ -217,45 +222,55 @@ def intervals(
         return out
 
     reps = stats.cluster_bootstrap(
-        parts, statistics, n_boot=n_boot, rng=np.random.default_rng(random_state), method=CI_METHOD
+        parts,
+        statistics,
+        n_boot=stats.interval_rounds(n_boot, G, CI_METHOD),
+        rng=np.random.default_rng(random_state),
+        method=CI_METHOD,
     )
+    opened: dict = {}
 
-    def interval(name: str):
+    def interval(name: str, where: dict, key: str):
         r = reps[name]
         if not len(r.values) or not np.isfinite(r.estimate):
             return [None, None]
         iv = r.interval(level)
-        # an endpoint past the resamples' reach (B too small for the BCa-adjusted tail) is
-        # clipped to the most extreme resample, as scipy.stats.bootstrap does
-        low = float(iv.low) if np.isfinite(iv.low) else float(r.values[0])
-        high = float(iv.high) if np.isfinite(iv.high) else float(r.values[-1])
-        return [low, high]
+        sides = stats.open_sides(iv)
+        if sides:
+            where[key] = sides
+        return [None if s in sides else float(v) for s, v in (("low", iv.low), ("high", iv.high))]
 
-    out: dict = {name: interval(name) for name in NAMED}
-    out["per_class_f1"] = {lab: interval(f"f1:{lab}") for lab in labels}
+    out: dict = {name: interval(name, opened, name) for name in NAMED}
+    per_class: dict = {}
+    out["per_class_f1"] = {lab: interval(f"f1:{lab}", per_class, lab) for lab in labels}
+    if per_class:
+        opened["per_class_f1"] = per_class
     if p.proba is not None:
-        out["log_loss"] = interval("log_loss")
+        out["log_loss"] = interval("log_loss", opened, "log_loss")
+    if opened:
+        out["open"] = opened
     return out
 
 
 def present_scores(cms: np.ndarray, f_idx) -> dict[str, np.ndarray]:
-    """Macro-F1 and F_avg over the labels present in each matrix (gold or predicted), as
-    SemEval scores a target: a label a target never has nor gets is not a zero F1.
-    F_avg is NaN when none of its labels is present."""
+    """The scores of a subset (a target, an article): macro-F1 over the labels present in
+    each matrix (gold or predicted), so a label a target never has nor gets is not a zero
+    F1 (a convenience, not a SemEval score); F_avg as SemEval-2016 Task 6's official
+    ``eval.pl`` scores any subset: the mean F1 of the F_avg labels (FAVOR = support,
+    AGAINST = condemn), **always over both**, a label absent from gold and predictions
+    scoring 0, i.e. ``scores(...)["f_avg"]`` unchanged."""
     s = scores(cms, f_idx)
     present = (s["support"] > 0) | (s["predicted"] > 0)
     f1 = s["f1"]
-    sub = present[..., list(f_idx)]
     with np.errstate(divide="ignore", invalid="ignore"):
         macro = np.where(present.any(-1), (f1 * present).sum(-1) / present.sum(-1), np.nan)
-        f_avg = np.where(sub.any(-1), (f1[..., list(f_idx)] * sub).sum(-1) / sub.sum(-1), np.nan)
-    return {**s, "macro_f1": macro, "f_avg": f_avg}
+    return {**s, "macro_f1": macro}
 
 
 def per_target(p: Predictions, L: int, f_idx) -> dict:
-    """Every confusion-based score per target (pooled over folds and repeats), macro-F1 and
-    F_avg over the labels present in that target; empty when the data has a single target.
-    The official SemEval F_avg is the pooled one, not a mean of these."""
+    """Every confusion-based score per target (pooled over folds and repeats): F_avg as
+    SemEval's ``eval.pl`` computes it on the target's rows (``present_scores``), macro-F1
+    over the labels present in that target; empty when the data has a single target."""
     return _per_key(p, p.targets, L, f_idx)
 
 
@@ -372,6 +387,8 @@ def evaluate(
     if p.articles is not None and (by_article := per_article(p, L, f_idx)):
         result["per_article"] = by_article
     result["ci"] = intervals(p, labels, f_idx, n_boot, level, random_state)
+    if "open" in result["ci"]:  # sides beyond the resamples: null in ci, named here
+        result["ci_open"] = result["ci"].pop("open")
     return _clean(result)
 
 

@@ -116,6 +116,11 @@ def make_folds(
         raise ValueError(f"unknown protocol kind {kind!r}; choose from {', '.join(KINDS)}")
     if kind == "leave_one_group_out":
         uniq = np.unique(groups)
+        if len(uniq) < 2:
+            raise ProtocolError(
+                f"leave_one_group_out needs two groups or more; the data has {len(uniq)} "
+                "(every row in one group leaves nothing to train on)"
+            )
         return [
             Fold(0, i, np.flatnonzero(groups != g), np.flatnonzero(groups == g))
             for i, g in enumerate(uniq)
@@ -156,6 +161,8 @@ def _group_kfold(
                 f"set n_splits = {largest} in [protocol]"
                 if largest >= 2
                 else 'use kind = "leave_one_group_out" or drop that label'
+                if len(uniq) >= 2
+                else "the data has one group: add groups"
             )
             raise ProtocolError(
                 f"cannot stratify {k} folds: label {label!r} occurs in only {largest} "

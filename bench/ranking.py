@@ -5,14 +5,15 @@ The rank score of a run is defined once, here, as a weighted mean of score compo
 data the model did not train on, such as targets, articles and wordings it has not seen,
 or a held-out test set) each weigh equally, and a view with test types (the contrast
 suite) splits its weight equally among them; without such views, the main view alone.
-The leaderboard's value (``rank_score``, from metrics.json) and the tiers' bootstrap
-(``rank_score_p``, from per-group confusion counts) both use these components. The
+The leaderboard's value (``rank_score``, from metrics.json) and the tiers' permutation
+test (``tiers``, from per-group confusion counts) both use these components. The
 README says why in-data CV alone is not used to rank.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import math
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -175,8 +176,162 @@ def rank(runs: list[Run], metric: str = "macro_f1") -> list[Entry]:
 
 
 # ------------------------------------------------------------------------------- tiers
+# Tiers are a simultaneous procedure on the runs of one table (``permutation_tiers``):
+# contiguous in score order, a cut between two score neighbours only where *every* pair of
+# runs across it differs by more than the critical value c, and c is the 1 - alpha quantile
+# of that very "cut statistic" when the runs' labels are permuted within each sentence
+# group. If all runs are equally good (exchangeable within sentence groups) the table
+# therefore shows more than one tier with probability at most alpha; perf/stats_sim.py
+# (section tiers) measures it at 5 and 10 runs, 19 and 100 groups.
+# label permutations of the tiers' critical value: the number perf/stats_sim.py --only tiers
+# validated (the test is exact at any number; 199 costs a fifth of 999's CPU)
+N_PERM = 199
+JACKKNIFE_BLOCKS = 20  # the pairwise standard errors leave out one of 20 blocks of groups
+T_TOL = 1e-9  # relative tolerance on the standardised statistics (ties never cut)
+
+
+@dataclass(frozen=True)
+class Tiers:
+    """Tiers of K runs: ``tier[i]`` (1 = best) per run, contiguous in score order. Any two
+    runs in different tiers have |t| > ``critical`` (the studentised difference of their
+    scores); equal runs are split into more than one tier with probability <= alpha."""
+
+    tier: np.ndarray  # (K,) ints
+    critical: float  # on the |t| scale
+    scores: np.ndarray = field(repr=False)  # (K,) each run's score from the counts
+    order: np.ndarray = field(repr=False)  # run indices, best first
+
+
+def _scored_t(
+    c: np.ndarray, score: stats.Metric, shape: tuple[int, ...], a, b, starts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For counts ``c`` (n, U, K, P) whose units are sorted by jackknife block (block j
+    starts at unit ``starts[j]``): each run's score (n, K) and |t_ab| (n, pairs), the
+    pairwise delta over its delete-a-block jackknife standard error. A pair whose delta
+    has no spread has t = 0 (it never separates two runs)."""
+    n, U, K, P = c.shape
+    tot = c.sum(axis=1)
+    s = stats._apply(score, tot.reshape(n * K, *shape)).reshape(n, K)
+    blocks = np.add.reduceat(c, starts, axis=1) if len(starts) < U else c
+    J = blocks.shape[1]
+    jk = stats._apply(score, (tot[:, None] - blocks).reshape(n * J * K, *shape)).reshape(n, J, K)
+    dj = jk[:, :, a] - jk[:, :, b]
+    se = np.sqrt((J - 1) / J * np.sum((dj - dj.mean(axis=1, keepdims=True)) ** 2, axis=1))
+    d = s[:, a] - s[:, b]
+    ok = se > stats.TIE_TOL
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(ok, np.abs(d) / np.where(ok, se, 1.0), 0.0)
+    return s, t
+
+
+def _cut_statistic(T: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Per set of scores: the largest, over the cuts of its own score order, of the
+    smallest |t| across the cut (what a cut must exceed). T (n, K, K), s (n, K)."""
+    n, K = s.shape
+    order = np.argsort(-s, axis=1, kind="stable")
+    M = np.take_along_axis(T, order[:, :, None], axis=1)
+    M = np.take_along_axis(M, order[:, None, :], axis=2)
+    best = np.zeros(n)
+    for j in range(1, K):
+        best = np.maximum(best, M[:, :j, j:].reshape(n, -1).min(axis=1))
+    return best
+
+
+def permutation_tiers(
+    counts: np.ndarray,
+    score: stats.Metric,
+    *,
+    alpha: float = 0.05,
+    n_perm: int = N_PERM,
+    higher_is_better: bool = True,
+    jackknife_blocks: int = JACKKNIFE_BLOCKS,
+    refine: bool = True,
+    rng: stats.RandomState = None,
+) -> Tiers:
+    """Tiers of K runs from ``counts`` (U, K, ...) per shared unit (sentence group) and
+    run, ``score((n, ...)) -> (n,)`` the rank score.
+
+    t_ab = |s_a - s_b| / se_ab (delete-a-block jackknife over ``jackknife_blocks`` fixed
+    blocks of units: unit index mod J). A cut between score neighbours is made when every
+    pair across it has t > c; c is the 1 - alpha quantile of the cut statistic (max over
+    the cuts of a score order of min |t| across the cut) over ``n_perm`` permutations of
+    the run labels within each unit: exact for exchangeable (equal) runs, p = (1 + #) /
+    (R + 1). The block layout does not move under the permutations. Partial nulls (some
+    runs equal, others better) are controlled approximately: with ``refine`` every cut
+    must also pass the critical value of its own block (the runs between its neighbouring
+    cuts, permuted among themselves), repeated until no cut is dropped; refining only
+    removes cuts, so the all-equal split rate stays <= alpha."""
+    counts = np.asarray(counts, dtype=np.float64)
+    U, K = counts.shape[:2]
+    shape = tuple(counts.shape[2:])
+    sign = 1.0 if higher_is_better else -1.0
+    a, b = np.triu_indices(K, 1)
+    # jackknife blocks: unit index mod J; the units sorted by block (their order is
+    # otherwise irrelevant), so that a block is a contiguous run of units
+    J = jackknife_blocks if 0 < jackknife_blocks < U else U
+    by_block = np.argsort(np.arange(U) % J, kind="stable")
+    flat = counts.reshape(U, K, -1)[by_block]
+    starts = np.searchsorted((np.arange(U) % J)[by_block], np.arange(J))
+    s_obs, t_obs = _scored_t(flat[None], score, shape, a, b, starts)
+    est = s_obs[0]
+    order = np.argsort(-sign * est, kind="stable")
+    if K < 2 or U < 2:
+        return Tiers(np.ones(K, dtype=np.int64), math.inf, est, order)
+    T_obs = np.zeros((K, K))
+    T_obs[a, b] = T_obs[b, a] = t_obs[0]
+    gen = stats._rng(rng)
+
+    def critical(runs: np.ndarray) -> float:
+        """The permutation critical value of the cut statistic among ``runs`` only."""
+        k = len(runs)
+        sub = flat[:, runs]
+        aa, bb = np.triu_indices(k, 1)
+        null = np.empty(n_perm)
+        step = max(1, 4_000_000 // (U * k * sub.shape[2]))
+        for start in range(0, n_perm, step):
+            n = min(step, n_perm - start)
+            perm = np.argsort(gen.random((n, U, k)), axis=2)
+            c = sub[np.arange(U)[None, :, None], perm]  # (n, U, k, P): labels permuted per unit
+            s, t = _scored_t(c, score, shape, aa, bb, starts)
+            T = np.zeros((n, k, k))
+            T[:, aa, bb] = T[:, bb, aa] = t
+            null[start : start + n] = _cut_statistic(T, sign * s)
+        allowed = math.floor(alpha * (n_perm + 1) + 1e-12) - 1  # #{S* >= S} <= allowed
+        if allowed < 0:
+            return math.inf
+        return float(np.sort(null)[::-1][allowed]) if allowed < n_perm else 0.0
+
+    def separated(left: np.ndarray, right: np.ndarray, c: float) -> bool:
+        return bool((T_obs[np.ix_(left, right)] > c * (1 + T_TOL)).all())
+
+    crit = critical(np.arange(K))
+    cuts = [j for j in range(1, K) if separated(order[:j], order[j:], crit)]
+    cache: dict[tuple[int, ...], float] = {}
+    changed = refine
+    while changed and cuts:
+        changed = False
+        edges = [0, *cuts, K]
+        for i, j in enumerate(cuts):
+            lo, hi = edges[i], edges[i + 2]
+            if hi - lo == K:
+                continue
+            key = tuple(sorted(order[lo:hi].tolist()))
+            if key not in cache:
+                cache[key] = critical(np.array(key))
+            if not separated(order[lo:j], order[j:hi], cache[key]):
+                cuts.remove(j)
+                changed = True
+                break
+    tier = np.empty(K, dtype=np.int64)
+    for pos, run in enumerate(order):
+        tier[run] = 1 + sum(j <= pos for j in cuts)
+    return Tiers(tier, crit, est, order)
+
+
 def _component_counts(run: Run, parts: list[Component], clusters: np.ndarray, w: int) -> np.ndarray:
-    """Confusion counts per cluster and score component: (G, C, L, W)."""
+    """Confusion counts per cluster and score component, (G, C, L, W), each view's counts
+    divided by its number of repeats: a run's score does not change (its metrics are
+    ratios of counts), and runs with different repeats can be permuted against each other."""
     from bench.metrics import confusions
 
     L = len(run.labels)
@@ -188,83 +343,79 @@ def _component_counts(run: Run, parts: list[Component], clusters: np.ndarray, w:
         if part.test_type is not None and p.test_type is not None:
             rows = p.test_type == part.test_type
         g = np.searchsorted(clusters, p.groups[rows])  # clusters: every group id, sorted
-        out[:, c] = confusions(p.gold[rows], p.pred[rows], L, g, len(clusters), w)
+        n_rep = max(1, len(np.unique(p.repeat)))
+        out[:, c] = confusions(p.gold[rows], p.pred[rows], L, g, len(clusters), w) / n_rep
     return out
 
 
-def rank_score_p(
-    a: Run, b: Run, metric: str, *, n_boot: int = 1000, random_state: int = 0
-) -> float:
-    """Two-sided p-value of the difference of two runs' rank scores: a paired cluster
-    bootstrap over the sentence groups that every view shares (a contrast case moves with
-    the sentence it was made from), inverted from its percentile interval."""
+def tiers(
+    runs: list[Run],
+    metric: str,
+    alpha: float,
+    *,
+    n_perm: int = N_PERM,
+    random_state: int = 0,
+) -> dict[Path, int]:
+    """Significance tiers of runs of one table on their rank score (``permutation_tiers``
+    on the per-sentence-group counts of the score's components, over every group any of
+    the runs has; a contrast case counts in its source sentence's group). Seeded by
+    ``random_state``: the same runs give the same tiers. Runs whose score is undefined
+    come last, in a tier of their own. The tier of each run, by its path."""
     from bench.metrics import scores, width
 
-    parts = components(a.views())
-    if parts != components(b.views()):
-        raise RunError(f"{a.path} and {b.path} have different views; cannot tier them together")
-    clusters = np.unique(
-        np.concatenate([p.groups for run in (a, b) for p in run.predictions().values()])
-    )
-    w = width(len(a.labels), *(p.pred for run in (a, b) for p in run.predictions().values()))
-    ca, cb = _component_counts(a, parts, clusters, w), _component_counts(b, parts, clusters, w)
-    G, C, L = ca.shape[0], ca.shape[1], ca.shape[2]
-    weights = np.array([c.weight for c in parts])
-    f_idx = [a.labels.index(lab) for lab in a.metrics["f_avg_labels"]]
-
-    def statistic(sums: list[np.ndarray]) -> dict[str, np.ndarray]:
-        def score(counts: np.ndarray) -> np.ndarray:  # (n, C*L*L) -> (n,)
-            values = scores(counts.reshape(-1, C, L, w), f_idx)[metric]
-            return np.nansum(values * weights, axis=-1)
-
-        return {"delta": score(sums[1]) - score(sums[0])}
-
-    totals = [c.sum(axis=0).reshape(1, -1) for c in (ca, cb)]
-    if float(statistic(totals)["delta"][0]) == 0:
-        return 1.0
-    reps = stats.cluster_bootstrap(
-        [ca.reshape(G, -1), cb.reshape(G, -1)],
-        statistic,
-        n_boot=n_boot,
-        rng=np.random.default_rng(random_state),
-        method="expanded",
-    )["delta"]
-    return reps.p_value()
-
-
-def tiers(
-    runs: list[Run], metric: str, alpha: float, *, n_boot: int = 1000, random_state: int = 0
-) -> dict[Path, int]:
-    """Significance tiers of runs of one task on their rank score: the best run and every
-    run not significantly different from it (``rank_score_p``) share tier 1; the rest
-    are tiered the same way. The tier of each run, by its path."""
     if not METRICS[metric].comparable:
         raise RunError(
             f"tiers need a metric computed from confusion counts ({', '.join(NAMED)}), not "
             f"{metric!r}; pass --no-tiers"
         )
     higher = METRICS[metric].higher_is_better
-
-    def score(run: Run) -> float | None:
-        return rank_score(run.views(), metric)
-
-    remaining = sorted(
-        runs,
-        key=lambda r: (score(r) is None, -(score(r) or 0) if higher else (score(r) or 0), r.name),
-    )
+    scored = [r for r in runs if rank_score(r.views(), metric) is not None]
+    unscored = [r for r in runs if rank_score(r.views(), metric) is None]
     out: dict[Path, int] = {}
-    tier = 1
-    while remaining:
-        leader, rest = remaining[0], remaining[1:]
-        members = [leader] + [
-            r
-            for r in rest
-            if rank_score_p(leader, r, metric, n_boot=n_boot, random_state=random_state) >= alpha
-        ]
-        out.update({m.path: tier for m in members})
-        remaining = [r for r in rest if r not in members]
-        tier += 1
+    if scored:
+        parts = components(scored[0].views())
+        for r in scored[1:]:
+            if components(r.views()) != parts:
+                raise RunError(
+                    f"{scored[0].path} and {r.path} have different views; cannot tier them together"
+                )
+        predictions = [list(r.predictions().values()) for r in scored]
+        clusters = np.unique(np.concatenate([p.groups for ps in predictions for p in ps]))
+        L = len(scored[0].labels)
+        w = width(L, *(p.pred for ps in predictions for p in ps))
+        counts = np.stack([_component_counts(r, parts, clusters, w) for r in scored], axis=1)
+        weights = np.array([c.weight for c in parts])
+        f_idx = [scored[0].labels.index(lab) for lab in scored[0].metrics["f_avg_labels"]]
+        C = len(parts)
+
+        def score(cms: np.ndarray) -> np.ndarray:  # (n, C, L, W) -> (n,)
+            values = scores(cms.reshape(-1, C, L, w), f_idx)[metric]
+            return np.nansum(values * weights, axis=-1)
+
+        result = permutation_tiers(
+            counts,
+            score,
+            alpha=alpha,
+            n_perm=n_perm,
+            higher_is_better=higher,
+            rng=np.random.default_rng(random_state),
+        )
+        out = {r.path: int(t) for r, t in zip(scored, result.tier, strict=True)}
+    last = max(out.values(), default=0) + 1
+    out.update({r.path: last for r in unscored})
     return out
+
+
+TIERS_CONTROL = (
+    "Tiers: if all runs of a table were equally good, it would show more than one tier in "
+    "at most {alpha} of cases (run labels permuted within sentence groups), and every run "
+    "is separated from every run of every lower tier."
+)
+
+
+def tiers_sentence(alpha: float) -> str:
+    """What the tiers control, in one sentence (the leaderboard prints it)."""
+    return TIERS_CONTROL.format(alpha=f"{alpha * 100:g}%")
 
 
 def with_tiers(entries: list[Entry], runs: list[Run], alpha: float) -> list[Entry]:

@@ -8,8 +8,9 @@ file: ``bench.runs`` turns a RunOutput into the run folder's files.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ import numpy as np
 
 from bench.backends import Backend, execute
 from bench.config import Config, as_dict
-from bench.errors import ModelError, ProtocolError
+from bench.errors import FoldError, ModelError, ProtocolError, shown, shown_path
 from bench.io import sha256_json
 from bench.metrics import (
     NO_ANSWER,
@@ -31,6 +32,7 @@ from bench.metrics import (
 )
 from bench.models import resolve
 from bench.models.answering import Answers, add_usage
+from bench.models.plugins import plugin_code
 from bench.models.registry import FitContext
 from bench.protocol import derived_seed, folds_hash
 from bench.provenance import code_hash, config_hash, files_hash, frame_hash
@@ -119,7 +121,7 @@ def prepare(cfg: Config, cache: DataCache | None = None) -> Prepared:
     (``check_items``)."""
     from bench.items import planned
 
-    spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.path.parent)
+    spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.plugins)
     params = dict(cfg.model.params)
     trained = spec.trained(params)
     est = spec.build(params, 0, cfg.labels, FitContext())
@@ -137,7 +139,7 @@ def prepare(cfg: Config, cache: DataCache | None = None) -> Prepared:
         check_items(planned(views, trained))
     data = [frame_hash(v.frame) for v in views]
     hashes = {
-        "config_hash": config_hash(as_dict(cfg, relative_to=None)),
+        "config_hash": config_hash(as_dict(cfg, root=None)),
         "data_hash": data[0] if len(data) == 1 else sha256_json(data),
         "folds_hash": sha256_json([folds_hash(v.folds, v.frame["id"].to_numpy()) for v in views]),
         "code_hash": code_hash(),
@@ -150,12 +152,165 @@ def prepare(cfg: Config, cache: DataCache | None = None) -> Prepared:
 def plan(cfg: Config, cache: DataCache | None = None) -> tuple[bool, list[ViewPlan]]:
     """Whether the config's model trains per fold, and its views planned accordingly
     (what ``stance-bench items`` exports; nothing is built or checked)."""
-    spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.path.parent)
+    spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.plugins)
     trained = spec.trained(dict(cfg.model.params))
     return trained, plan_views(cfg, cache, trained=trained).views
 
 
 # ------------------------------------------------------------------------------ fitting
+# Probabilities may miss [0, 1] and a row's sum may miss 1 by this much (float rounding).
+PROBA_TOLERANCE = 1e-6
+
+
+class FoldTimeout(BaseException):
+    """A fold ran past its config's ``timeout`` (a BaseException, so that a model's own
+    ``except Exception`` cannot swallow it)."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float | None) -> Iterator[None]:
+    """Raise FoldTimeout in the block after ``seconds`` (a real-time timer, in the main
+    thread of the process fitting the fold: a local process or this one; a Dask worker
+    fits in threads, where no timer can interrupt)."""
+    import signal
+    import threading
+
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum, frame):
+        raise FoldTimeout()
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def _tracked(tracker: str | None, index: int) -> Iterator[None]:
+    """While a fold fits in a worker process, a file ``<tracker>/<index>`` holds the
+    worker's pid: when a worker dies (killed, or the model ended the process), the folds
+    whose file is left and whose process is gone are the ones it was fitting."""
+    import os
+
+    if tracker is None:
+        yield
+        return
+    mark = Path(tracker) / str(index)
+    with contextlib.suppress(OSError):  # without it, only a dead worker's message is vaguer
+        mark.write_text(str(os.getpid()), encoding="ascii")
+    try:
+        yield
+    finally:  # not run when the process ends in the block: the file stays
+        mark.unlink(missing_ok=True)
+
+
+def _shape(a: np.ndarray) -> str:
+    return "a single value" if a.ndim == 0 else f"an array of shape {a.shape}"
+
+
+def validate_output(
+    who: str,
+    n_test: int,
+    labels: Sequence[str],
+    pred,
+    *,
+    classes: Sequence[str] = (),
+    proba=None,
+    decision=None,
+    fit_seconds: float = 0.0,
+    selected: dict[str, Any] | None = None,
+    answers: Answers | None = None,
+) -> FoldResult:
+    """A model's output on one fold's ``n_test`` test rows, checked once, as a FoldResult:
+    ``pred`` one label of ``labels`` per row; ``proba`` (predict_proba) and ``decision``
+    (decision_function) per row and class of ``classes`` (a model's ``classes_``), the
+    probabilities finite, in [0, 1] and summing to 1 per row (within PROBA_TOLERANCE).
+    A model that answers gives ``answers`` instead (``pred`` its labels, None where it
+    abstained): one answer and one reason per row, scores per row and label of the task.
+    Every model's folds pass through here; ``who`` (config and fold) leads the message
+    of a FoldError."""
+    if answers is not None:
+        pred = np.array([a or "" for a in answers.labels], dtype=object)
+        if len(pred) != n_test or len(answers.reasons) != n_test:
+            raise FoldError(
+                f"{who}: the model answered {len(pred)} items ({len(answers.reasons)} "
+                f"reasons) for {n_test} test rows; it must answer (or abstain on) each row"
+            )
+        answered = np.array([r == "" for r in answers.reasons], dtype=bool)
+    pred = np.asarray(pred)
+    if pred.ndim != 1 or len(pred) != n_test:
+        raise FoldError(
+            f"{who}: predict returned {_shape(pred)} for {n_test} test rows; a model must "
+            f"return one label per row (a 1-D array of {n_test})"
+        )
+    pred = pred.astype(str)
+    if answers is None:
+        answered = np.ones(n_test, dtype=bool)
+    unknown = sorted(set(pred[answered].tolist()) - set(labels))
+    if unknown:
+        raise FoldError(
+            f"{who}: predict returned labels outside the task: "
+            f"{', '.join(shown(u, 40) for u in unknown[:5])} (its labels: {', '.join(labels)})"
+        )
+    L = len(labels)
+    cols = [list(labels).index(c) for c in classes if c in labels]
+    out_proba = scores = None
+    if proba is not None:
+        p = np.asarray(proba, dtype=np.float64)
+        if p.shape != (n_test, len(classes)):
+            raise FoldError(
+                f"{who}: predict_proba returned {_shape(p)} for {n_test} test rows and "
+                f"{len(classes)} classes; probabilities must be one row of {len(classes)} "
+                "per test row"
+            )
+        bad = ~np.isfinite(p).all(axis=1)
+        low = (p < -PROBA_TOLERANCE).any(axis=1) | (p > 1 + PROBA_TOLERANCE).any(axis=1)
+        sums = p.sum(axis=1)
+        off = np.abs(sums - 1) > PROBA_TOLERANCE
+        for rows, why in (
+            (bad, "probabilities that are NaN or infinite"),
+            (low, "probabilities outside [0, 1]"),
+            (off, "probabilities whose row does not sum to 1"),
+        ):
+            if rows.any():
+                first = int(np.flatnonzero(rows)[0])
+                raise FoldError(
+                    f"{who}: predict_proba returned {why} ({int(rows.sum())} of {n_test} "
+                    f"rows; test row {first}: {np.round(p[first], 4).tolist()}, sum "
+                    f"{sums[first]:.4g}); a model must return probabilities, not scores"
+                )
+        out_proba = np.zeros((n_test, L))
+        out_proba[:, cols] = p
+        scores = out_proba
+    elif decision is not None:
+        d = np.asarray(decision, dtype=np.float64)
+        if d.ndim == 1 and len(classes) == 2:  # binary: the score of classes[1]
+            d = np.stack([-d, d], axis=1)
+        if d.shape != (n_test, len(classes)):
+            raise FoldError(
+                f"{who}: decision_function returned {_shape(d)} for {n_test} test rows and "
+                f"{len(classes)} classes; it must return one row of scores per test row"
+            )
+        if not np.isfinite(d).all():
+            raise FoldError(f"{who}: decision_function returned NaN or infinite scores")
+        scores = np.full((n_test, L), np.nan)
+        scores[:, cols] = d
+    if answers is not None:
+        if answers.scores is not None and np.shape(answers.scores) != (n_test, L):
+            raise FoldError(
+                f"{who}: the model's answer scores have shape {np.shape(answers.scores)}; "
+                f"they must be one row of {L} per test row"
+            )
+        return FoldResult(pred, None, answers.scores, fit_seconds, answers=answers)
+    return FoldResult(pred, out_proba, scores, fit_seconds, selected)
+
+
 def fit_predict(
     model_name: str,
     params: dict,
@@ -168,65 +323,86 @@ def fit_predict(
     threads: int,
     where: str,
     folder: Path,
+    fold: str = "",
+    timeout: float | None = None,
+    tracker: tuple[str, int] | None = None,
     context: FitContext | None = None,
 ) -> FoldResult:
     """One fold: fit on the ``train`` rows of ``X``, predict the ``test`` rows, and the
     scores per label (probabilities when the model has them, else decision values), with
     native thread pools limited to ``threads``. ``X`` and ``y`` are the whole view, so a
-    cluster receives them once (scattered) and each task only its row indices. A model
-    that answers (``bench.models.answering``) gives its ``Answers`` instead.
+    cluster receives them once (scattered) and each task only its row indices.
+
+    ``where`` is the config file and ``fold`` the fold ("view cv, repeat 0, fold 2"): every
+    failure of the model here (an exception, an exit, output of the wrong shape, more than
+    ``timeout`` seconds) is one FoldError naming them. ``tracker`` (a folder and this
+    fold's index) marks the fold while it fits in a worker process. A model that answers
+    (``bench.models.answering``) gives its ``Answers`` instead of predictions.
 
     ``fit_seconds`` is what the fit took plus what the features it reused from another
     fit of its task took to compute (``bench.models.shared``): a model's fit time is the
     same whether or not another model computed its features first."""
     from bench.models.shared import current
 
+    who = f"{where}, {fold}" if fold else where
     X_train, y_train, X_test = X.iloc[train], y[train], X.iloc[test]
-    spec = resolve(model_name, where=where, search_path=folder)
     cache = current()
-    with _thread_limits(threads):
+    with _tracked(*(tracker or (None, 0))), _thread_limits(threads):
+        spec = resolve(model_name, where=f"[model] of {where}", search_path=folder)
         est = spec.build(params, random_state, labels, context)
-        reused = cache.reused_seconds if cache is not None else 0.0
-        t0 = time.perf_counter()
+        proba = decision = answers = None
+        classes: list[str] = []
         try:
-            est.fit(X_train, y_train)
-            fit_seconds = time.perf_counter() - t0
-            if cache is not None:
-                fit_seconds += cache.reused_seconds - reused
-            if callable(getattr(est, "answer", None)):
-                answers = est.answer(X_test)
-                pred = np.array([a or "" for a in answers.labels], dtype=object).astype(str)
-                return FoldResult(pred, None, answers.scores, fit_seconds, answers=answers)
-            head, X_head = _transform_once(est, X_test)
-            pred = head.predict(X_head)
-            proba = scores = None
-            classes = [str(c) for c in getattr(est, "classes_", [])]
-            cols = [labels.index(c) for c in classes if c in labels]
-            if hasattr(est, "predict_proba") and len(cols) == len(classes):
-                proba = np.zeros((len(pred), len(labels)))
-                proba[:, cols] = head.predict_proba(X_head)
-                scores = proba
-            elif hasattr(est, "decision_function") and len(cols) == len(classes):
-                dec = np.asarray(head.decision_function(X_head), dtype=np.float64)
-                if dec.ndim == 1:  # binary: the score of classes_[1]
-                    dec = np.stack([-dec, dec], axis=1)
-                scores = np.full((len(pred), len(labels)), np.nan)
-                scores[:, cols] = dec
-        except ModelError:
-            raise
+            with _deadline(timeout), plugin_code(f"{who}: model {model_name!r}"):
+                reused = cache.reused_seconds if cache is not None else 0.0
+                t0 = time.perf_counter()
+                est.fit(X_train, y_train)
+                fit_seconds = time.perf_counter() - t0
+                if cache is not None:
+                    fit_seconds += cache.reused_seconds - reused
+                if callable(getattr(est, "answer", None)):
+                    answers = est.answer(X_test)
+                    pred = answers.labels
+                else:
+                    head, X_head = _transform_once(est, X_test)
+                    pred = head.predict(X_head)
+                    classes = [str(c) for c in getattr(est, "classes_", [])]
+                    known = bool(classes) and all(c in labels for c in classes)
+                    if hasattr(est, "predict_proba") and known:
+                        proba = head.predict_proba(X_head)
+                    elif hasattr(est, "decision_function") and known:
+                        decision = head.decision_function(X_head)
+        except ModelError as exc:  # an exit (plugin_code), or a model's own wording
+            text = str(exc)
+            raise FoldError(text if text.startswith(who) else f"{who}: {text}") from None
+        except FoldTimeout:
+            raise FoldError(
+                f"{who}: model {model_name!r} ran longer than timeout = {timeout:g} s (the "
+                "config's limit per fold); raise it, or find what hangs with --n-jobs 1"
+            ) from None
         except Exception as exc:  # a model's own failure: name it, without a traceback
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ModelError(f"model {model_name!r} failed in fit/predict: {text}") from None
-    selected = getattr(est, "best_setting_", None)
-    return FoldResult(np.asarray(pred).astype(str), proba, scores, fit_seconds, selected)
+            raise FoldError(
+                f"{who}: model {model_name!r} failed in fit/predict: {shown(text, 160)[1:-1]}"
+            ) from None
+        return validate_output(
+            who,
+            len(test),
+            labels,
+            pred,
+            classes=classes,
+            proba=proba,
+            decision=decision,
+            fit_seconds=fit_seconds,
+            selected=getattr(est, "best_setting_", None),
+            answers=answers,
+        )
 
 
-def warm(models: list[tuple[str, dict, str, Path]]) -> None:
+def warm(models: list[tuple[str, dict, str, Path | None]]) -> None:
     """Import what fitting ``models`` (name, params, where, folder) needs: build each once,
     in a worker process that starts before the fits are sent (``bench.backends.warm_up``).
     A model that fails to build fails again, with its message, where it is fitted."""
-    import contextlib
-
     import bench.models.shared  # noqa: F401  (the text models' features)
 
     for name, params, where, folder in models:
@@ -234,15 +410,29 @@ def warm(models: list[tuple[str, dict, str, Path]]) -> None:
             resolve(name, where=where, search_path=folder).build(params, 0, None)
 
 
+def in_process(cfg: Config) -> bool:
+    """Whether this process may run the config's model code itself (warm workers with it,
+    fit its folds beside the workers): stance-bench's own models, named by their
+    registered name. A plug-in (``module:factory``) runs only in worker processes and only
+    inside a fold's guard (``fit_predict``), so a plug-in that ends its process
+    (``os._exit``, a crash, the OOM killer) ends a worker, whose fold the run names."""
+    return ":" not in cfg.model.name
+
+
 def warm_call(configs: list[Config]):
-    """``warm`` of the distinct models of ``configs``, as a joblib call."""
+    """``warm`` of the distinct models of ``configs``, as a joblib call; None when a
+    config's model is a plug-in (``in_process``): nothing runs its code before its folds,
+    and the run's workers start with the run."""
     from joblib import delayed
 
-    models: dict[str, tuple[str, dict, str, Path]] = {}
+    if not all(in_process(cfg) for cfg in configs):
+        return None
+    models: dict[str, tuple[str, dict, str, Path | None]] = {}
     for cfg in configs:
         params = dict(cfg.model.params)
-        key = repr((cfg.model.name, sorted(params.items(), key=str), str(cfg.path.parent)))
-        models.setdefault(key, (cfg.model.name, params, f"[model] of {cfg.path}", cfg.path.parent))
+        key = repr((cfg.model.name, sorted(params.items(), key=str), str(cfg.plugins)))
+        where = f"[model] of {shown_path(cfg.path)}"
+        models.setdefault(key, (cfg.model.name, params, where, cfg.plugins))
     return delayed(warm)(list(models.values()))
 
 
@@ -273,10 +463,17 @@ def _transform_once(est, X):
     return est, X
 
 
+def fold_label(plan: ViewPlan, repeat: int, fold: int) -> str:
+    """How messages name a fold: "view cv, repeat 0, fold 2"."""
+    return f"view {plan.name}, repeat {repeat}, fold {fold}"
+
+
 @dataclass(frozen=True)
 class FoldFit:
     """One fold fit of a task: the model, and its rows in the task's data (``x`` and
-    ``y`` are positions in it: the view's frame and labels)."""
+    ``y`` are positions in it: the view's frame and labels); ``where`` (the config as
+    shown) and ``fold`` (``fold_label``) name it in messages, ``timeout`` is its config's
+    limit, and ``index`` its place among every fit of the run (its tracker file)."""
 
     model: str
     params: dict
@@ -289,16 +486,24 @@ class FoldFit:
     where: str
     folder: Path
     context: FitContext
+    fold: str = ""
+    timeout: float | None = None
+    index: int = 0
 
 
 def fit_group(
-    fits: list[FoldFit], threads: int, *data, folder: str | None = None
+    fits: list[FoldFit],
+    threads: int,
+    *data,
+    folder: str | None = None,
+    tracker: str | None = None,
 ) -> list[FoldResult]:
     """Fold fits in one process, in order, sharing their fitted features
-    (``bench.models.shared``): a task of the pool. ``data`` are the frames and label
-    arrays the fits index, passed as arguments so a cluster receives them once;
-    ``folder`` shares the features with the other local processes (the other half of a
-    group cut in two)."""
+    (``bench.models.shared``): a task of the pool. Each fit is one ``fit_predict``, with
+    its own fold's guard: its timeout, its tracker file in ``tracker`` (the folder of a run
+    on local workers) and its name in any error. ``data`` are the frames and label arrays
+    the fits index, passed as arguments so a cluster receives them once; ``folder`` shares
+    the features with the other local processes (the other half of a group cut in two)."""
     from bench.models.shared import sharing
 
     with sharing(folder=None if folder is None else Path(folder)):
@@ -315,6 +520,9 @@ def fit_group(
                 threads,
                 f.where,
                 f.folder,
+                f.fold,
+                f.timeout,
+                None if tracker is None else (tracker, f.index),
                 f.context,
             )
             for f in fits
@@ -327,6 +535,7 @@ class _Task:
     owners: list[tuple[int, int, int]]  # (config, view, fold) of each fit
     data: list  # the objects FoldFit.x / FoldFit.y point at
     cut: bool = False  # one half of a group: shares its features through a folder
+    here: bool = True  # this process may fit it (``in_process``), beside the workers
 
 
 def _row_hashes(X) -> np.ndarray:
@@ -346,18 +555,21 @@ def _tasks(todo: list[Prepared], n_jobs: int, runs: Path | None = None) -> tuple
     them all (``bench.models.shared``); every other fit is a task of its own. Tasks come
     in the order of their first fit; while there are fewer tasks than ``n_jobs``, the
     largest is cut in two (on local processes, the halves share the features through a
-    folder, so they are computed once; on a cluster each half computes them)."""
+    folder, so they are computed once; on a cluster each half computes them). Each fit
+    keeps its own fold's name, timeout and index (``FoldFit``), whatever task it is in."""
     from bench.models.features import shares_features
 
     shared: list = []
     tasks: list[_Task] = []
     by_key: dict[tuple, _Task] = {}
     hashes: dict[int, np.ndarray] = {}
+    index = 0
     for ci, prep in enumerate(todo):
         cfg = prep.config
-        spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.path.parent)
+        spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.plugins)
         params = dict(cfg.model.params)
         text = shares_features(spec.factory)
+        here = in_process(cfg)
         for vi, plan in enumerate(prep.views):
             if plan.same_as is not None:  # a zero-shot view that is another's: nothing to fit
                 continue
@@ -377,10 +589,14 @@ def _tasks(todo: list[Prepared], n_jobs: int, runs: Path | None = None) -> tuple
                     f.test,
                     prep.run_labels,
                     derived_seed(cfg.seed, f.repeat, f.fold),
-                    f"[model] of {cfg.path}",
-                    cfg.path.parent,
+                    shown_path(cfg.path),
+                    cfg.plugins,
                     FitContext(plan.name, f.repeat, f.fold, runs),
+                    fold_label(plan, f.repeat, f.fold),
+                    cfg.timeout,
+                    index,
                 )
+                index += 1
                 key = None
                 if text:
                     rows = hashes[id(plan.frame)]
@@ -391,14 +607,15 @@ def _tasks(todo: list[Prepared], n_jobs: int, runs: Path | None = None) -> tuple
                     tasks.append(task)
                     if key is not None:
                         by_key[key] = task
+                task.here = task.here and here  # a plug-in among its fits: workers only
                 task.fits.append(fit)
                 task.owners.append((ci, vi, fi))
     while len(tasks) < n_jobs and max((len(t.fits) for t in tasks), default=0) > 1:
         big = max(range(len(tasks)), key=lambda i: len(tasks[i].fits))
         t = tasks[big]  # every other fit: a sweep's cheap and dear points in both halves
         tasks[big : big + 1] = [
-            _Task(t.fits[0::2], t.owners[0::2], [], True),
-            _Task(t.fits[1::2], t.owners[1::2], [], True),
+            _Task(t.fits[0::2], t.owners[0::2], [], True, t.here),
+            _Task(t.fits[1::2], t.owners[1::2], [], True, t.here),
         ]
     for task in tasks:  # each task carries only the data of its own fits
         at: dict[int, int] = {}
@@ -435,12 +652,6 @@ def score_view(
         reasons = np.concatenate([np.asarray(a.reasons, dtype=object) for a in answering])
         reasons = reasons.astype(str) if n else np.zeros(0, dtype=str)
     answered = reasons == "" if reasons is not None else np.ones(n, dtype=bool)
-    unknown = sorted(set(pred_str[answered].tolist()) - set(labels))
-    if unknown:
-        raise ModelError(
-            f"{cfg.path}: model {cfg.model.name!r} predicted labels outside the task "
-            f"{cfg.task!r}: {', '.join(map(repr, unknown))} (its labels: {', '.join(labels)})"
-        )
     pred = np.array(
         [index[p] if ok else NO_ANSWER for p, ok in zip(pred_str, answered, strict=True)],
         dtype=np.int64,
@@ -575,28 +786,39 @@ def run(
     as its last fold is in (so a caller that writes them keeps the complete ones when
     interrupted). The fold fits of every config and view form one pool of tasks, so many
     small configs keep every worker busy; fits that compute the same features share a task
-    (see ``_tasks``). ``on_fold`` is called after each fold (progress); ``runs`` is the
-    runs folder the outputs go to (models that keep a cache there)."""
-    import contextlib
-    import tempfile
+    (see ``_tasks``), each fit still guarded as its own fold (``fit_predict``). ``on_fold``
+    is called after each fold (progress); ``runs`` is the runs folder the outputs go to
+    (models that keep a cache there)."""
+    import shutil
 
     from joblib import delayed
+
+    from bench.io import temp_dir
 
     threads = threads or DEFAULT_THREADS
     backend = backend or Backend()
     tasks, scatter = _tasks(todo, n_jobs, runs)
-    with contextlib.ExitStack() as stack:
-        calls = []
+    local = backend.name != "dask" and min(n_jobs, len(tasks)) > 1
+    folders: list[Path] = []
+    try:
+        # folds fitted by local processes are marked while they fit (see _tracked)
+        tracker = temp_dir("folds") if local else None
+        marks = {} if tracker is None else {"tracker": str(tracker)}
+        folders += [tracker] if tracker is not None else []
         spill: dict[str, str] = {}  # the folder the halves of cut groups share features in
-        for t in tasks:
-            if t.cut and backend.name != "dask" and not spill:
-                spill["folder"] = stack.enter_context(
-                    tempfile.TemporaryDirectory(
-                        prefix="stance-bench-features-", ignore_cleanup_errors=True
-                    )
-                )
-            calls.append(delayed(fit_group)(t.fits, threads, *t.data, **(spill if t.cut else {})))
-        yield from _collect(todo, tasks, calls, scatter, n_jobs, threads, backend, warn, on_fold)
+        if local and any(t.cut for t in tasks):
+            folders.append(temp_dir("features"))
+            spill["folder"] = str(folders[-1])
+        calls = [
+            delayed(fit_group)(t.fits, threads, *t.data, **(spill if t.cut else {}), **marks)
+            for t in tasks
+        ]
+        yield from _collect(
+            todo, tasks, calls, scatter, n_jobs, threads, backend, warn, on_fold, tracker
+        )
+    finally:
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _collect(
@@ -609,25 +831,79 @@ def _collect(
     backend: Backend,
     warn: Callable[[str], None] | None,
     on_fold: Callable[[], None] | None,
+    tracker: Path | None,
 ) -> Iterator[RunOutput]:
-    """``run``'s results, as each config's last fold is in."""
+    """``run``'s results, as each config's last fold is in; a local worker that died is
+    one FoldError naming the fold(s) it was fitting (``_dead_worker``)."""
+    from bench.backends import WorkerDied
+
+    names: list[tuple[str, str]] = [("", "")] * sum(len(t.fits) for t in tasks)
+    for t in tasks:
+        for f in t.fits:
+            names[f.index] = (f.where, f.fold)
+    isolate = not all(t.here for t in tasks)
     left = [count_folds([p]) for p in todo]
     fitted: list[list[list[FoldResult | None]]] = [
         [[None] * len(v.folds) for v in p.views] for p in todo
     ]
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    for k, results in enumerate(execute(calls, n_jobs, backend, scatter, warn)):
-        for (ci, vi, fi), result in zip(tasks[k].owners, results, strict=True):
-            fitted[ci][vi][fi] = result
-            left[ci] -= 1
-            if on_fold is not None:
-                on_fold()
-            if left[ci] == 0:
-                done = [[r for r in view if r is not None] for view in fitted[ci]]
-                output = finish(todo[ci], done, started, time.perf_counter() - t0, n_jobs, threads)
-                fitted[ci] = []
-                yield output
+    try:
+        for k, results in enumerate(execute(calls, n_jobs, backend, scatter, warn, isolate)):
+            for (ci, vi, fi), result in zip(tasks[k].owners, results, strict=True):
+                fitted[ci][vi][fi] = result
+                left[ci] -= 1
+                if on_fold is not None:
+                    on_fold()
+                if left[ci] == 0:
+                    done = [[r for r in view if r is not None] for view in fitted[ci]]
+                    wall = time.perf_counter() - t0
+                    output = finish(todo[ci], done, started, wall, n_jobs, threads)
+                    fitted[ci] = []
+                    yield output
+    except WorkerDied as exc:
+        raise FoldError(_dead_worker(exc, tracker, names)) from None
+
+
+def _dead_worker(exc, tracker: Path | None, names: list[tuple[str, str]]) -> str:
+    """One line for a worker process that died: the fold(s) it was fitting (their tracker
+    files are left, see ``_tracked``; when workers died together, each of theirs), what
+    ended it, and how to find out more."""
+    import re
+
+    left = sorted(int(p.name) for p in tracker.iterdir() if p.name.isdigit()) if tracker else []
+    by_config: dict[str, list[str]] = {}
+    for i in left[:4]:
+        if i < len(names):
+            by_config.setdefault(names[i][0], []).append(names[i][1])
+    folds = "; ".join(f"{path}, {_either(labels)}" for path, labels in by_config.items())
+    if not folds:
+        what = "a worker process died while fitting a fold"
+    elif len(left) == 1:
+        what = f"{folds}: the worker process fitting it died"
+    else:
+        what = f"{folds}: the worker processes fitting them died"
+    code = re.search(r"[A-Z]+\((-?\d+)\)", exc.exit_codes)
+    how = (
+        f"killed by {exc.exit_codes.strip('{}')}: the OOM killer, someone, or the model"
+        if code and int(code.group(1)) < 0
+        else f"it exited ({exc.exit_codes.strip('{}')}): the model ended the process, e.g. os._exit"
+    )
+    return (
+        f"{what} ({how}); completed run folders were kept; re-run with --n-jobs 1 to see "
+        "the model's own error, or with fewer jobs if memory ran out"
+    )
+
+
+def _either(labels: list[str]) -> str:
+    """Fold labels joined, their common beginning said once: "view cv, repeat 0, fold 0
+    or fold 2"."""
+    if len(labels) == 1:
+        return labels[0]
+    head = labels[0].rpartition(", ")[0]
+    if head and all(lab.rpartition(", ")[0] == head for lab in labels):
+        return f"{head}, " + " or ".join(lab.rpartition(", ")[2] for lab in labels)
+    return " or ".join(labels)
 
 
 def count_folds(todo: list[Prepared]) -> int:

@@ -46,8 +46,16 @@ from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 import numpy as np
 
-from bench.errors import RunError
-from bench.io import dumps_json, sha256_bytes, staging_dir, write_text_atomic
+from bench import specs
+from bench.errors import RunError, shown_path
+from bench.io import (
+    check_replaceable,
+    dumps_json,
+    sha256_bytes,
+    staging_dir,
+    write_text_atomic,
+    writing_into,
+)
 from bench.views import MAIN
 
 if TYPE_CHECKING:
@@ -68,8 +76,9 @@ OPTIONAL_RUN_FILES = ("responses.jsonl",)  # written when the model keeps a per-
 REPORT_FILES = ("report.md", "report.html")  # rendered by bench.report
 REFERENCE_FILES = ("metrics.json", "predictions.jsonl", "config.toml")
 COMPARED_FILES = ("metrics.json", "predictions.jsonl")  # byte-identical on a re-run
-ENVIRONMENT = "environment.json"  # in a reference folder: the versions that made it
+ENVIRONMENT = specs.ENVIRONMENT  # in a reference folder: the versions that made it
 LOCK = ".stance-bench.lock"
+DIGEST = "metrics_sha256"  # metrics.json's digest of itself
 # metrics.json keys every reader relies on; a document without them is not a run
 REQUIRED = (
     "config",
@@ -150,6 +159,8 @@ class ViewMetrics(TypedDict):
     ci_note: NotRequired[str]
     per_target: NotRequired[dict[str, dict[str, Any]]]
     ci: dict[str, Any]  # metric -> [low, high]; per_class_f1 -> label -> [low, high]
+    # sides beyond the bootstrap's resamples (null in ci): metric -> ["low"] | ["high"]
+    ci_open: NotRequired[dict[str, Any]]
     per_article: NotRequired[dict[str, dict[str, Any]]]  # data of two or more articles
     capabilities: NotRequired[list[dict[str, Any]]]  # the contrast suite, per capability
     by_test_type: NotRequired[dict[str, dict[str, float | None]]]
@@ -169,6 +180,7 @@ class MetricsDoc(ViewMetrics):
     folds_hash: str
     predictions_sha256: str
     view: NotRequired[str]  # the main view's name (bench.views.main_view); default MAIN
+    metrics_sha256: NotRequired[str]  # of the document itself (metrics_digest)
     trained: NotRequired[bool]  # false: a zero-shot model (every item a test item, no training)
     views: NotRequired[dict[str, ViewMetrics]]
     absent_views: NotRequired[dict[str, str]]  # views the config asks for that the data has not
@@ -258,7 +270,14 @@ def metrics_document(
         doc["views"] = {name: {"protocol": proto, **m} for name, proto, m in others}
     if absent:
         doc["absent_views"] = dict(absent)
+    doc["metrics_sha256"] = metrics_digest(doc)
     return doc  # type: ignore[return-value]
+
+
+def metrics_digest(doc: Mapping[str, Any]) -> str:
+    """The digest metrics.json records of itself: of its canonical JSON without this key
+    (so a re-indented or re-encoded file still matches, an edited number does not)."""
+    return sha256_bytes(dumps_json({k: v for k, v in doc.items() if k != DIGEST}).encode())
 
 
 def manifest_document(out: RunOutput) -> dict[str, Any]:
@@ -357,7 +376,7 @@ def run_documents(out: RunOutput, run_dir: Path) -> RunDocuments:
         for f in v.plan.folds
     ]
     files = {
-        "config.toml": to_toml(out.config, relative_to=run_dir),
+        "config.toml": to_toml(out.config),
         "predictions.jsonl": jsonl,
         "folds.json": dumps_json(folds),
         "metrics.json": dumps_json(metrics),
@@ -422,6 +441,39 @@ def check_writable(out: Path) -> None:
             return
 
 
+def check_out(out: Path, configs: Sequence[Any], reference: Path | None) -> None:
+    """Fail before any work when ``--out`` is, or is inside, a folder a run must never
+    write into: the reference, a seeds folder or a derived-dataset folder; or is the
+    folder of a config being run (compared after following links and ``..``); or when the
+    run folder of a config there is a symbolic link. ``configs`` are the Configs to run."""
+    from bench.io import refuse_link
+
+    check_writable(out)
+    protected: list[tuple[Path, str, bool]] = []  # folder, what it is, inside it too
+    if reference is not None:
+        protected.append((Path(reference), "the reference folder", True))
+    for cfg in configs:
+        for ds in (cfg.dataset, cfg.test):
+            if ds is not None and ds.source == "seed":
+                protected.append((Path(ds.seeds), "the seeds folder", True))
+                protected.append((Path(ds.data_dir), "the derived dataset folder", True))
+        protected.append((cfg.path.parent, f"the folder of config {cfg.path.name}", False))
+    target = Path(out).resolve()
+    for folder, what, inside in protected:
+        real = folder.resolve()
+        if target == real or (inside and target.is_relative_to(real)):
+            where = "is" if target == real else "is inside"
+            raise RunError(
+                f"--out {out} {where} {what} ({shown_path(folder)}); run folders there "
+                "would overwrite or mix with it: choose another --out (e.g. runs)"
+            )
+    for cfg in configs:
+        run_dir = Path(out) / cfg.name
+        refuse_link(run_dir, "remove the link (or choose another --out) to write this run")
+        with writing_into(run_dir, fix="make it writable (chmod -R u+w), or choose another --out"):
+            check_replaceable(run_dir)
+
+
 def _remove_stale_staging(run_dir: Path) -> None:
     """Staging folders of this run left by a killed process (``.<name>.*.partial``).
     Called with the runs folder's lock held, when no other writer can be staging."""
@@ -445,7 +497,8 @@ def write_run(run_dir: Path, files: Mapping[str, str]) -> None:
             f"{run_dir}: exists and is not a run folder; stance-bench replaces only run "
             "folders it wrote; move it away or choose another --out"
         )
-    with locked(run_dir.parent):
+    fix = "free space, or choose another --out"
+    with writing_into(run_dir, fix=fix), locked(run_dir.parent):
         _remove_stale_staging(run_dir)
         stage = staging_dir(run_dir)
         try:
@@ -512,6 +565,100 @@ def _read_json(path: Path, run_dir: Path) -> Any:
         raise _fail(run_dir, f"{path.name} is not valid JSON ({exc})") from None
 
 
+def _kind(tp: Any) -> str:
+    """A schema type in words, for messages."""
+    import types
+    import typing
+
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_kind(a) for a in args)
+    if origin is list:
+        inner = _kind(args[0])
+        noun = inner.split(" ")[1] if inner.startswith(("a ", "an ")) else "value"
+        return f"a list of {noun}s"
+    if origin is dict or typing.is_typeddict(tp):
+        return "an object"
+    names = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+    return names.get(tp, "null" if tp is type(None) else "a value")
+
+
+def _mismatch(value: Any, tp: Any, where: str) -> str | None:
+    """Where ``value`` departs from the schema type ``tp`` (one of the TypedDicts above and
+    what they hold), or None. Numbers must be finite: JSON has no NaN, ours never holds
+    one, and a NaN would print as a score."""
+    import math
+    import types
+    import typing
+
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is Any:
+        return None
+    if origin in (typing.Union, types.UnionType):
+        each = [_mismatch(value, a, where) for a in args]
+        if None in each:
+            return None
+        deeper = [f for f, a in zip(each, args, strict=True) if _fits_shallow(value, a)]
+        return deeper[0] if deeper else f"{where} must be {_kind(tp)}, got {_got(value)}"
+    if typing.is_typeddict(tp):
+        if not isinstance(value, dict):
+            return f"{where} must be an object, got {_got(value)}"
+        hints = typing.get_type_hints(tp, include_extras=True)
+        for key, hint in hints.items():
+            optional = typing.get_origin(hint) is NotRequired
+            if key not in value:
+                if optional:
+                    continue
+                return f"{where}: {key!r} is missing"
+            inner = typing.get_args(hint)[0] if optional else hint
+            found = _mismatch(value[key], inner, f"{where}: {key!r}" if where else repr(key))
+            if found:
+                return found
+        return None
+    if not _fits_shallow(value, tp):
+        return f"{where} must be {_kind(tp)}, got {_got(value)}"
+    if tp is float and not math.isfinite(value):
+        return f"{where} is {value} (NaN or infinite), not a number"
+    if origin is list:
+        for i, item in enumerate(value):
+            found = _mismatch(item, args[0], f"{where}[{i}]")
+            if found:
+                return found
+    if origin is dict:
+        for key, item in value.items():
+            found = _mismatch(item, args[1], f"{where}: {key!r}")
+            if found:
+                return found
+    return None
+
+
+def _fits_shallow(value: Any, tp: Any) -> bool:
+    import typing
+
+    origin = typing.get_origin(tp)
+    if tp is type(None):
+        return value is None
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if tp is str:
+        return isinstance(value, str)
+    if origin is list:
+        return isinstance(value, list)
+    if origin is dict or typing.is_typeddict(tp):
+        return isinstance(value, dict)
+    return True
+
+
+def _got(value: Any) -> str:
+    from bench.errors import shown
+
+    return shown(value, 40)
+
+
 def load_run(run_dir: Path, *, verify: bool = True) -> Run:
     """Read and validate a run folder: metrics.json has every key readers need, and
     predictions.jsonl has the rows and the digest that metrics.json records."""
@@ -527,6 +674,15 @@ def load_run(run_dir: Path, *, verify: bool = True) -> Run:
             run_dir,
             f"metrics.json lacks {', '.join(absent)}; not a run of this version of "
             "stance-bench (re-run the config)",
+        )
+    departs = _mismatch(metrics, MetricsDoc, "")
+    if departs:
+        raise _fail(run_dir, f"metrics.json: {departs}; it was edited by hand, re-run the config")
+    if verify and DIGEST in metrics and metrics_digest(metrics) != metrics[DIGEST]:
+        raise _fail(
+            run_dir,
+            "metrics.json does not match the digest it records (metrics_sha256): it was "
+            "edited by hand; re-run the config (its numbers come from the predictions)",
         )
     manifest_path = run_dir / "manifest.json"
     manifest = _read_json(manifest_path, run_dir) if manifest_path.is_file() else {}
@@ -574,6 +730,17 @@ def _read_predictions(run: Run) -> dict[str, Predictions]:
         )
     except ValueError as exc:
         raise _fail(run.path, f"predictions.jsonl is not valid JSON Lines ({exc})") from None
+    fields = ("view", "id", "group", "repeat", "fold", "gold", "predicted")
+    absent = [f for f in fields if len(frame) and f not in frame.columns]
+    if absent:
+        raise _fail(
+            run.path,
+            f"predictions.jsonl lacks the field(s) {', '.join(map(repr, absent))} (each row "
+            f"has {', '.join(fields)}); re-run the config",
+        )
+    for name in ("repeat", "fold"):
+        if len(frame) and not pd.api.types.is_integer_dtype(frame[name]):
+            raise _fail(run.path, f"predictions.jsonl: {name!r} must be an integer in every row")
     index = {lab: i for i, lab in enumerate(run.labels)}
     out: dict[str, Predictions] = {}
     docs = run.views()

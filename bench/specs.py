@@ -46,6 +46,10 @@ DEFAULT_DATA = "data/derived"
 DEFAULT_CONFIGS = "configs"
 DEFAULT_RUNS = "runs"
 DEFAULT_REFERENCE = "results/reference"
+# files a run writes beside its run folders (no run may take their names)
+LEADERBOARD_MD, LEADERBOARD_CSV = "leaderboard.md", "leaderboard.csv"
+SWEEP_SUFFIXES = (".sweep.md", ".sweep.html")  # <sweep name><suffix>
+ENVIRONMENT = "environment.json"  # beside the entries of a reference: the versions that made it
 
 # the paired tests bench.stats implements; the first decides by default
 TESTS = ("bootstrap", "permutation", "mcnemar", "nadeau_bengio")

@@ -58,7 +58,18 @@ DEFAULT_METHOD = "bca"  # one run's metric
 DEFAULT_DELTA_METHOD = "expanded"  # paired (and unpaired) deltas, hence the decision
 # Intervals from fewer clusters than this are flagged ``few_clusters``: the smallest
 # simulated size from which both coverages above stay >= .93 (about 2 MC s.e. under .95).
+# BCa's 50 also holds beyond the uniform-label model above: in perf/stats_sim.py --only bca
+# (one run's cv macro-F1 on the seed's layout; labels uniform, or 9/3/4/9 as the seed's,
+# or 9/3/4/9 with labels and errors correlated within a sentence group; 600 runs per cell,
+# MC s.e. .009) BCa run intervals cover .945-.957 at 50 groups and .933-.962 at 100 in all
+# three models, but .887-.935 at 19 groups and .928-.957 at 30 (lowest with correlated,
+# unequal labels), so intervals from fewer than 50 groups are flagged.
 MIN_CLUSTERS = {"percentile": 100, "bca": 50, "expanded": 30}
+# Bootstrap rounds of one run's intervals below MIN_CLUSTERS[method] clusters: there a BCa
+# tail can be far smaller than a / 2, beyond the reach of B = 1000 resamples (a side is
+# then open: 1.0-4.2% of intervals at 19 groups in the same simulation); with 5000,
+# 0-1.2% at 19 groups and none from 30.
+FEW_CLUSTERS_ROUNDS = 5000
 # A normal-approximation MDE needs the runs to differ in at least this many clusters: with
 # k discordant clusters the paired delta moves in at most k discrete cluster-sized jumps
 # (its sign-flip distribution has 2**k points; at k = 5 the smallest two-sided p is
@@ -261,6 +272,29 @@ class Replicates:
                 hi = mid
             else:
                 lo = mid
+
+
+def interval_rounds(n_boot: int, n_clusters: int, method: str = DEFAULT_METHOD) -> int:
+    """Resamples for one run's intervals: ``n_boot``, raised to ``FEW_CLUSTERS_ROUNDS``
+    when there are fewer clusters than ``MIN_CLUSTERS[method]`` (0 stays 0: no intervals)."""
+    if n_boot <= 0 or n_clusters >= MIN_CLUSTERS[method]:
+        return n_boot
+    return max(n_boot, FEW_CLUSTERS_ROUNDS)
+
+
+def open_sides(iv: Interval) -> list[str]:
+    """The sides of an interval that lie beyond the resamples ("low", "high"): the tail
+    there is smaller than 1 / (B + 1), so no resample bounds it at this level. Such a side
+    is open; the other one is a one-sided bound at (1 + level) / 2."""
+    return [side for side, v in (("low", iv.low), ("high", iv.high)) if v in (-math.inf, math.inf)]
+
+
+def rounds_to_close(reps: Replicates, level: float) -> int | None:
+    """The smallest B whose interval at ``level`` has both sides bounded, floor(1 / tau)
+    for tau the smaller tail probability; None when a BCa tail is 0 (the transform's
+    limit: no B bounds that side)."""
+    tau = min(reps._tails(1 - level))
+    return None if tau <= 0 else max(1, math.floor(1 / tau))
 
 
 def _bca_tail(z0: float, acc: float, z: float) -> float:

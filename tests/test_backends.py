@@ -65,3 +65,12 @@ def test_two_calls_on_two_processes_run_side_by_side():
     got = list(execute([delayed(where)(i, 0.2) for i in range(2)], 2, Backend(), []))
     assert [i for i, _ in got] == [0, 1]
     assert got[1][1] == os.getpid() and got[0][1] != os.getpid()
+
+
+def test_isolated_calls_run_in_the_workers_only():
+    # plug-in fits: code that may end its process runs in n_jobs workers, never here
+    calls = [delayed(where)(i, 0.02) for i in range(7)]
+    got = list(execute(calls, 2, Backend(), [], isolate=True))
+    assert [i for i, _ in got] == list(range(7))
+    pids = {pid for _, pid in got}
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2

@@ -50,7 +50,7 @@ def write_config(folder: Path, name: str = "chat", **model) -> Path:
     path = folder / f"{name}.toml"
     path.write_text(
         'seed = 3\n[dataset]\npath = "items.csv"\n[protocol]\nn_splits = 2\nn_repeats = 2\n'
-        f"[metrics]\nbootstrap = 50\n[views]\ncross_target = true\n[model]\n{table}\n",
+        f"[metrics]\nbootstrap = 100\n[views]\ncross_target = true\n[model]\n{table}\n",
         encoding="utf-8",
     )
     return path
@@ -216,7 +216,8 @@ def test_a_500_is_retried_then_the_run_stops_with_one_line_and_keeps_finished_ru
         bad_requests = [r for r in server.requests if r["body"]["model"] == "bad"]
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
-    assert err[0].startswith("stance-bench: error: openai_chat: http://127.0.0.1:")
+    assert err[0].startswith(f"stance-bench: error: {bad}, view cv, repeat 0, fold ")
+    assert ": openai_chat: http://127.0.0.1:" in err[0]  # the config, the fold, the endpoint
     assert "/v1/chat/completions: HTTP 500" in err[0] and "after 3 attempt(s)" in err[0]
     assert 3 <= len(bad_requests) <= 3 * 2  # bounded: 3 attempts, two in flight at most
     assert (tmp_path / "r2" / "a_good" / "metrics.json").is_file()  # kept

@@ -131,11 +131,12 @@ def test_extends_cycle_is_an_error(tmp_path):
         load_config(tmp_path / "a.toml")
 
 
-def test_resolved_config_reruns_as_is(tmp_path):
+def test_resolved_config_reruns_as_is(tmp_path, monkeypatch):
     cfg = load_config(REPO / "configs" / "tfidf_svm_target.toml")
     run_dir = tmp_path / "runs" / cfg.name
     run_dir.mkdir(parents=True)
-    saved = write(run_dir / "config.toml", to_toml(cfg, relative_to=run_dir))
+    saved = write(run_dir / "config.toml", to_toml(cfg))
+    monkeypatch.chdir(REPO)  # a run folder outside any project: paths from the working folder
     again = load_config(saved)
     assert "extends" not in saved.read_text()
     assert (again.model, again.protocol, again.metrics, again.seed, again.task) == (

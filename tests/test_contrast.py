@@ -8,6 +8,7 @@ import pytest
 from bench.corpus import contrast, derive, store
 from bench.corpus.rules import RULES_DIR, Rules, load_rules
 from bench.errors import DataError
+from bench.escaping import md
 from bench.labels import LABELS, TASKS
 from bench.models.lexicon import load_lexicon
 from tests.conftest import ARTICLE, SEEDS
@@ -63,10 +64,12 @@ def test_every_case_links_to_its_source_item_and_group(derived):
     items = {r["id"]: r for r in derived.records}
     item_groups = {r["group"] for r in derived.records}
     mft_groups = Counter()
+    mft_caps: dict[str, set[str]] = {}
     for c in derived.contrast:
         if c["test_type"] == "mft":
             assert c["source_id"] == "" and c["group"] not in item_groups
             mft_groups[c["group"]] += 1
+            mft_caps.setdefault(c["group"], set()).add(c["capability"])
             continue
         src = items[c["source_id"]]
         assert c["group"] == src["group"]  # never crosses a fold boundary with its item
@@ -75,7 +78,10 @@ def test_every_case_links_to_its_source_item_and_group(derived):
         assert c["source_label"] == src["label"]
         assert c["sentence"] != src["sentence"]
         assert c["test_type"] == contrast.CAPABILITIES[c["capability"]]
-    assert mft_groups and max(mft_groups.values()) == 1  # each MFT case is its own group
+    # one group per (capability, phrase): a phrase's cases (one per target) move together
+    assert mft_groups and len(set(mft_groups.values())) == 1 and min(mft_groups.values()) > 1
+    assert all(len(caps) == 1 for caps in mft_caps.values())
+    assert all(g == f"mft-{next(iter(mft_caps[g]))}-p{g[-2:]}" for g in mft_groups)
 
 
 def test_invariance_keeps_the_label_and_directional_changes_it(derived, rules):
@@ -208,7 +214,7 @@ def test_derive_writes_the_contrast_split_and_card(derived_dir, derived):
     card = (derived_dir / "README.md").read_text(encoding="utf-8")
     assert f"path: {store.CONTRAST_PARQUET}" in card and "## Contrast split" in card
     for capability in contrast.counts(derived.contrast)["capability"]:
-        assert f"\n- {capability}: " in card  # one sample per capability
+        assert f"\n- {md(capability)}: " in card  # one sample per capability (escaped)
     items = datasets.Dataset(pq.read_table(derived_dir / store.PARQUET))
     assert items.num_rows == len(derived.records)
 

@@ -40,7 +40,7 @@ class Dying(DummyClassifier):
             os._exit(1)
         for mark in MARKS:
             if _claim(mark):
-                deadline = time.monotonic() + 20
+                deadline = time.monotonic() + 120  # a loaded machine starts workers slowly
                 while TOGETHER and time.monotonic() < deadline:
                     if all(m.exists() for m in MARKS):
                         break
@@ -63,7 +63,14 @@ def _local_cluster(n_workers: int = 2):
 
 @pytest.fixture(scope="module")
 def cluster():
-    with _local_cluster() as c:
+    """Two workers shared by the tests below, some of which kill one. A LocalCluster drops
+    a worker for good (closes its nanny) when it has not come back within the
+    lost-worker timeout, 15 s by default: on a loaded machine a restart can take longer,
+    and the next test then found one worker, or none ("has no worker after 60 s"). Here
+    a killed worker is always waited for."""
+    import dask
+
+    with dask.config.set({"distributed.deploy.lost-worker-timeout": "600s"}), _local_cluster() as c:
         yield c
 
 
@@ -131,7 +138,12 @@ def test_every_worker_dying_at_once_resubmits_the_pending_folds(
     tmp_path, derived_dir, cluster, capsys
 ):
     # both workers die together: the scattered data is lost with them, so the folds not yet
-    # collected are resubmitted (data scattered again) to the restarted workers
+    # collected are resubmitted (data scattered again) to the restarted workers. Both must
+    # be up first (an earlier test killed one; on a loaded machine its restart can still be
+    # under way): with one, the data would be on it alone and the deaths not simultaneous,
+    # two losses of the data, two warnings (seen under load before this wait)
+    with distributed.Client(cluster) as c:
+        c.wait_for_workers(2, timeout=120)
     cfg = _dying(tmp_path, derived_dir, ["died-a", "died-b"], together=True)
     args = ["--backend", "dask", "--scheduler", cluster.scheduler_address]
     assert main(["run", "-q", str(cfg), "--out", str(tmp_path / "dask"), *args]) == 0
@@ -140,6 +152,102 @@ def test_every_worker_dying_at_once_resubmits_the_pending_folds(
     assert len(err) == 1 and err[0].startswith("stance-bench: warning: the Dask cluster lost")
     got = (tmp_path / "dask" / "m" / "predictions.jsonl").read_text()
     assert got == _majority_predictions(tmp_path, derived_dir)
+
+
+class _Future:
+    """A distributed Future as ``bench.backends`` sees it: ``result()`` and ``status``."""
+
+    def __init__(self, value=None, error: BaseException | None = None, status="finished"):
+        self.value, self.error, self.status = value, error, status
+
+    def result(self):
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+class _Client:
+    """A client of a cluster whose machinery fails where ``fail`` says, for the first
+    ``times`` connections; each connection is a new client, as after a reconnect."""
+
+    made = 0
+
+    def __init__(self, fail, error, times, status="cancelled", close_fails=True):
+        self.fail, self.error, self.times, self.status = fail, error, times, status
+        self.close_fails = close_fails
+        type(self).made += 1
+        self.n = type(self).made
+
+    def _failing(self, where: str) -> bool:
+        return self.fail == where and self.n <= self.times
+
+    def scatter(self, data, **kw):
+        if self._failing("scatter"):
+            raise self.error
+        return [_Future(d) for d in data]
+
+    def submit(self, func, *args, pure=True, **kw):
+        if self._failing("submit"):
+            raise self.error
+        if self._failing("result"):
+            return _Future(error=self.error, status=self.status)
+        return _Future(func(*[a.value if isinstance(a, _Future) else a for a in args], **kw))
+
+    def close(self):
+        if self.close_fails and self.n <= self.times:  # its cluster went away: this fails too
+            raise RuntimeError("ConnectionPool is closed")
+
+
+POOL_CLOSED = RuntimeError("ConnectionPool is closed")
+
+
+@pytest.mark.parametrize(
+    "fail, error",
+    [
+        ("scatter", POOL_CLOSED),
+        ("submit", POOL_CLOSED),
+        ("result", POOL_CLOSED),
+        ("scatter", TimeoutError("No valid workers found")),
+        ("result", OSError("Stream is closed")),
+    ],
+)
+@pytest.mark.parametrize("times", [1, 3])
+def test_the_cluster_machinery_failing_is_resubmitted_then_one_line(
+    monkeypatch, fail, error, times
+):
+    """However distributed words a cluster going away under a call (a closed connection
+    pool, no worker, a closed stream), the folds not yet collected are resubmitted on a new
+    connection, and after RESUBMITS times it is one RunError, never a traceback."""
+    import bench.backends as b
+    from bench.errors import RunError
+
+    monkeypatch.setattr(_Client, "made", 0)
+    monkeypatch.setattr(b, "_connect", lambda backend: _Client(fail, error, times))
+    calls = [(lambda x, i=i: (i, len(x)), ([1, 2],), {}) for i in range(4)]
+    warnings: list[str] = []
+    run = b.execute(calls, 1, b.Backend("dask", "tcp://x"), [calls[0][1][0]], warnings.append)
+    if times <= b.RESUBMITS:
+        assert list(run) == [(i, 2) for i in range(4)]
+        assert len(warnings) == times and "resubmitting the 4 folds" in warnings[0]
+    else:
+        with pytest.raises(RunError, match=r"every Dask worker died at once, 3 times") as got:
+            list(run)
+        assert "ConnectionPool" in str(got.value) or type(error).__name__ in str(got.value)
+        assert len(warnings) == b.RESUBMITS
+
+
+def test_a_folds_own_error_on_the_cluster_is_raised_as_it_is(monkeypatch):
+    """A task that failed (status "error") is the fold's failure, even when the model's
+    exception is a RuntimeError: not resubmitted, not called a lost cluster."""
+    import bench.backends as b
+
+    own = RuntimeError("the model's own error")
+    monkeypatch.setattr(b, "_connect", lambda backend: _Client("result", own, 9, "error", False))
+    warnings: list[str] = []
+    run = b.execute([(len, ([1],), {})], 1, b.Backend("dask", "tcp://x"), [], warnings.append)
+    with pytest.raises(RuntimeError, match="the model's own error"):
+        list(run)
+    assert warnings == []
 
 
 @pytest.mark.slow

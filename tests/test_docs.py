@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import scaffold
 from tests.conftest import REPO
 
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -19,6 +20,8 @@ ROOTS += (".ci/", ".github/")
 # files the pages tell a reader to create
 EXAMPLES = {"configs/ridge.toml", "configs/my_models.py", "configs/x.toml"}
 EXAMPLES |= {"configs/examples/preds.jsonl"}  # docs/evaluate-any-system.md: your system writes it
+# the files `stance-bench init` writes in a new project (docs/projects.md)
+EXAMPLES |= set(scaffold.plan(REPO / "new-project").files)
 
 
 def _text(page: Path) -> str:

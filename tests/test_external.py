@@ -12,7 +12,8 @@ from bench.cli import main
 from tests.conftest import write_base_config
 
 VIEWS = "[views]\ncross_target = true\ncontrast = true\n"
-IGNORED = {"config", "model", "config_hash", "answers"}  # what names the run, not its numbers
+# what names the run, not its numbers (and the digest of the whole document, names included)
+IGNORED = {"config", "model", "config_hash", "answers", "metrics_sha256"}
 
 
 @pytest.fixture
@@ -283,11 +284,14 @@ def test_the_example_predictions_config_runs_as_the_docs_show(tmp_path, derived_
 
 
 def test_a_saved_config_finds_the_predictions_file_again(folder):
+    (folder / "pyproject.toml").touch()  # the project root: paths are relative to it
     lines = _zero_shot_lines(folder, lambda it: "fact")
     write_jsonl(folder / "preds.jsonl", lines)
     assert run(preds_config(folder), "--out", folder / "runs") == 0
     saved = folder / "runs" / "preds" / "config.toml"
-    assert 'path = "../../preds.jsonl"' in saved.read_text()
+    text = saved.read_text()  # the file as written, in the folder plugin_dir names
+    assert 'relative_to = "project"' in text and 'plugin_dir = "."' in text
+    assert 'path = "preds.jsonl"' in text
     assert run(saved, "--out", folder / "again") == 0
     first = (folder / "runs" / "preds" / "metrics.json").read_bytes()
     assert (folder / "again" / "preds" / "metrics.json").read_bytes() == first

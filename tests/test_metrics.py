@@ -219,3 +219,61 @@ def test_log_loss_and_its_interval_with_probabilities():
     )
     lo, hi = m["ci"]["log_loss"]
     assert lo < m["pooled"]["log_loss"] < hi
+
+
+def _grouped(gold, pred, groups):
+    n = len(gold)
+    return Predictions(
+        ids=np.arange(n),
+        groups=np.asarray(groups),
+        repeat=np.zeros(n, dtype=np.int64),
+        fold=np.zeros(n, dtype=np.int64),
+        gold=np.asarray(gold),
+        pred=np.asarray(pred),
+    )
+
+
+def test_an_open_interval_side_is_null_and_named_never_clipped():
+    """60 groups (>= MIN_CLUSTERS["bca"]: B is not raised) and 39 resamples: a 2.5% tail
+    is beyond them, so that side is open (null, listed in ci_open); with 20 groups the
+    bootstrap draws FEW_CLUSTERS_ROUNDS and every side is bounded."""
+    from bench.report.format import ci
+
+    rng = np.random.default_rng(0)
+    gold = rng.integers(0, L, 60)
+    pred = np.where(rng.random(60) < 0.95, gold, (gold + 1) % L)
+    m = evaluate(_grouped(gold, pred, np.arange(60)), list("sckf"), ["s", "c"], n_boot=39)
+    assert "low" in m["ci_open"]["macro_f1"] and m["ci"]["macro_f1"][0] is None
+    high = m["ci"]["macro_f1"][1]
+    assert high >= m["pooled"]["macro_f1"] and ci(m["ci"]["macro_f1"]) == f"[≤ {high:.3f}]"
+    assert "open" not in m["ci"]
+    few = evaluate(_grouped(gold, pred, np.arange(60) // 3), list("sckf"), ["s", "c"], n_boot=39)
+    assert "ci_open" not in few and None not in few["ci"]["macro_f1"]
+
+
+def test_per_target_f_avg_is_semeval_eval_pl():
+    """eval.pl (SemEval-2016 Task 6) on a target's rows: F_avg = (F_FAVOR + F_AGAINST) / 2
+    always, F = 2PR / (P + R), a label absent from gold and predictions scoring 0.
+    Worked examples of issue 24 (labels s = support = FAVOR, c = condemn = AGAINST)."""
+    from bench.metrics import per_target
+
+    # "Israeli strikes on Iran": 10 condemn, all predicted condemn -> (0 + 1) / 2 = 0.5
+    # "Putin as mediator": 5 support, all predicted support -> 0.5 (macro over present: 1)
+    # "ceasefire": gold s s c f k, predicted s c c c f -> F_s = 2/3, F_c = 1/2 -> 7/12
+    # "talks": only skeptical and fact, both right -> 0 (neither FAVOR nor AGAINST)
+    gold = [1] * 10 + [0] * 5 + [0, 0, 1, 3, 2] + [2, 3]
+    pred = [1] * 10 + [0] * 5 + [0, 1, 1, 1, 3] + [2, 3]
+    targets = ["strikes"] * 10 + ["putin"] * 5 + ["ceasefire"] * 5 + ["talks"] * 2
+    p = _grouped(np.array(gold), np.array(pred), np.arange(len(gold)))
+    p = Predictions(**{**p.__dict__, "targets": np.array(targets)})
+    t = per_target(p, L, [0, 1])
+    assert t["strikes"]["f_avg"] == pytest.approx(0.5)
+    assert t["putin"]["f_avg"] == pytest.approx(0.5) and t["putin"]["macro_f1"] == 1.0
+    assert t["ceasefire"]["f_avg"] == pytest.approx((2 / 3 + 1 / 2) / 2)
+    assert t["talks"]["f_avg"] == 0.0 and t["talks"]["macro_f1"] == 1.0
+    # against scikit-learn with labels=[FAVOR, AGAINST], zero_division=0: the same rule
+    rows = np.array(targets) == "ceasefire"
+    ref = skm.f1_score(
+        np.array(gold)[rows], np.array(pred)[rows], labels=[0, 1], average="macro", zero_division=0
+    )
+    assert t["ceasefire"]["f_avg"] == pytest.approx(ref)

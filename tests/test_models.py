@@ -39,11 +39,23 @@ TASK_LABELS = ("support", "condemn", "skeptical", "fact")
 
 @pytest.fixture(scope="module")
 def fitted():
-    """Every registered model built with the task's labels and fitted once on ``X, y``."""
-    return {
-        name: REGISTRY[name].build({}, random_state=0, labels=TASK_LABELS).fit(X, y)
-        for name in BASELINES
-    }
+    """Every registered model built with the task's labels and fitted once on ``X, y``; a
+    model whose optional package (or CPU) is missing here is its one-line reason instead."""
+    out: dict = {}
+    for name in BASELINES:
+        try:
+            out[name] = REGISTRY[name].build({}, random_state=0, labels=TASK_LABELS).fit(X, y)
+        except ModelError as e:
+            if "pip install" not in str(e) and "CPU" not in str(e):
+                raise
+            out[name] = str(e)
+    return out
+
+
+def _fitted(fitted: dict, name: str):
+    if isinstance(fitted[name], str):
+        pytest.skip(fitted[name])
+    return fitted[name]
 
 
 def test_only_the_answering_models_are_not_baselines():
@@ -61,7 +73,7 @@ def test_registered_model_follows_the_estimator_contract(name, fitted):
     twin.set_params(**{k: v for k, v in params.items() if "__" not in k})
     with pytest.raises(NotFittedError):
         twin.predict(X)
-    est = fitted[name]
+    est = _fitted(fitted, name)
     assert set(est.classes_) <= set(TASK_LABELS)
     pred = est.predict(X)
     assert pred.shape == (len(X),) and set(pred) <= set(y)
@@ -93,7 +105,7 @@ def test_importing_the_registry_imports_no_heavy_package():
     "name", ["tfidf_logreg", "tfidf_svm", "tfidf_cnb", "embed_logreg", "cue_logreg"]
 )
 def test_learned_models_learn_the_training_data(name, fitted):
-    est = fitted[name]
+    est = _fitted(fitted, name)
     assert (est.predict(X) == y).mean() >= 0.9
 
 

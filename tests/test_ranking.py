@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 
 from bench.cli import main
-from bench.ranking import components, rank, rank_score, rank_score_p, tiers, view_score
+from bench.metrics import scores
+from bench.ranking import (
+    components,
+    permutation_tiers,
+    rank,
+    rank_score,
+    tiers,
+    tiers_sentence,
+    view_score,
+)
 from bench.runs import find_runs, load_run
 from tests.conftest import REPO
 from tests.runs import noisy, write_run
@@ -53,15 +62,95 @@ def test_without_ranked_views_the_main_view_ranks(tmp_path):
     assert entry.score_basis == "cv" and entry.score == run.metrics["pooled"]["macro_f1"]
 
 
-def test_rank_score_p_of_identical_runs_is_one_and_of_a_clear_gap_small(tmp_path):
+def test_tiers_of_identical_runs_are_one_and_a_clear_gap_is_cut(tmp_path):
     gold = np.arange(300) % 4
     a = load_run(write_run(tmp_path / "a", "m", gold, noisy(gold, 0.9, 1)))
     same = load_run(write_run(tmp_path / "b", "m", gold, noisy(gold, 0.9, 1)))
     worse = load_run(write_run(tmp_path / "c", "m", gold, noisy(gold, 0.3, 2)))
-    assert rank_score_p(a, same, "macro_f1") == 1.0
-    assert rank_score_p(a, worse, "macro_f1") < 0.01
+    assert len(set(tiers([a, same], "macro_f1", 0.05).values())) == 1
     tier_of = tiers([worse, a, same], "macro_f1", 0.05)
     assert tier_of[a.path] == tier_of[same.path] == 1 and tier_of[worse.path] == 2
+    # seeded: the same runs give the same tiers, whatever order they come in
+    assert tiers([same, worse, a], "macro_f1", 0.05) == tier_of
+
+
+def _tier_counts(rng, K, U, n_per=6, skill=None):
+    """(U, K, 2, 2) counts: per unit and run, right/wrong on one 2-label component."""
+    skill = np.full(K, 0.7) if skill is None else np.asarray(skill)
+    gold = rng.integers(0, 2, (U, n_per))
+    right = rng.random((U, K, n_per)) < skill[None, :, None]
+    pred = np.where(right, gold[:, None, :], 1 - gold[:, None, :])
+    c = np.zeros((U, K, 2, 2))
+    for u in range(U):
+        for k in range(K):
+            np.add.at(c[u, k], (gold[u], pred[u, k]), 1)
+    return c
+
+
+def _f1(c):
+    return scores(c, [0])["macro_f1"]
+
+
+def test_permutation_tiers_separate_clear_differences_and_keep_equal_runs_together():
+    rng = np.random.default_rng(15)
+    c = _tier_counts(rng, 4, 60, skill=[0.95, 0.94, 0.6, 0.59])
+    tr = permutation_tiers(c, _f1, n_perm=199, rng=0)
+    assert tr.tier.tolist() == [1, 1, 2, 2]
+    same = np.repeat(c[:, :1], 4, axis=1)  # four identical runs
+    assert permutation_tiers(same, _f1, n_perm=99, rng=0).tier.tolist() == [1, 1, 1, 1]
+    # lower-better scores: the order and the tiers turn around
+    low = permutation_tiers(c, lambda x: 1 - _f1(x), n_perm=199, higher_is_better=False, rng=0)
+    assert low.tier.tolist() == [1, 1, 2, 2]
+    # deterministic for a seed
+    again = permutation_tiers(c, _f1, n_perm=199, rng=0)
+    assert again.critical == tr.critical and again.tier.tolist() == tr.tier.tolist()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_tiers_are_monotone_in_score_and_cross_tier_pairs_are_separated(seed):
+    """A run never sits in a worse tier than a lower-scored run; every pair of runs in
+    different tiers has |t| above the critical value."""
+    from bench.ranking import _scored_t
+
+    rng = np.random.default_rng(100 + seed)
+    K = 7
+    skill = np.sort(rng.uniform(0.5, 0.95, K))[::-1][rng.permutation(K)]
+    c = _tier_counts(rng, K, 40, skill=skill)
+    tr = permutation_tiers(c, _f1, n_perm=99, rng=seed)
+    s = tr.scores
+    for i in range(K):
+        for j in range(K):
+            if s[i] > s[j]:
+                assert tr.tier[i] <= tr.tier[j]
+    a, b = np.triu_indices(K, 1)
+    _, t = _scored_t(
+        c.reshape(1, 40, K, -1)[:, np.argsort(np.arange(40) % 20, kind="stable")],
+        _f1,
+        (2, 2),
+        a,
+        b,
+        np.searchsorted(np.sort(np.arange(40) % 20), np.arange(20)),
+    )
+    for (i, j), tij in zip(zip(a, b, strict=True), t[0], strict=True):
+        if tr.tier[i] != tr.tier[j]:
+            assert tij > tr.critical
+    assert tr.tier.max() > 1  # skills .5-.95 on 240 items: some cut is made
+
+
+def test_permutation_tiers_split_rate_for_exchangeable_runs():
+    """The event the critical value is calibrated on: equal runs on 10 units, 150 tables,
+    split into more than one tier in at most alpha (+ 3 s.e.) of them."""
+    rng = np.random.default_rng(16)
+    n, splits = 150, 0
+    for _ in range(n):
+        c = _tier_counts(rng, 5, 10, n_per=3)
+        splits += permutation_tiers(c, _f1, alpha=0.1, n_perm=49, rng=rng).tier.max() > 1
+    assert splits / n <= 0.1 + 3 * np.sqrt(0.09 / n)
+
+
+def test_tiers_sentence_says_what_they_control():
+    assert "at most 5% of cases" in tiers_sentence(0.05)
+    assert "at most 1% of cases" in tiers_sentence(0.01)
 
 
 def test_leaderboard_tiers_and_formats(tmp_path, capsys):
@@ -74,6 +163,11 @@ def test_leaderboard_tiers_and_formats(tmp_path, capsys):
     assert lines[0].startswith("task,tier,config")
     tier_of = {line.split(",")[2]: line.split(",")[1] for line in lines[1:]}
     assert tier_of == {"best": "1", "close": "1", "poor": "2"}
+    assert main(["leaderboard", str(tmp_path / "runs"), "--format", "markdown"]) == 0
+    first = capsys.readouterr().out
+    assert tiers_sentence(0.05) in first.replace("\\", "")
+    assert main(["leaderboard", str(tmp_path / "runs"), "--format", "markdown"]) == 0
+    assert capsys.readouterr().out == first  # seeded: byte-identical
     out = tmp_path / "board.html"
     assert main(["leaderboard", str(tmp_path / "runs"), "--format", "html", "--out", str(out)]) == 0
     html = out.read_text()

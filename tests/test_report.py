@@ -16,7 +16,9 @@ def test_markdown_text_is_inert():
     out = md(INJECTION)
     assert "\n" not in out and "<img" not in out and "\\|" in out and "\\`" in out
     assert md("0.866 [0.710, 1.000]") == "0.866 [0.710, 1.000]"
-    assert md("[a](javascript:x)") == "\\[a\\](javascript:x)"
+    # brackets escaped, and the parenthesis after one: no "](" survives to make a link
+    assert md("[a](javascript:x)") == "\\[a\\]\\(javascript:x)"
+    assert md("one article (x-y); more") == "one article (x-y); more"
 
 
 def test_levels_are_printed_as_computed():
@@ -63,3 +65,15 @@ def test_run_report_escapes_targets_and_prints_the_configured_level(tmp_path):
 def test_text_table_aligns_columns():
     out = text_table(["a", "bb"], [["ccc", "d"]])
     assert out.splitlines() == ["a    bb", "---  --", "ccc  d"]
+
+
+def test_an_open_interval_side_is_drawn_and_printed_one_sided():
+    """A side beyond the bootstrap's resamples (null) is printed [>= x] / [<= x] and drawn
+    to the axis end without a cap, never as a closed 95% interval."""
+    from bench.report.format import ci
+    from bench.report.html import bars
+
+    assert ci([0.7, None]) == "[≥ 0.700]" and ci([None, 0.6]) == "[≤ 0.600]"
+    assert ci([0.25, 0.5]) == "[0.250, 0.500]" and ci([None, None]) == ""
+    closed, open_ = bars([("a", 0.8, (0.7, 0.9))]), bars([("a", 0.8, (0.7, None))])
+    assert open_.count("<line") == closed.count("<line") - 1  # one cap fewer

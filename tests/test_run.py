@@ -274,7 +274,7 @@ def test_a_file_run_of_a_text_model_imports_no_hub_embedding_or_segmenter_packag
     (tmp_path / "d.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     (tmp_path / "c.toml").write_text(
         '[dataset]\nsource = "file"\npath = "d.csv"\n[protocol]\nkind = "split"\n'
-        "[metrics]\nbootstrap = 50\n[views]\ncross_target = true\ncontrast = false\n"
+        "[metrics]\nbootstrap = 100\n[views]\ncross_target = true\ncontrast = false\n"
         '[model]\nname = "tfidf_svm"\n',
         encoding="utf-8",
     )
@@ -304,7 +304,7 @@ def test_a_sweep_on_one_fold_cut_for_two_processes_writes_the_bytes_of_one(tmp_p
     (tmp_path / "d.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     (tmp_path / "s.toml").write_text(
         '[dataset]\nsource = "file"\npath = "d.csv"\n[protocol]\nkind = "split"\n'
-        "[metrics]\nbootstrap = 50\n[views]\ncross_target = false\ncontrast = false\n"
+        "[metrics]\nbootstrap = 100\n[views]\ncross_target = false\ncontrast = false\n"
         '[model]\nname = "tfidf_svm"\n[sweep]\n"model.C" = [0.1, 1.0, 10.0]\n',
         encoding="utf-8",
     )

@@ -101,8 +101,8 @@ def test_hub_failure_is_one_clear_line(tmp_path):
     [
         (
             lambda f: f.rename(columns={"body": "text2"}),
-            "no column 'body' for the text (columns: tid, text2, about, y); map it in "
-            "[dataset.columns]",
+            "no column 'body' for the text (columns: 'tid', 'text2', 'about', 'y'); map it "
+            "in [dataset.columns]",
         ),
         (
             lambda f: f.assign(y=["AGAINST", "favour", "NONE", "favour", "OTHER"]),

@@ -272,3 +272,39 @@ def test_unpaired_delta_is_centred_on_the_difference():
     assert reps.n_clusters == 40
     assert reps.interval(0.95).low < reps.estimate < reps.interval(0.95).high
     assert reps.p_value() < 0.01
+
+
+# ------------------------------------------------- BCa sides beyond the resamples (issue 24)
+def _symmetric_bca(B: int, jackknife: np.ndarray):
+    """Symmetric replicates around the estimate (z0 = 0) with a given jackknife."""
+    from scipy.special import ndtri
+
+    values = ndtri((np.arange(B) + 0.5) / B)
+    return replicates(values, 0.0, jackknife, "bca", len(jackknife))
+
+
+def test_an_open_bca_side_is_named_and_the_rounds_that_close_it_do():
+    from bench.stats import open_sides, rounds_to_close
+
+    jk = np.concatenate([np.zeros(18), [-6.0]])  # one influential cluster: large acceleration
+    reps = _symmetric_bca(199, jk)
+    assert reps.z0 == 0 and reps.acc > 0.1
+    iv = reps.interval(0.95)
+    sides = open_sides(iv)
+    assert sides == ["high"] and iv.high == math.inf and math.isfinite(iv.low)
+    need = rounds_to_close(reps, 0.95)
+    tau = min(reps._tails(0.05))
+    assert need is not None and need == math.floor(1 / tau) and need > 199
+    assert open_sides(_symmetric_bca(need, jk).interval(0.95)) == []
+    assert open_sides(_symmetric_bca(need - 1, jk).interval(0.95)) == ["high"]
+    plain = _symmetric_bca(199, np.zeros(19))  # no acceleration: tails .025, bounded
+    assert open_sides(plain.interval(0.95)) == [] and rounds_to_close(plain, 0.95) == 40
+
+
+def test_interval_rounds_rise_below_min_clusters():
+    from bench.stats import FEW_CLUSTERS_ROUNDS, MIN_CLUSTERS, interval_rounds
+
+    assert FEW_CLUSTERS_ROUNDS == 5000 and MIN_CLUSTERS["bca"] == 50
+    assert interval_rounds(1000, 19) == 5000 and interval_rounds(1000, 49) == 5000
+    assert interval_rounds(1000, 50) == 1000 and interval_rounds(8000, 19) == 8000
+    assert interval_rounds(0, 19) == 0  # no intervals asked for

@@ -27,7 +27,7 @@ CSV_BLOCK = (
 def _config(folder: Path, name: str, body: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.toml"
-    path.write_text(f"seed = 5\n[metrics]\nbootstrap = 50\n{body}", encoding="utf-8")
+    path.write_text(f"seed = 5\n[metrics]\nbootstrap = 100\n{body}", encoding="utf-8")
     return path
 
 

@@ -1,25 +1,32 @@
-"""A resolved ``Config`` back to plain data and TOML (what a run folder's config.toml is)."""
+"""A resolved ``Config`` back to plain data and TOML (what a run folder's config.toml is).
+
+Its paths are relative to the project root (``bench.project``), the packaged seeds are
+named ``stance-bench:seeds``, and the file says ``relative_to = "project"``: the same bytes
+wherever the project is checked out and wherever the run folder is.
+"""
 
 from __future__ import annotations
 
-import os
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.config.schema import SOURCE_KEYS, Config, DatasetConfig
+from bench.project import PACKAGE, portable, root_of
 
 PAIRS = ("columns", "labels")  # fields stored as sorted pairs, written as TOML tables
 
 
-def as_dict(cfg: Config, relative_to: Path | None) -> dict:
+def as_dict(cfg: Config, root: Path | None) -> dict:
     """The resolved config as plain data, every schema field included; paths relative to
-    ``relative_to``, or left out when it is None (what the experiment is, wherever its
-    files live). ``None`` values are left out (TOML has no null)."""
+    the project folder ``root`` (``bench.project.portable``), or left out when it is None
+    (what the experiment is, wherever its files live). ``None`` values are left out (TOML
+    has no null)."""
 
     def plain(value: Any) -> Any:
         if isinstance(value, Path):
-            return os.path.relpath(value, relative_to)
+            assert root is not None  # paths are left out without a root
+            return portable(value, root)
         if (
             isinstance(value, tuple)
             and value
@@ -35,7 +42,7 @@ def as_dict(cfg: Config, relative_to: Path | None) -> dict:
     def keep(value: Any) -> bool:
         if value is None:
             return False
-        if relative_to is None:
+        if root is None:
             if isinstance(value, Path):
                 return False
             if isinstance(value, tuple) and value and isinstance(value[0], Path):
@@ -55,16 +62,19 @@ def as_dict(cfg: Config, relative_to: Path | None) -> dict:
                 out[name] = plain(value)
         return out
 
-    data: dict[str, Any] = {
-        "name": cfg.name,
-        "description": cfg.description,
-        "seed": cfg.seed,
-        "task": cfg.task,
-        "dataset": section(cfg.dataset),
-    }
+    data: dict[str, Any] = {"name": cfg.name, "description": cfg.description}
+    if root is not None:
+        data["relative_to"] = "project"
+        if _uses_plugin_dir(cfg):
+            data["plugin_dir"] = plain(cfg.plugins)
+    data |= {"seed": cfg.seed, "task": cfg.task}
+    if cfg.timeout is not None:
+        data["timeout"] = cfg.timeout
+    data["dataset"] = section(cfg.dataset)
     if cfg.test is not None:
         data["test"] = section(cfg.test)
-    data["model"] = {"name": cfg.model.name, **_model_params(cfg, relative_to)}
+    data["model"] = {"name": cfg.model.name}
+    data["model"] |= {k: plain(v) for k, v in _model_params(cfg, root).items()}
     data["protocol"] = section(cfg.protocol)
     data["views"] = dict(cfg.views.switches)
     data["metrics"] = section(cfg.metrics)
@@ -74,29 +84,47 @@ def as_dict(cfg: Config, relative_to: Path | None) -> dict:
     return data
 
 
-def _model_params(cfg: Config, relative_to: Path | None) -> dict[str, Any]:
-    """The model's parameters; with ``relative_to``, its file parameters (a lexicon, a
-    predictions file, a prompt) relative to that folder, so that a run folder's
-    config.toml finds the same files; without it, left out like every other location
-    (the files' contents are hashed apart, ``bench.provenance.files_hash``)."""
+def _uses_plugin_dir(cfg: Config) -> bool:
+    """Whether the model reads files of its own (a plug-in's modules, a file parameter)
+    that ``plugin_dir`` locates: files outside the package, or a file parameter set (a
+    file it only writes, a cache, is not among ``depends_on``)."""
+    return (
+        cfg.plugin_dir is not None
+        or any(not Path(p).resolve().is_relative_to(PACKAGE) for p in cfg.depends_on)
+        or bool(_file_params(cfg))
+    )
+
+
+def _file_params(cfg: Config) -> list[str]:
+    """The model's file parameters that the config sets (a lexicon, a predictions file, a
+    prompt): locations, relative to ``cfg.plugins`` as the loader reads them."""
     from bench.constraints import FilePath
     from bench.models import resolve
 
     params = dict(cfg.model.params)
-    spec = resolve(cfg.model.name, search_path=cfg.path.parent)
-    for key, rule in spec.constraints.items():
-        if isinstance(rule, FilePath) and params.get(key):
-            if relative_to is None:  # a location; the file's contents are files_hash's
-                del params[key]
-                continue
-            located = rule.locate(str(params[key]), cfg.path.parent)
-            if located is not None:
-                params[key] = os.path.relpath(located, relative_to)
+    spec = resolve(cfg.model.name, search_path=cfg.plugins)
+    return [
+        key
+        for key, rule in spec.constraints.items()
+        if isinstance(rule, FilePath) and params.get(key)
+    ]
+
+
+def _model_params(cfg: Config, root: Path | None) -> dict[str, Any]:
+    """The model's parameters. With a ``root``, its file parameters as the config wrote
+    them (relative to ``plugin_dir``, which the resolved config then names); without,
+    left out like every other location (the files' contents are hashed apart,
+    ``bench.provenance.files_hash``)."""
+    params = dict(cfg.model.params)
+    if root is None:
+        for key in _file_params(cfg):
+            del params[key]
     return params
 
 
-def to_toml(cfg: Config, relative_to: Path) -> str:
-    """The resolved config (defaults merged, no ``extends``) as TOML that can be re-run."""
+def to_toml(cfg: Config) -> str:
+    """The resolved config (defaults merged, no ``extends``) as TOML that can be re-run,
+    its paths relative to the project root of the config's file."""
     import tomli_w
 
-    return tomli_w.dumps(as_dict(cfg, relative_to))
+    return tomli_w.dumps(as_dict(cfg, root_of(cfg.path)))

@@ -1,10 +1,12 @@
 """TOML configs -> one frozen ``Config``. All validation lives here, at the edge.
 
-A config may ``extends = "other.toml"`` (resolved against its own folder); tables are
-merged key by key, the extending file winning, except that a ``[model]`` table, or a
+A config may ``extends = "other.toml"`` (resolved against its own folder), or a packaged
+config by name (``"stance-bench:defaults"``, ``bench.project``); tables are merged key by
+key, the extending file winning, except that a ``[model]`` table, or a
 ``[dataset]``/``[test]`` table that sets ``source`` (or ``path``, which means a file),
 replaces the inherited one. Relative paths resolve against the folder of the file that
-wrote them; ``${VAR}`` in a path is taken from the environment. Every table is checked
+wrote them, or, in a file that says ``relative_to = "project"`` (a resolved config), against
+its project root; ``${VAR}`` in a path is taken from the environment. Every table is checked
 against the dataclass fields of ``bench.config.schema``. Parsing is pure: nothing is
 written and nothing is imported beyond what a model reference needs.
 """
@@ -12,6 +14,7 @@ written and nothing is imported beyond what a model reference needs.
 from __future__ import annotations
 
 import codecs
+import math
 import os
 import re
 import types
@@ -21,10 +24,11 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from bench import specs
+from bench import project, specs
 from bench.config.schema import (
     COLUMN_ROLES,
     FORMATS,
+    NAME_MAX,
     NAME_PATTERN,
     SECTIONS,
     SELECT,
@@ -38,13 +42,34 @@ from bench.config.schema import (
     ViewsConfig,
 )
 from bench.constraints import Interval, OneOf, check, check_keys
-from bench.errors import ConfigError, did_you_mean
+from bench.errors import ConfigError, did_you_mean, shown
 from bench.io import tomllib
 from bench.labels import DROP, LABELS, TASKS
 
-_TOP = ("name", "description", "extends", "seed", "task", "model", "sweep", "views", *SECTIONS)
+_TOP = (
+    "name",
+    "description",
+    "extends",
+    "relative_to",
+    "seed",
+    "task",
+    "timeout",
+    "plugin_dir",
+    "model",
+    "sweep",
+    "views",
+    *SECTIONS,
+)
+# what relative paths in a file are relative to: its own folder, or its project root
+RELATIVE_TO = ("file", "project")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(NAME_PATTERN)
+MAX_EXTENDS = 32  # how deep a chain of 'extends' may go
+MAX_SWEEP = 10_000  # runs one [sweep] may expand into: each is a full run folder
+BOM = b"\xef\xbb\xbf"
+# Values of environment variables read through ${VAR} in a config path, by variable: an
+# error message shows ${VAR} in their place (``spelled``), never the value (a token).
+_EXPANDED: dict[str, str] = {}
 
 
 # ------------------------------------------------------------------------------ values
@@ -53,9 +78,22 @@ def _expand(value: str, where: str) -> str:
         var = m.group(1)
         if var not in os.environ:
             raise ConfigError(f"{where} uses ${{{var}}}, which is not set; export {var}=...")
+        if os.environ[var]:
+            _EXPANDED[var] = os.environ[var]
         return os.environ[var]
 
     return _VAR.sub(sub, value)
+
+
+def spelled(message: str) -> str:
+    """``message`` with the value of every variable a config read through ${VAR} written
+    back as ${VAR}, wherever it stands as a whole path part (a message names a path the
+    value went into; it must not show the value, which may be a secret)."""
+    for var, value in sorted(_EXPANDED.items(), key=lambda kv: -len(kv[1])):
+        edge = r"[/\\\s'\"(),:;=]"
+        spelling = ("${" + var + "}").replace("\\", "\\\\")  # a replacement template
+        message = re.sub(rf"(?:(?<={edge})|^){re.escape(value)}(?=$|{edge})", spelling, message)
+    return message
 
 
 def _kind(tp: Any) -> str:
@@ -97,6 +135,11 @@ def _check(value: Any, kind: str, meta: Mapping, where: str, base: Path) -> Any:
     elif kind == "path":
         if not isinstance(value, str) or not value:
             raise bad("a path (string)")
+        if project.is_packaged(value):
+            raise ConfigError(
+                f"{where} names {value!r}, a packaged resource; only 'seeds' "
+                f"({project.SEEDS_NAME!r}) and 'extends' (\"stance-bench:NAME\") take one"
+            )
         p = Path(_expand(value, where)).expanduser()
         return Path(os.path.normpath(p if p.is_absolute() else base / p))
     elif kind == "paths":  # one file, or a list read one after the other
@@ -133,7 +176,11 @@ def _check_table(table: Any, cls: type, section: str, path: Path, base: Path) ->
     check_keys(table, by_name, f"[{section}] of {path}")
     for key, value in table.items():
         f = by_name[key]
-        out[key] = _check(value, _kind(hints[key]), f.metadata, _where(key, section, path), base)
+        where = _where(key, section, path)
+        if key == "seeds" and isinstance(value, str) and project.is_packaged(value):
+            out[key] = project.packaged_seeds(value, where)
+            continue
+        out[key] = _check(value, _kind(hints[key]), f.metadata, where, base)
     return out
 
 
@@ -141,7 +188,13 @@ def _check_table(table: Any, cls: type, section: str, path: Path, base: Path) ->
 def _read_toml(path: Path) -> dict:
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
+            data = fh.read()
+        if data.startswith(BOM):
+            raise ConfigError(
+                f"{path}: starts with a byte order mark (BOM, bytes EF BB BF), which TOML "
+                "does not allow; save the file as UTF-8 without BOM"
+            )
+        return tomllib.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except IsADirectoryError:
@@ -173,10 +226,17 @@ def _load_layer(path: Path, chain: tuple[Path, ...]) -> dict:
     path = path.resolve()
     if path in chain:
         raise ConfigError(f"{path}: 'extends' forms a cycle ({' -> '.join(p.name for p in chain)})")
+    if len(chain) >= MAX_EXTENDS:
+        raise ConfigError(
+            f"{chain[0]}: 'extends' chains more than {MAX_EXTENDS} files deep (through "
+            f"{chain[-1].name}); extend a shared base instead of a chain"
+        )
     raw = _read_toml(path)
-    base = path.parent
-    layer: dict[str, Any] = {}
     check_keys(raw, _TOP, str(path))
+    relative_to = raw.pop("relative_to", "file")
+    check(relative_to, OneOf(RELATIVE_TO), _where("relative_to", "", path))
+    base = project.root_of(path) if relative_to == "project" else path.parent
+    layer: dict[str, Any] = {}
     for key, value in raw.items():
         if key in SECTIONS:
             layer[key] = _check_table(value, SECTIONS[key], key, path, base)
@@ -188,6 +248,8 @@ def _load_layer(path: Path, chain: tuple[Path, ...]) -> dict:
             if not isinstance(value, dict):
                 raise ConfigError(f"[{key}] of {path} must be a table, got {value!r}")
             layer[key] = dict(value)
+        elif key == "extends" and isinstance(value, str) and project.is_packaged(value):
+            layer[key] = project.packaged_config(value, _where(key, "", path))
         elif key == "extends":
             layer[key] = _check(value, "path", {}, _where(key, "", path), base)
         else:
@@ -238,13 +300,14 @@ def _dataset(raw: dict, section: str, path: Path) -> DatasetConfig:
         raise ConfigError(
             f"{where}: {', '.join(map(repr, stray))} do not apply to source {source!r}; {fix}"
         )
-    if source == "seed":
-        merged.setdefault("seeds", Path(specs.DEFAULT_SEEDS).resolve())
-        merged.setdefault("data_dir", Path(specs.DEFAULT_DATA).resolve())
+    if source == "seed":  # the packaged seeds, derived into the project's data/derived
+        merged.setdefault("seeds", project.SEEDS)
+        merged.setdefault("data_dir", project.root_of(path) / specs.DEFAULT_DATA)
     if source == "file":
         if "path" not in merged:
             raise ConfigError(f"{where}: source 'file' needs path = \"data.csv\"")
-        merged.setdefault("format", _infer_format(merged["path"][0], where))
+        if merged.get("format") is None:  # told by the file's suffix only when not given
+            merged["format"] = _infer_format(merged["path"][0], where)
     if source == "hub" and "name" not in merged:
         raise ConfigError(f"{where}: source 'hub' needs name = \"owner/dataset\"")
     for role, _ in merged.get("columns", ()):
@@ -288,14 +351,14 @@ def _infer_format(p: Path, where: str) -> str:
     return fmt
 
 
-def _model(raw: dict, path: Path) -> tuple[ModelConfig, tuple[Path, ...]]:
+def _model(raw: dict, path: Path, folder: Path) -> tuple[ModelConfig, tuple[Path, ...]]:
     from bench.models import resolve
 
     raw = dict(raw)
     name = raw.pop("name", None)
     if not isinstance(name, str) or not name:
         raise ConfigError(f'[model] of {path} needs name = "<registered model or module:factory>"')
-    spec = resolve(name, where=f"'name' in [model] of {path}", search_path=path.parent)
+    spec = resolve(name, where=f"'name' in [model] of {path}", search_path=folder)
     params = spec.check_params(raw, str(path))
     return ModelConfig(name=name, params=tuple(sorted(params.items()))), spec.source_files(params)
 
@@ -333,13 +396,12 @@ def _check_f_avg(cfg: Config) -> None:
 def _build(raw: dict, path: Path, name: str, sweep: SweepInfo | None = None) -> Config:
     if "model" not in raw:
         raise ConfigError(f'{path}: no [model] table; add [model] with name = "majority"')
-    if not _NAME.fullmatch(name):
-        raise ConfigError(
-            f"config name {name!r} of {path} is not a safe folder name (letters, digits, "
-            '_ - . and no leading dot); set name = "..." or rename the file'
-        )
+    _check_name(name, path, sweep)
     test = _dataset(raw["test"], "test", path) if "test" in raw else None
-    model, depends_on = _model(raw["model"], path)
+    plugin_dir = raw.get("plugin_dir")
+    if plugin_dir is not None and not plugin_dir.is_dir():
+        raise ConfigError(f"'plugin_dir' in {path}: {plugin_dir} is not a folder")
+    model, depends_on = _model(raw["model"], path, plugin_dir or path.parent)
     cfg = Config(
         name=name,
         path=path.resolve(),
@@ -352,7 +414,9 @@ def _build(raw: dict, path: Path, name: str, sweep: SweepInfo | None = None) -> 
         protocol=_protocol(raw.get("protocol", {}), path, test is not None),
         views=_views(raw.get("views", {})),
         metrics=MetricsConfig(**raw.get("metrics", {})),
+        timeout=raw.get("timeout"),
         depends_on=depends_on,
+        plugin_dir=plugin_dir,
         sweep=sweep,
     )
     _check_f_avg(cfg)
@@ -366,6 +430,31 @@ def _build(raw: dict, path: Path, name: str, sweep: SweepInfo | None = None) -> 
                 f"its articles' annotations) as [dataset] or [test]; set {name} = false"
             )
     return cfg
+
+
+def _check_name(name: str, path: Path, sweep: SweepInfo | None) -> None:
+    """A config's name is the folder of its run under --out (and of its reference entry):
+    a safe folder name, short enough for the staging names beside it, and not the name
+    of a file a run writes there."""
+    how = 'set name = "..." or rename the file'
+    if sweep is not None:
+        how = "sweep fewer keys, or give the config a shorter name"
+    if not _NAME.fullmatch(name):
+        raise ConfigError(
+            f"config name {shown(name)} of {path} is not a safe folder name (letters, digits, "
+            f"_ - . and no leading dot); {how}"
+        )
+    if len(name) > NAME_MAX:
+        raise ConfigError(
+            f"'name' of {path} ({shown(name, 40)}) is {len(name)} characters, too long for a "
+            f"folder name (at most {NAME_MAX} characters); {how}"
+        )
+    taken = (specs.LEADERBOARD_MD, specs.LEADERBOARD_CSV, specs.ENVIRONMENT)
+    if name in taken or name.endswith(specs.SWEEP_SUFFIXES):
+        raise ConfigError(
+            f"config name {name!r} of {path} is the name of a file stance-bench writes beside "
+            f"the run folders ({', '.join(taken)}, *{', *'.join(specs.SWEEP_SUFFIXES)}); {how}"
+        )
 
 
 def load_config(path: Path | str) -> Config:
@@ -390,6 +479,14 @@ def _sweep(raw: dict, path: Path) -> tuple[list[tuple[str, list]], str, int, str
     check(inner, Interval(2, None, integer=True), f"'inner_splits' in [sweep] of {path}")
     select_on = table.pop("select_on", next(iter(SELECT_ON)))
     check(select_on, OneOf(tuple(SELECT_ON)), f"'select_on' in [sweep] of {path}")
+    sizes = [len(v) if isinstance(v, list) else 1 for v in table.values()]
+    n = math.prod(sizes) + (select == "inner_cv")
+    if n > MAX_SWEEP:  # counted before any value is checked or any run made
+        more = " + 1 (inner_cv)" if select == "inner_cv" else ""
+        raise ConfigError(
+            f"[sweep] of {path} expands into {n:,} runs ({' x '.join(map(str, sizes))}{more}), "
+            f"more than the {MAX_SWEEP:,} a sweep may hold; sweep fewer values"
+        )
     axes = []
     for key, values in table.items():
         section, _, field_name = key.partition(".")

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.constraints import Interval, OneOf, Rule
+from bench.constraints import AnyOf, Interval, OneOf, Rule
 from bench.labels import DROP, TASKS
 from bench.protocol import KINDS as PROTOCOLS
 from bench.specs import NAMED
 
 SOURCES = ("seed", "file", "hub")
+MIN_BOOTSTRAP = 100  # the fewest resampling rounds an interval is computed from
 FORMATS = ("csv", "tsv", "json", "parquet")
 GROUP_BY = ("group", "target", "article")
 COLUMN_ROLES = ("text", "target", "label", "id", "group", "article")
@@ -38,8 +39,11 @@ SOURCE_KEYS = {
     ),
     "hub": ("source", "name", "split", "columns", "labels"),
 }
-# a config's name is a folder name under --out: letters, digits, _ - . and no leading dot
+# a config's name is a folder name under --out: letters, digits, _ - . and no leading dot;
+# at most NAME_MAX characters, so that its staging folder ".<name>.<8>.partial" and the
+# temp files of its writes fit in a file name (255 bytes)
 NAME_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9_.\-]*"
+NAME_MAX = 200
 
 
 def allowed(default: Any, rule: Rule) -> Any:
@@ -63,7 +67,9 @@ class DatasetConfig:
     labels: tuple[tuple[str, str], ...] = ()  # source label -> ours or "drop"
     encoding: str = "utf-8"
     delimiter: str | None = None
-    quoting: str = allowed("minimal", OneOf(QUOTING))
+    # csv: "minimal" by default; tsv: told by the config when a cell starts with a quote
+    # (TSV has no quoting, yet spreadsheets quote: either reading may be the right one)
+    quoting: str | None = allowed(None, OneOf(QUOTING))
 
     def gold_labels(self) -> set[str] | None:
         """Our labels this source can yield: the targets of its label mapping, or None
@@ -121,7 +127,11 @@ class MetricsConfig:
 
     primary: str = allowed("macro_f1", OneOf(NAMED))
     f_avg_labels: tuple[str, ...] | None = None  # default: the task's (labels.Task)
-    bootstrap: int = allowed(1000, Interval(0, 1_000_000, integer=True))
+    # resampling rounds of each interval: 0 (no intervals), or enough that a percentile
+    # interval is not the spread of a handful of draws (with 1 it excluded its estimate)
+    bootstrap: int = allowed(
+        1000, AnyOf((OneOf((0,)), Interval(MIN_BOOTSTRAP, 1_000_000, integer=True)))
+    )
     ci: float = allowed(0.95, Interval(0.0, 1.0, closed="neither"))
 
 
@@ -154,8 +164,17 @@ class Config:
     seed: int = allowed(0, Interval(0, 2**32 - 1, integer=True))
     task: str = allowed("joint", OneOf(tuple(TASKS)))
     description: str = ""
+    # seconds one fold's fit and predict may take (None: no limit); see docs
+    timeout: float | None = allowed(None, Interval(0, None, closed="neither"))
     depends_on: tuple[Path, ...] = ()  # files outside the package the model reads
+    plugin_dir: Path | None = None  # where module:factory and model files are found
     sweep: SweepInfo | None = None  # set on the runs a [sweep] table expands into
+
+    @property
+    def plugins(self) -> Path:
+        """The folder plug-in modules (``module:factory``) and the model's file
+        parameters are found in: ``plugin_dir``, else the config's own folder."""
+        return self.plugin_dir or self.path.parent
 
     @property
     def labels(self) -> tuple[str, ...]:

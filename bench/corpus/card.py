@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bench.corpus import contrast
 from bench.corpus.store import CONTRAST_PARQUET, CONTRAST_SPLIT, PARQUET, SPLIT
+from bench.escaping import md, md_row
 
 if TYPE_CHECKING:
     from bench.corpus.derive import Derived
@@ -19,7 +20,7 @@ def render(derived: Derived) -> str:
 
     def table(title: str, mapping: dict) -> list[str]:
         lines = [f"| {title} | items |", "|---|---:|"]
-        lines += [f"| {k} | {v} |" for k, v in mapping.items()]
+        lines += [md_row([k, v]) for k, v in mapping.items()]  # data: escaped
         return lines + [""]
 
     header = ["---", "configs:", "- config_name: default", "  data_files:"]
@@ -38,7 +39,7 @@ def render(derived: Derived) -> str:
         "`stance-bench derive` from `seeds/`; do not edit by hand.",
         "",
         f"- content hash: `{derived.content_hash}`",
-        f"- articles: {len(derived.articles)} ({', '.join(derived.articles)})",
+        f"- articles: {len(derived.articles)} ({md(', '.join(derived.articles))})",
         f"- items: {c['items']} in {c['groups']} sentence groups; "
         f"units excluded: {len(derived.excluded)}",
         "",
@@ -50,7 +51,7 @@ def render(derived: Derived) -> str:
         "| task | labels |",
         "|---|---|",
         *[
-            f"| {name} | " + ", ".join(f"{k}: {v}" for k, v in per.items()) + " |"
+            md_row([name, ", ".join(f"{k}: {v}" for k, v in per.items())])
             for name, per in c["task"].items()
         ],
         "",
@@ -64,7 +65,9 @@ def render(derived: Derived) -> str:
     lines += _contrast_card(derived.contrast, derived.skipped)
     if derived.excluded:
         lines += ["## Excluded units", ""]
-        lines += [f"- {e['id']}: {e['text']!r}: {e['reason']}" for e in derived.excluded]
+        lines += [
+            f"- {md(e['id'])}: {md(repr(e['text']))}: {md(e['reason'])}" for e in derived.excluded
+        ]
         lines.append("")
     if derived.agreement is not None:
         from bench.corpus.agreement_card import card_section
@@ -98,25 +101,26 @@ def _contrast_card(cases: list[dict], skipped: list[contrast.Skip]) -> list[str]
     for name, per in c["capability"].items():
         labels = ", ".join(f"{k}: {v}" for k, v in per["label"].items())
         n_skip = sum(per["skipped"].values())
-        lines.append(f"| {name} | {per['test_type']} | {per['cases']} | {n_skip} | {labels} |")
+        lines.append(md_row([name, per["test_type"], per["cases"], n_skip, labels]))
     reasons = [(name, per["skipped"]) for name, per in c["capability"].items() if per["skipped"]]
     if reasons:
         lines += ["", "Skipped, and why:", ""]
         for name, per in reasons:
             why = "; ".join(f"{contrast.SKIPS[r]} ({n})" for r, n in per.items())
-            lines.append(f"- {name}: {why}")
+            lines.append(f"- {md(name)}: {why}")
     directional = [k for k, v in contrast.CAPABILITIES.items() if v == "directional"]
     lines += ["", "Every directional case (item -> case):", ""]
     for name in directional:
         made = [case for case in cases if case["capability"] == name]
-        lines.append(f"- {name}: {len(made)} case(s)" + (":" if made else ""))
-        for case in made:
+        lines.append(f"- {md(name)}: {len(made)} case(s)" + (":" if made else ""))
+        for case in made:  # data: escaped
             lines.append(
-                f"  - {case['source_id']} ({case['source_label']}) {case['source_sentence']!r} "
-                f"-> {case['sentence']!r} ({case['label']}, target {case['target']!r})"
+                f"  - {md(case['source_id'])} ({case['source_label']}) "
+                f"{md(repr(case['source_sentence']))} -> {md(repr(case['sentence']))} "
+                f"({case['label']}, target {md(repr(case['target']))})"
             )
         for skip in (s for s in skipped if s.capability == name):
-            lines.append(f"  - skipped {skip.source_id}: {contrast.SKIPS[skip.reason]}")
+            lines.append(f"  - skipped {md(skip.source_id)}: {contrast.SKIPS[skip.reason]}")
     lines += ["", "One sample of each other capability, the one with the shortest source:", ""]
     samples: dict[str, dict] = {}
     for case in cases:
@@ -128,13 +132,13 @@ def _contrast_card(cases: list[dict], skipped: list[contrast.Skip]) -> list[str]
     for case in samples.values():
         if case["source_id"]:
             lines.append(
-                f"- {case['capability']}: {case['source_id']} ({case['source_label']}) "
-                f"{case['source_sentence']!r} -> {case['sentence']!r} ({case['label']}, "
-                f"target {case['target']!r})"
+                f"- {md(case['capability'])}: {md(case['source_id'])} ({case['source_label']}) "
+                f"{md(repr(case['source_sentence']))} -> {md(repr(case['sentence']))} "
+                f"({case['label']}, target {md(repr(case['target']))})"
             )
         else:
             lines.append(
-                f"- {case['capability']}: {case['sentence']!r} ({case['label']}, "
-                f"target {case['target']!r})"
+                f"- {md(case['capability'])}: {md(repr(case['sentence']))} ({case['label']}, "
+                f"target {md(repr(case['target']))})"
             )
     return lines + [""]

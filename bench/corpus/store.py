@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 from bench.corpus.contrast import COLUMNS as CONTRAST_COLUMNS
 from bench.corpus.contrast import counts as contrast_counts
 from bench.errors import DataError
-from bench.io import dumps_json, replace_dir_atomic, staging_dir, write_text_atomic
+from bench.io import (
+    dumps_json,
+    refuse_link,
+    replace_dir_atomic,
+    sha256_bytes,
+    staging_dir,
+    write_text_atomic,
+    writing_into,
+)
 from bench.labels import LABELS
 
 if TYPE_CHECKING:
@@ -55,16 +63,28 @@ def features(columns: dict[str, str] = COLUMNS):
     )
 
 
+def _file_digest(path: Path) -> str:
+    return sha256_bytes(path.read_bytes())
+
+
 def stored_hash(out: Path) -> str | None:
-    """The content hash of the dataset in ``out``, or None when it is missing or incomplete."""
+    """The content hash of the dataset in ``out``, or None when it is missing, incomplete,
+    or a data file differs from the digest dataset_info.json records for it (a corrupt or
+    truncated Parquet file is rewritten, not read)."""
     import json
 
     info = Path(out) / INFO
     if not info.is_file() or not (Path(out) / PARQUET).is_file():
         return None
     try:
-        return json.loads(info.read_text(encoding="utf-8")).get("content_hash")
-    except (ValueError, OSError):
+        doc = json.loads(info.read_text(encoding="utf-8"))
+        files = doc.get("files")
+        if not isinstance(files, dict) or PARQUET not in files:
+            return None  # written before files were digested: derive again
+        if any(_file_digest(Path(out) / name) != digest for name, digest in files.items()):
+            return None
+        return doc.get("content_hash")
+    except (ValueError, OSError, AttributeError):
         return None
 
 
@@ -99,6 +119,7 @@ def check_out(out: Path) -> None:
             if not parent.is_dir():
                 raise DataError(f"{out}: {parent} is a file, not a folder; choose another output")
             break
+    refuse_link(out, "give the real folder as --out, or remove the link")
     if not out.exists():
         return
     if not out.is_dir():
@@ -115,17 +136,31 @@ def write(derived: Derived, out: Path, card: str) -> bool:
     """Write the dataset and its ``card`` to ``out`` atomically; returns False when it was
     already up to date. ``out`` must be missing, empty, or a dataset folder written here
     (see ``check_out``)."""
-    import pyarrow.parquet as pq
-
     out = Path(out)
     check_out(out)
     if stored_hash(out) == derived.content_hash:
         readme = out / "README.md"
         if readme.is_file() and readme.read_text(encoding="utf-8") == card:
             return False
-        write_text_atomic(readme, card)  # the guidelines changed, the data did not
+        with writing_into(out, fix="free space, or choose another output folder"):
+            write_text_atomic(readme, card)  # the guidelines changed, the data did not
         return True
-    stage = staging_dir(out)
+    with writing_into(out, fix="free space, or choose another output folder"):
+        stage = staging_dir(out)
+        try:
+            _write_stage(derived, stage, card)
+            replace_dir_atomic(stage, out)
+        except BaseException:
+            import shutil
+
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+    return True
+
+
+def _write_stage(derived: Derived, stage: Path, card: str) -> None:
+    import pyarrow.parquet as pq
+
     (stage / "data").mkdir()
     pq.write_table(_table(derived.records), stage / PARQUET)
     splits = {SPLIT: PARQUET}
@@ -140,11 +175,10 @@ def write(derived: Derived, out: Path, card: str) -> bool:
                 "content_hash": derived.content_hash,
                 "schema_version": SCHEMA_VERSION,
                 "splits": splits,
+                "files": {name: _file_digest(stage / name) for name in splits.values()},
                 "counts": derived.counts,
                 "contrast_counts": contrast_counts(derived.contrast, derived.skipped),
                 "excluded": derived.excluded,
             }
         ),
     )
-    replace_dir_atomic(stage, out)
-    return True

@@ -19,7 +19,77 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import signals
 from bench.errors import ModelError
+
+# --------------------------------------------------------------------- plug-in code
+# stdout carries stance-bench's own output only (a leaderboard, the check's Markdown for a
+# PR comment); what plug-in code prints goes to stderr. Fits run in several threads on a
+# Dask worker: the redirection is counted, made by the first and undone by the last.
+_REDIRECT_LOCK = threading.Lock()
+_redirect: dict[str, Any] = {"depth": 0, "saved_fd": None, "saved_stdout": None}
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """sys.stdout and file descriptor 1 point at stderr for the block (what a C library
+    writes to fd 1 moves too)."""
+    import os
+
+    with _REDIRECT_LOCK:
+        if _redirect["depth"] == 0:
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+            _redirect["saved_stdout"] = sys.stdout
+            try:
+                saved = os.dup(1)
+                os.dup2(2, 1)
+                _redirect["saved_fd"] = saved
+            except OSError:  # no fd 1 or 2 (an embedding host): Python's stdout only
+                _redirect["saved_fd"] = None
+            sys.stdout = sys.stderr
+        _redirect["depth"] += 1
+    try:
+        yield
+    finally:
+        with _REDIRECT_LOCK:
+            _redirect["depth"] -= 1
+            if _redirect["depth"] == 0:
+                with contextlib.suppress(Exception):
+                    sys.stderr.flush()
+                sys.stdout = _redirect["saved_stdout"]
+                saved = _redirect["saved_fd"]
+                if saved is not None:
+                    os.dup2(saved, 1)
+                    os.close(saved)
+
+
+class PluginExit(ModelError):
+    """Model code that tried to end the process (``sys.exit``, its own KeyboardInterrupt)."""
+
+
+@contextlib.contextmanager
+def plugin_code(who: str) -> Iterator[None]:
+    """Run model code (a plug-in's import, a factory, fit and predict): what it prints goes
+    to stderr, and an exit is a failure of the model, not the end of stance-bench. A
+    ``SystemExit`` (``sys.exit``, ``exit()``), and a ``KeyboardInterrupt`` the code raised
+    itself (no Ctrl-C or SIGTERM behind it, see ``bench.signals``), become a ModelError
+    whose message starts with ``who`` (what ran, with its config and fold)."""
+    with _stdout_to_stderr():
+        try:
+            yield
+        except SystemExit as exc:
+            raise PluginExit(
+                f"{who} called sys.exit({exc.code!r}) (SystemExit); model code must raise "
+                "an exception when it fails, never exit the process"
+            ) from None
+        except KeyboardInterrupt:
+            if signals.real_interrupt():
+                raise
+            raise PluginExit(
+                f"{who} raised KeyboardInterrupt itself (no Ctrl-C was pressed); model code "
+                "must raise an ordinary exception when it fails"
+            ) from None
 
 
 @contextlib.contextmanager
@@ -136,7 +206,7 @@ def import_plugin(module_name: str, folder: Path | None) -> Any:
             for name in [m for m in sys.modules if m == top or m.startswith(f"{top}.")]:
                 del sys.modules[name]  # imported from the folder by other means: afresh
         before = set(sys.modules)
-        with on_path(folder):
+        with on_path(folder), plugin_code(f"importing {module_name!r}"):
             module = importlib.import_module(module_name)
         if folder is not None:
             _PLUGINS.record(folder, before)

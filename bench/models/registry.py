@@ -25,7 +25,13 @@ from typing import Any
 
 from bench.constraints import FilePath, Rule, check
 from bench.errors import ConfigError, ModelError, did_you_mean
-from bench.models.plugins import folder_sources, import_plugin, on_path
+from bench.models.plugins import (
+    PluginExit,
+    folder_sources,
+    import_plugin,
+    on_path,
+    plugin_code,
+)
 
 PER_TARGET = "per_target"  # a parameter every model takes; see ModelSpec.build
 TRAINED = "trained"  # the parameter of a model that can be untrained; see ModelSpec.trained
@@ -161,8 +167,10 @@ class ModelSpec:
             kwargs["context"] = context or FitContext()
         where = f"{self.where}: " if self.where else ""
         try:
-            with on_path(self.folder):
+            with on_path(self.folder), plugin_code(f"{where}the factory of model {self.name!r}"):
                 est = self.factory(**kwargs)
+        except PluginExit:
+            raise
         except Exception as exc:
             raise ModelError(
                 f"{where}model {self.name!r} could not be built from {dict(params)} "

@@ -37,6 +37,7 @@ def _lines(a) -> list[str]:
             + "; ".join(a.environment)
             + ": model numerics may differ"
         )
+    out += a.notes
     out += [f"  NOT reproduced: {n} (metrics or predictions differ)" for n in a.changed]
     out += [f"  NEW: {n} (no entry in {a.label})" for n in a.added]
     out += [f"  REMOVED: {n} (its config was deleted)" for n in a.removed]

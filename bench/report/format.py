@@ -2,37 +2,26 @@
 
 from __future__ import annotations
 
-import re
-from html import escape as html_escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+# the escaping every renderer uses, re-exported (it lives below bench.report: the dataset
+# card escapes with it too)
+from bench.escaping import csv_cell as csv_cell
+from bench.escaping import html_text as html_text
+from bench.escaping import md as md
+from bench.escaping import md_row as md_row
+from bench.escaping import visible as visible
 from bench.specs import METRICS
 
 if TYPE_CHECKING:
     from bench.runs import ViewMetrics
 
 REPORTED = tuple(METRICS)
-_PLAIN = re.compile(r"[A-Za-z0-9 .,+\-\[\]()%/:=–<>]*")  # numbers, intervals, words
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def label(metric: str) -> str:
     spec = METRICS.get(metric)
     return spec.label if spec else metric
-
-
-def md(text: Any) -> str:
-    """Any text made inert in Markdown (and in the HTML that Markdown allows): HTML
-    escaped, Markdown punctuation backslashed, line breaks turned into spaces."""
-    flat = " ".join(str(text).split())
-    if _PLAIN.fullmatch(flat) and "](" not in flat and "<" not in flat.replace("<0.001", ""):
-        return flat  # numbers, intervals, plain words: nothing to escape
-    return _MD_SPECIAL.sub(r"\\\1", html_escape(flat, quote=False))
-
-
-def md_row(cells) -> str:
-    """A Markdown table row; every cell escaped (numbers pass through unchanged)."""
-    return "| " + " | ".join(md(c) for c in cells) + " |"
 
 
 def md_rule(align: str) -> str:
@@ -54,9 +43,23 @@ def level_pct(level: float) -> str:
 
 
 def ci(interval, digits: int = 3) -> str:
-    if not interval or interval[0] is None:
+    """[low, high]; a side beyond the bootstrap's resamples (null, metrics.json's
+    ``ci_open``) is printed one-sided: [≥ low] or [≤ high] (see ``OPEN_CI``)."""
+    if not interval or (interval[0] is None and interval[1] is None):
         return ""
-    return f"[{interval[0]:.{digits}f}, {interval[1]:.{digits}f}]"
+    low, high = interval[0], interval[1]
+    if high is None:
+        return f"[≥ {low:.{digits}f}]"
+    if low is None:
+        return f"[≤ {high:.{digits}f}]"
+    return f"[{low:.{digits}f}, {high:.{digits}f}]"
+
+
+OPEN_CI = (
+    "An interval printed [≥ x] or [≤ x] has its other side beyond the bootstrap's "
+    "resamples (open): x is a one-sided bound at (1 + level) / 2, the other side is not "
+    "estimated."
+)
 
 
 def with_ci(metrics: dict, name: str, digits: int = 3) -> str:

@@ -6,10 +6,10 @@ deterministic bytes, escaped text, and no plotting library to import per run.
 
 from __future__ import annotations
 
-from html import escape
 from typing import TYPE_CHECKING
 
 from bench.report.format import (
+    OPEN_CI,
     REPORTED,
     answers_text,
     ci,
@@ -21,6 +21,7 @@ from bench.report.format import (
     requests_text,
     same_as_text,
 )
+from bench.report.format import html_text as escape
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
@@ -106,13 +107,15 @@ def bars(items, width: int = 520, label_width: int = 150, title: str = "") -> st
             f'<rect x="{label_width}" y="{y + 4}" width="{v * plot_w:.1f}" height="16" '
             'fill="#4a7bd0"/>'
         )
-        if interval and interval[0] is not None:
-            x0, x1 = label_width + interval[0] * plot_w, label_width + interval[1] * plot_w
+        if interval and (interval[0] is not None or interval[1] is not None):
+            lo, hi = interval[0], interval[1]  # an open side (None) runs to the axis end
+            x0 = label_width + (0.0 if lo is None else lo) * plot_w
+            x1 = label_width + (1.0 if hi is None else hi) * plot_w
             parts.append(
                 f'<line x1="{x0:.1f}" y1="{y + 12}" x2="{x1:.1f}" y2="{y + 12}" '
                 'stroke="#111" stroke-width="1.5"/>'
             )
-            for x in (x0, x1):
+            for x in [x for x, v in ((x0, lo), (x1, hi)) if v is not None]:
                 parts.append(
                     f'<line x1="{x:.1f}" y1="{y + 6}" x2="{x:.1f}" y2="{y + 18}" '
                     'stroke="#111" stroke-width="1.5"/>'
@@ -167,6 +170,8 @@ def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
     out.append(table(["metric", "pooled", f"{level} CI", "mean ± std"], rows, numeric={1, 3}))
     if doc.get("ci_note"):
         out.append(f'<p class="small">{escape(doc["ci_note"])}</p>')
+    if doc.get("ci_open"):
+        out.append(f'<p class="small">{escape(OPEN_CI)}</p>')
     out.append(heatmap(doc["labels"], doc["confusion_matrix"]))
     out.append(table(["label", "gold", "predicted"], predicted_counts(doc), numeric={1, 2}))
     per_ci = doc.get("ci", {}).get("per_class_f1", {})
@@ -178,7 +183,10 @@ def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
     )
     for key, breakdown in (("target", doc.get("per_target")), ("article", doc.get("per_article"))):
         if breakdown:
-            out.append(f"<p>Per {key} (macro-F1 and F_avg over the labels present):</p>")
+            out.append(
+                f"<p>Per {key} (macro-F1 over the labels present; F_avg as SemEval's eval.pl: "
+                "over its labels always, an absent one scoring 0):</p>"
+            )
             out.append(
                 table(
                     [key, "predictions", "macro-F1", "F_avg", "accuracy"],

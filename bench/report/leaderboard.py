@@ -7,8 +7,18 @@ import csv
 import io
 
 from bench.boards import Board
-from bench.ranking import HUMAN, Entry
-from bench.report.format import label, level_pct, md, md_row, md_rule, num, text_table
+from bench.ranking import HUMAN, Entry, tiers_sentence
+from bench.report.format import (
+    ci,
+    csv_cell,
+    label,
+    level_pct,
+    md,
+    md_row,
+    md_rule,
+    num,
+    text_table,
+)
 from bench.views import VIEWS, order
 
 # CSV columns: every view of bench.views, the main ones (cv, test) with their CI
@@ -77,8 +87,8 @@ def _cells(e: Entry, views: list[str], tiered: bool = False) -> list[str]:
         cells.append(num(e.score))
     for v in views:
         value = num(e.views.get(v))
-        if v == e.main and e.cv_ci[0] is not None:
-            value += f" [{e.cv_ci[0]:.3f}, {e.cv_ci[1]:.3f}]"
+        if v == e.main and ci(e.cv_ci):
+            value += f" {ci(e.cv_ci)}"
         cells.append(value)
     return cells + [num(e.accuracy), num(e.fit_seconds, 2)]
 
@@ -102,11 +112,18 @@ def _note(entries: list[Entry]) -> str:
     return ZERO_SHOT_NOTE if any(not e.trained for e in entries) else ""
 
 
+def tier_note(b: Board) -> str:
+    """What the table's tiers control (``bench.ranking.tiers_sentence``), or ""."""
+    return tiers_sentence(b.alpha) if b.alpha is not None and _tiered(b.entries) else ""
+
+
 def render_text(boards: list[Board]) -> str:
     out = []
     for b in boards:
         views = views_of(b.entries)
         out.append(f"{heading(b)}. {basis(b)}\n")
+        if tier_note(b):
+            out.append(tier_note(b) + "\n")
         tiered = _tiered(b.entries)
         rows = [_cells(e, views, tiered) for e in b.entries]
         out.append(text_table(_header(b.entries), rows))
@@ -122,6 +139,8 @@ def render_markdown(boards: list[Board]) -> str:
         header = _header(b.entries)
         align = "".join("l" if h in ("task", "config", "model") else "r" for h in header)
         out += [f"### {md(heading(b))}", "", md(basis(b)), ""]
+        if tier_note(b):
+            out += [md(tier_note(b)), ""]
         out += [md_row(header), md_rule(align)]
         out += [md_row(_cells(e, views, _tiered(b.entries))) for e in b.entries]
         out.append("")
@@ -153,27 +172,21 @@ def render_csv(boards: list[Board]) -> str:
                 f"{e.main}_ci_low": e.cv_ci[0],
                 f"{e.main}_ci_high": e.cv_ci[1],
             }
-            writer.writerow(row)
+            writer.writerow({k: csv_cell(v) for k, v in row.items()})
     return buf.getvalue()
 
 
 def render_html(boards: list[Board]) -> str:
     """One page: per table, a bar plot of the rank score, then the table."""
-    from html import escape
-
+    from bench.report.format import html_text as escape
     from bench.report.html import bars, page, table
 
-    tiered = any(e.tier is not None for b in boards for e in b.entries)
-    tiers = (
-        "Tier: runs not significantly different from the best of their tier (paired "
-        "bootstrap) share it. "
-        if tiered
-        else ""
-    )
-    parts = ["<h1>stance-bench leaderboard</h1>", f"<p>{escape(tiers)}</p>"]
+    parts = ["<h1>stance-bench leaderboard</h1>"]
     for b in boards:
         views = views_of(b.entries)
         parts.append(f"<h2>{escape(heading(b))}</h2><p>{escape(basis(b))}</p>")
+        if tier_note(b):
+            parts.append(f"<p>{escape(tier_note(b))}</p>")
         metric = label(b.entries[0].metric)
         single = len(b.score_views) == 1 and all(b.score_views[0] == e.main for e in b.entries)
         items = [

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bench.report.format import (
+    OPEN_CI,
     REPORTED,
     answers_text,
     ci,
@@ -119,6 +120,8 @@ def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
         )
     if doc.get("ci_note"):
         lines += ["", f"Note: {md(doc['ci_note'])}"]
+    if doc.get("ci_open"):
+        lines += ["", f"Note: {md(OPEN_CI)}"]
     lines += [
         "",
         "Per class:",
@@ -185,16 +188,18 @@ def render_view(name: str, doc: ViewMetrics, primary: str) -> list[str]:
     if doc.get("per_target"):
         lines += [
             "",
-            "Per target (pooled; macro-F1 and F_avg over the labels present in the target, "
-            "gold or predicted):",
+            "Per target (pooled; macro-F1 over the labels present in the target, gold or "
+            "predicted; F_avg as SemEval's eval.pl: over its labels always, an absent one "
+            "scoring 0):",
             "",
             *_breakdown(doc["per_target"], "target"),
         ]
     if doc.get("per_article"):
         lines += [
             "",
-            "Per article (pooled; macro-F1 and F_avg over the labels present in the article, "
-            "gold or predicted):",
+            "Per article (pooled; macro-F1 over the labels present in the article, gold or "
+            "predicted; F_avg as SemEval's eval.pl: over its labels always, an absent one "
+            "scoring 0):",
             "",
             *_breakdown(doc["per_article"], "article"),
         ]

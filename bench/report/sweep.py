@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from html import escape
-
-from bench.report.format import label, level_pct, md, md_row, md_rule, num
+from bench.report.format import ci, label, level_pct, md, md_row, md_rule, num
+from bench.report.format import html_text as escape
 from bench.report.leaderboard import views_of
 
 SELECTION = {
@@ -70,8 +69,8 @@ def render_markdown(s) -> str:
     for r in s.rows:
         e = r.entry
         cv = num(e.views.get(main))
-        if e.cv_ci[0] is not None:
-            cv += f" [{e.cv_ci[0]:.3f}, {e.cv_ci[1]:.3f}]"
+        if ci(e.cv_ci):
+            cv += f" {ci(e.cv_ci)}"
         lines.append(
             md_row(
                 [
