@@ -143,7 +143,10 @@ def _local(calls: list, n_jobs: int, isolate: bool = False) -> Generator[Any, No
     except BaseException:  # a failed fit, Ctrl-C, or a caller that stopped reading
         for future in futures.values():
             future.cancel()
-        executor.shutdown(wait=False, kill_workers=True)  # fits still running are moot
+        # fits still running are moot; waiting for the pool to end its workers lets it
+        # release its semaphores, which loky's resource tracker otherwise reports on stderr
+        # ("leaked semlock objects") as this process exits, beside the CLI's one line
+        executor.shutdown(wait=True, kill_workers=True)
         raise
 
 

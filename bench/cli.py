@@ -476,21 +476,23 @@ def _add_gate_options(p: argparse.ArgumentParser, formats: tuple[str, ...]) -> N
         type=_non_negative,
         default=None,
         metavar="X",
-        help="also fail when a point estimate drops by more than X, significant or not",
+        help="also fail when a config's rank score drops by more than X without being "
+        "significant (the drop CI tolerates without evidence; docs/ci.md)",
     )
     g.add_argument("--fail-on", choices=FAIL_ON, default="regression", help="what fails the gate")
     g.add_argument(
         "--test",
         choices=TESTS,
-        default="bootstrap",
-        help="the test whose p-value decides (default: paired bootstrap; others are reported)",
+        default="sign-flip",
+        help="what decides: sign-flip (default: joint cluster sign flips over every row, "
+        "max-T); another test's p-values, Holm-corrected (all are reported)",
     )
     g.add_argument(
         "--n-boot",
         type=_n_boot,
         default=2000,
         metavar="B",
-        help=f"resampling rounds (2000; at most {MAX_N_BOOT:,})",
+        help=f"resampling rounds: joint sign flips, bootstrap (2000; at most {MAX_N_BOOT:,})",
     )
     g.add_argument("--format", choices=formats, default="text")
 

@@ -1,14 +1,33 @@
 """Verdicts: compare two runs view by view and metric by metric, and gate on it. The
-statistics themselves live in ``bench.stats``; the rank score and tiers in ``bench.ranking``.
+statistics themselves live in ``bench.stats``; the rank score in ``bench.ranking``.
 
-For every matched pair of runs, every view both have, and every metric: the delta, its
-interval, a p-value from the deciding test, Holm-corrected across all rows, the verdict
-(``Verdict``) and whether the row fails the ``Gate``.
+Every matched pair of runs gives one row per view both have and per metric, plus one row
+for the rank score (``bench.ranking``: what the leaderboard ranks on) per metric. All the
+rows of one comparison are **one family**:
+
+- rows whose runs were made on the same data and folds (paired) are decided together by
+  ``stats.flip_family``: joint cluster sign flips of the sentence groups (units shared by
+  every view and every config made on the same data), Westfall-Young step-down max-T.
+  Rows whose two runs differ in no sentence group leave the family (Tarone); a row that
+  cannot reach the family's critical value says so;
+- rows whose runs cannot be paired (other data or folds) are decided by the unpaired
+  cluster bootstrap, with rounds chosen from their number so that its p floor is below
+  their Holm level, Holm-corrected among themselves;
+- the family-wise level is split between the two by Bonferroni (alpha m_p / m for the
+  paired rows, alpha m_u / m for the unpaired), so that the whole comparison keeps it.
+
+A row's verdict (``Verdict``) is better / worse when significant; otherwise
+*inconclusive* when its MDE is n/a or larger than the effect fixed in advance (the gate's
+``max_drop``; without one, |delta|), else *no significant change*. The gate fails on a
+significant regression, or on a rank-score drop larger than ``max_drop`` that is not
+significant (such a drop is always inconclusive at the sizes this benchmark has: docs).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -16,7 +35,8 @@ import numpy as np
 
 from bench import stats
 from bench.errors import RunError
-from bench.metrics import Predictions, confusion, scores, width
+from bench.metrics import Predictions, scores, width
+from bench.ranking import component_counts, components, rank_metric, score_basis
 from bench.runs import Run, load_run, match_runs
 from bench.specs import FAIL_ON, METRICS, NAMED, TESTS
 
@@ -27,19 +47,49 @@ class Verdict(StrEnum):
     BETTER = "better"
     WORSE = "worse"
     NO_CHANGE = "no significant change"
+    INCONCLUSIVE = "inconclusive"
 
     def __str__(self) -> str:
         return self.value
 
 
+METRIC_ROW = "metric"  # a view's metric
+RANK_ROW = "rank score"  # the rank score of a config (what the leaderboard ranks on)
+
+
+def verdict(
+    improvement: float | None,
+    significant: bool,
+    mde: stats.MinimumDetectableEffect,
+    *,
+    tolerance: float | None,
+) -> Verdict:
+    """better / worse when significant; otherwise **inconclusive** when the MDE is n/a or
+    larger than the effect that matters, else **no significant change** (a change of that
+    size would have been flagged with probability ``mde.power``). The effect that matters
+    is ``tolerance`` (the gate's --max-drop), fixed before the data are seen; without one,
+    |delta|. (A non-significant row nearly always has MDE > |delta|, since |delta| is below
+    the critical value and the MDE above it: post-hoc power is a function of p. So without
+    --max-drop almost every non-significant row is inconclusive, which is the truth.)"""
+    if improvement is None:
+        return Verdict.INCONCLUSIVE
+    if significant and improvement != 0:
+        return Verdict.BETTER if improvement > 0 else Verdict.WORSE
+    bar = abs(improvement) if tolerance is None else tolerance
+    if mde.value is None or mde.value > bar:
+        return Verdict.INCONCLUSIVE
+    return Verdict.NO_CHANGE
+
+
 @dataclass(frozen=True)
 class Gate:
     """What is compared and what fails: the metrics (None: each run's primary), the
-    deciding test, the family-wise level, the drop that fails even when not significant,
-    what fails (``FAIL_ON``), and the resampling rounds."""
+    deciding test, the family-wise level, the largest rank-score drop tolerated without
+    evidence, what fails (``FAIL_ON``), and the resampling rounds (joint sign flips are
+    ``n_boot - 1`` random flips plus the data; the unpaired bootstrap at least ``n_boot``)."""
 
     metrics: tuple[str, ...] | None = None
-    test: str = "bootstrap"
+    test: str = "sign-flip"
     alpha: float = 0.05
     max_drop: float | None = None
     fail_on: str = "regression"
@@ -54,22 +104,62 @@ class Gate:
 
 
 @dataclass(frozen=True)
+class TestResults:
+    """Every test's p-value for one row (None where a test does not apply)."""
+
+    bootstrap: float | None = None  # the paired (or unpaired) bootstrap, expanded percentile
+    permutation: float | None = None  # the row's own cluster sign-flip p (exact or MC)
+    mcnemar: float | None = None
+    mcnemar_method: str | None = None  # exact | clustered-exact | clustered
+    nadeau_bengio: float | None = None
+
+    def get(self, name: str) -> float | None:
+        if name == "sign-flip":
+            name = "permutation"
+        return getattr(self, name)
+
+
+@dataclass(frozen=True)
 class Row:
     config: str
-    view: str
+    view: str  # for a rank-score row: the views that make it, "+"-joined
     metric: str
+    kind: str  # METRIC_ROW | RANK_ROW
+    pooled: bool | None  # a view with test types (contrast): True = pooled over them
     base: float | None
     candidate: float | None
     delta: float | None
-    interval: stats.Interval  # of the delta, at the row's (Holm-adjusted) level
-    p_value: float  # raw, of the deciding test
-    p_adjusted: float
+    interval: stats.Interval  # delta -+ critical: excludes 0 exactly when significant
+    p_value: float  # the row's own, unadjusted
+    p_adjusted: float  # family-wise
     verdict: Verdict
     mde: stats.MinimumDetectableEffect
     paired: bool
     tests: TestResults
     regression: bool  # fails the gate under --fail-on regression
     dropped: bool  # fell by more than --max-drop
+    n_discordant: int  # sentence groups (units) in which the two runs differ
+    in_family: bool  # False: the runs do not differ (the row left the family)
+    decider: str  # maxt-exact | maxt-monte-carlo | bootstrap-unpaired | holm-<test>
+    level: float  # the per-row two-sided level fixed in advance (the MDE's)
+    critical: float  # the |delta| needed to be significant; inf: it cannot be
+    note: str  # why the row cannot be significant, or ""
+    bootstrap_interval: stats.Interval | None  # the bootstrap's at 1 - alpha (details only)
+
+    @property
+    def estimable(self) -> bool:
+        """Whether the interval is finite (the row could be significant at this level)."""
+        return math.isfinite(self.critical) and self.delta is not None
+
+    @property
+    def label(self) -> str:
+        """The row's view as printed: a rank-score row says so, a contrast row whether
+        its value is pooled over test types or type-balanced."""
+        if self.kind == RANK_ROW:
+            return f"rank score ({self.view})"
+        if self.pooled is None:
+            return self.view
+        return f"{self.view} ({'pooled' if self.pooled else 'type-balanced'})"
 
 
 @dataclass(frozen=True)
@@ -79,20 +169,28 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     only_base: list[str] = field(default_factory=list)  # runs missing from the candidate
     only_candidate: list[str] = field(default_factory=list)
+    family_size: int = 0  # paired rows whose runs differ (decided together)
+    n_unpaired: int = 0  # unpaired rows (bootstrap, Holm among themselves)
+    n_units: int = 0  # sentence groups (units) that differ anywhere in the family
+    n_flips: int = 0  # joint flips, enumerated (exact) or drawn
+    exact: bool = True
+    critical_t: float = math.inf  # the family's first-step max-T critical value
+    method: str = "max-T"
 
     @property
-    def holm(self) -> bool:
-        return len(self.rows) > 1
+    def inconclusive_drops(self) -> list[Row]:
+        """Rank-score rows that fail without being significant: drops past --max-drop."""
+        return [r for r in self.rows if r.regression and r.verdict is not Verdict.WORSE]
 
     @property
     def failed(self) -> bool:
-        """Whether the gate fails: a regression, or under ``any-change`` any change or
-        any run present on one side only."""
+        """Whether the gate fails: a regression, or under ``any-change`` any significant
+        change or any run present on one side only."""
         if self.gate.fail_on == "never":
             return False
         if self.gate.fail_on == "any-change":
             return (
-                any(r.verdict is not Verdict.NO_CHANGE or r.regression for r in self.rows)
+                any(r.verdict in (Verdict.BETTER, Verdict.WORSE) or r.regression for r in self.rows)
                 or bool(self.only_base)
                 or bool(self.only_candidate)
             )
@@ -104,6 +202,39 @@ class Comparison:
             f"run {n} is new in the candidate (nothing to compare)" for n in self.only_candidate
         ]
         return out
+
+
+# ------------------------------------------------------------------- rows before deciding
+Score = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class PairResult:
+    """One run pair on one view (or the rank score) and metric, before deciding: the
+    per-cluster counts of both runs and the statistic on them."""
+
+    config: str
+    view: str
+    metric: str
+    kind: str
+    pooled: bool | None
+    base: float | None
+    candidate: float | None
+    delta: float | None
+    paired: bool
+    tests: TestResults  # the tests that need no family (McNemar, Nadeau-Bengio)
+    base_counts: np.ndarray = field(repr=False)  # (G, ...) per cluster
+    cand_counts: np.ndarray = field(repr=False)  # same G when paired
+    units: np.ndarray = field(repr=False)  # (G,) unit labels when paired
+    score: Score = field(repr=False, compare=False)
+
+    @property
+    def n_discordant(self) -> int:
+        if not self.paired:
+            return -1
+        G = self.base_counts.shape[0]
+        diff = np.abs(self.cand_counts - self.base_counts).reshape(G, -1).sum(axis=1)
+        return int(np.sum(diff > stats.TIE_TOL))
 
 
 def _pairable(base: Run, cand: Run, vb: Predictions, vc: Predictions) -> str:
@@ -136,216 +267,14 @@ def check_pairing(base: Run, cand: Run, *, unpaired: bool = False) -> None:
         )
 
 
-def _value(view: Predictions, L: int, f_idx: list[int], metric: str) -> float | None:
-    v = float(scores(confusion(view.gold, view.pred, L, width(L, view.pred)), f_idx)[metric])
-    return None if np.isnan(v) else v
+def _finite(x: float) -> float | None:
+    return None if not math.isfinite(x) else float(x)
 
 
-def compare_runs(
-    base: Run,
-    cand: Run,
-    metrics: list[str],
-    *,
-    n_boot: int,
-    random_state: int,
-    unpaired: bool = False,
-) -> tuple[list[PairResult], list[str]]:
-    """Raw per-(view, metric) results for one pair of runs, before Holm, and notes."""
-    check_pairing(base, cand, unpaired=unpaired)
-    L = len(base.labels)
-    f_idx = [base.labels.index(lab) for lab in base.metrics["f_avg_labels"]]
-    pb, pc = base.predictions(), cand.predictions()
-    docs_b, docs_c = base.views(), cand.views()
-    name = cand.name if cand.name == base.name else f"{base.name} → {cand.name}"
-    notes = []
-    out = []
-    for view in [v for v in docs_b if v in docs_c]:
-        same = docs_b[view].get("same_as")
-        if same is not None and same == docs_c[view].get("same_as"):
-            notes.append(
-                f"{name} [{view}]: zero-shot in both runs, the same predictions as [{same}]; "
-                "compared there only"
-            )
-            continue
-        vb, vc = pb[view], pc[view]
-        why = _pairable(base, cand, vb, vc)
-        if why:
-            notes.append(f"{name} [{view}]: unpaired comparison: {why}")
-        folds = (docs_b[view].get("per_fold", []), docs_c[view].get("per_fold", []))
-        for metric in metrics:
-            out.append(
-                _compare_predictions(
-                    config=name,
-                    view=view,
-                    metric=metric,
-                    base=vb,
-                    cand=vc,
-                    n_labels=L,
-                    f_idx=f_idx,
-                    paired=not why,
-                    per_fold=folds,
-                    n_examples=int(docs_b[view].get("n_examples", 0)),
-                    n_boot=n_boot,
-                    random_state=random_state,
-                )
-            )
-    only_b = [v for v in docs_b if v not in docs_c]
-    if only_b:
-        notes.append(f"{name}: views only in the base: {', '.join(only_b)}")
-    return out, notes
-
-
-DEFAULT_GATE = Gate()
-
-
-def compare(
-    base: Path, candidate: Path, gate: Gate = DEFAULT_GATE, *, random_state: int = 0
-) -> Comparison:
-    """Compare every matched pair of runs on the gate's metrics (default: each run's
-    primary)."""
-    matched = match_runs(base, candidate)
-    raw: list[PairResult] = []
-    notes: list[str] = []
-    for b_dir, c_dir in matched.pairs:
-        b, c = load_run(b_dir), load_run(c_dir)
-        names = list(gate.metrics or [b.metrics["primary"]])
-        for name in names:
-            if name not in NAMED:
-                raise RunError(f"cannot compare metric {name!r}; choose from {', '.join(NAMED)}")
-        rows, why = compare_runs(
-            b, c, names, n_boot=gate.n_boot, random_state=random_state, unpaired=gate.unpaired
-        )
-        notes += why
-        raw += rows
-    return decide(
-        raw, gate, notes=notes, only_base=matched.only_base, only_candidate=matched.only_candidate
-    )
-
-
-def decide(
-    raw: list[PairResult],
-    gate: Gate,
-    *,
-    notes: list[str],
-    only_base: list[str] | None = None,
-    only_candidate: list[str] | None = None,
-) -> Comparison:
-    """Verdicts for raw results: Holm across all rows. With the bootstrap deciding (the
-    default), each row's interval is printed at its Holm-adjusted level and is the same
-    procedure as its p-value, so a verdict never contradicts the interval beside it."""
-    notes = list(notes)
-    alpha, test, max_drop = gate.alpha, gate.test, gate.max_drop
-    if test == "bootstrap":
-        decisions = stats.holm_intervals([r.replicates for r in raw], alpha)
-        pvals = [d.p_value for d in decisions]
-        adjusted = [d.p_adjusted for d in decisions]
-        alphas = [d.alpha_row for d in decisions]
-        intervals = [d.interval for d in decisions]
-    else:
-        pvals = [r.p_for(test) for r in raw]
-        adjusted = [float(q) for q in stats.holm(pvals)]
-        alphas = [alpha * p / q if q > 0 else alpha for p, q in zip(pvals, adjusted, strict=True)]
-        intervals = [r.replicates.interval(1 - a) for r, a in zip(raw, alphas, strict=True)]
-        notes.append(
-            f"verdicts from the {test} test's Holm-adjusted p-values; the intervals are the "
-            "paired bootstrap's at the same level and can disagree with a verdict at the edge"
-        )
-        fallback = sorted(
-            {f"{r.config} [{r.view}] {r.metric}" for r in raw if r.tests.get(test) is None}
-        )
-        if fallback:
-            notes.append(
-                f"{test} does not apply to {', '.join(fallback)}; the bootstrap decides there"
-            )
-    few = sorted(
-        {f"{r.config} [{r.view}]" for r, iv in zip(raw, intervals, strict=True) if iv.few_clusters}
-    )
-    if few:
-        notes.append(
-            f"intervals from fewer sentence groups than their method needs for nominal "
-            f"coverage ({', '.join(few)}; see perf/stats_sim.py): read them as rough"
-        )
-    rows = []
-    for r, p, q, a_row, interval in zip(raw, pvals, adjusted, alphas, intervals, strict=True):
-        higher = METRICS[r.metric].higher_is_better
-        improvement = None if r.delta is None else (r.delta if higher else -r.delta)
-        significant = q < alpha and improvement not in (None, 0)
-        verdict = (
-            Verdict.BETTER
-            if significant and improvement is not None and improvement > 0
-            else Verdict.WORSE
-            if significant
-            else Verdict.NO_CHANGE
-        )
-        dropped = max_drop is not None and improvement is not None and -improvement > max_drop
-        rows.append(
-            Row(
-                config=r.config,
-                view=r.view,
-                metric=r.metric,
-                base=r.base,
-                candidate=r.candidate,
-                delta=r.delta,
-                interval=interval,
-                p_value=p,
-                p_adjusted=q,
-                verdict=verdict,
-                mde=r.mde_at(a_row),
-                paired=r.paired,
-                tests=r.tests,
-                regression=verdict is Verdict.WORSE or dropped,
-                dropped=dropped,
-            )
-        )
-    return Comparison(
-        rows=rows,
-        gate=gate,
-        notes=notes,
-        only_base=list(only_base or []),
-        only_candidate=list(only_candidate or []),
-    )
-
-
-# ------------------------------------------------------------------- one pair, one metric
-@dataclass(frozen=True)
-class TestResults:
-    """Every test's p-value for one row (None where a test does not apply)."""
-
-    bootstrap: float
-    permutation: float | None = None
-    mcnemar: float | None = None
-    mcnemar_method: str | None = None  # exact | clustered-exact | clustered
-    nadeau_bengio: float | None = None
-
-    def get(self, name: str) -> float | None:
-        return getattr(self, name)
-
-
-@dataclass(frozen=True)
-class PairResult:
-    """One run pair on one view and metric, before the family-wide Holm correction."""
-
-    config: str
-    view: str
-    metric: str
-    base: float | None
-    candidate: float | None
-    delta: float | None
-    paired: bool
-    tests: TestResults
-    replicates: stats.Replicates  # the bootstrap distribution of the delta
-    pair: stats.PairedCounts | None  # per-cluster counts when paired
-
-    def p_for(self, test: str) -> float:
-        p = self.tests.get(test)
-        return self.tests.bootstrap if p is None else p
-
-    def mde_at(self, alpha: float) -> stats.MinimumDetectableEffect:
-        if self.pair is not None:
-            return stats.delta_mde(self.replicates, self.pair, alpha=alpha)
-        se = float(self.replicates.values.std(ddof=1)) if self.replicates.n_boot > 1 else 0.0
-        n = self.replicates.n_clusters
-        return stats.minimum_detectable_effect(se, alpha=alpha, n_discordant=n)
+def _unit_labels(run: Run, groups: np.ndarray) -> np.ndarray:
+    """Units are sentence groups of one dataset: the same group of the same data (hash)
+    is one unit for every view and every config compared."""
+    return np.char.add(f"{run.metrics['data_hash']}\x1f", np.unique(groups).astype(str))
 
 
 def _nadeau_bengio(per_fold: tuple[list, list], metric: str, n_examples: int) -> float | None:
@@ -368,45 +297,30 @@ def _nadeau_bengio(per_fold: tuple[list, list], metric: str, n_examples: int) ->
     return None if result is None else result.p_value
 
 
-def _compare_predictions(
+def _view_row(
     *,
     config: str,
     view: str,
     metric: str,
+    base_run: Run,
     base: Predictions,
     cand: Predictions,
-    n_labels: int,
-    f_idx: list[int],
+    pooled: bool | None,
     paired: bool,
     per_fold: tuple[list, list],
     n_examples: int,
-    n_boot: int,
-    random_state: int,
 ) -> PairResult:
-    L = n_labels
+    L = len(base_run.labels)
+    f_idx = [base_run.labels.index(lab) for lab in base_run.metrics["f_avg_labels"]]
     W = width(L, base.pred, cand.pred)  # a no-answer column when either run abstains
 
-    def value(cms: np.ndarray) -> np.ndarray:
-        return scores(cms, f_idx)[metric]
+    def score(cms: np.ndarray) -> np.ndarray:
+        return np.asarray(scores(cms, f_idx)[metric], dtype=np.float64).reshape(-1)
 
-    rng = np.random.default_rng(random_state)
-    vb = _value(base, L, f_idx, metric)
-    vc = _value(cand, L, f_idx, metric)
+    cb = stats.group_counts(base.groups, base.gold, base.pred, L, W)
+    cc = stats.group_counts(cand.groups, cand.gold, cand.pred, L, W)
+    vb, vc = (_finite(float(score(c.sum(axis=0)[None])[0])) for c in (cb, cc))
     delta = None if vb is None or vc is None else vc - vb
-    pair = None
-    if paired:
-        pair = stats.paired_counts(base.groups, base.gold, base.pred, cand.pred, L, W)
-        reps = stats.bootstrap_delta(pair, value, n_boot=n_boot, rng=rng)
-        perm = stats.permutation_test(pair, value, n_perm=n_boot, rng=rng).p_value
-    else:
-        reps = stats.bootstrap_unpaired_delta(
-            stats.group_counts(base.groups, base.gold, base.pred, L, W),
-            stats.group_counts(cand.groups, cand.gold, cand.pred, L, W),
-            value,
-            n_boot=n_boot,
-            rng=rng,
-        )
-        perm = None
     mcnemar = method = None
     if paired and metric == "accuracy":
         first = base.repeat == base.repeat.min()
@@ -417,10 +331,354 @@ def _compare_predictions(
         )
         mcnemar, method = test.p_value, test.method
     tests = TestResults(
-        bootstrap=1.0 if delta is None else reps.p_value(),
-        permutation=perm if delta is not None else None,
         mcnemar=mcnemar,
         mcnemar_method=method,
         nadeau_bengio=_nadeau_bengio(per_fold, metric, n_examples) if paired else None,
     )
-    return PairResult(config, view, metric, vb, vc, delta, paired, tests, reps, pair)
+    units = _unit_labels(base_run, base.groups) if paired else np.empty(0, dtype=str)
+    return PairResult(
+        config, view, metric, METRIC_ROW, pooled, vb, vc, delta, paired, tests, cb, cc, units, score
+    )
+
+
+def _rank_row(base: Run, cand: Run, config: str, metric: str, paired: bool) -> PairResult | None:
+    """The rank score's row (``bench.ranking``: its components' counts per cluster), or
+    None when the two runs' scores are not made of the same parts."""
+    parts = components(base.views())
+    if parts != components(cand.views()):
+        return None
+    pb, pc = base.predictions(), cand.predictions()
+    used = list(dict.fromkeys(p.view for p in parts))
+    w = width(len(base.labels), *(p[v].pred for p in (pb, pc) for v in used))
+    f_idx = [base.labels.index(lab) for lab in base.metrics["f_avg_labels"]]
+    score = rank_metric(parts, f_idx, metric)
+
+    def clusters(run: Run, preds: dict[str, Predictions]) -> np.ndarray:
+        return np.unique(np.concatenate([preds[v].groups for v in used]))
+
+    if paired:
+        gb = gc = np.union1d(clusters(base, pb), clusters(cand, pc))
+    else:
+        gb, gc = clusters(base, pb), clusters(cand, pc)
+    cb, cc = component_counts(base, parts, gb, w), component_counts(cand, parts, gc, w)
+    vb, vc = (_finite(float(score(c.sum(axis=0)[None])[0])) for c in (cb, cc))
+    delta = None if vb is None or vc is None else vc - vb
+    units = _unit_labels(base, gb) if paired else np.empty(0, dtype=str)
+    return PairResult(
+        config,
+        score_basis(base.views()),
+        metric,
+        RANK_ROW,
+        None,
+        vb,
+        vc,
+        delta,
+        paired,
+        TestResults(),
+        cb,
+        cc,
+        units,
+        score,
+    )
+
+
+def compare_runs(
+    base: Run, cand: Run, metrics: list[str], *, unpaired: bool = False
+) -> tuple[list[PairResult], list[str]]:
+    """Rows of one pair of runs before deciding (every shared view and metric, plus the
+    rank score per comparable metric), and notes; ``unpaired`` allows runs on other data."""
+    check_pairing(base, cand, unpaired=unpaired)
+    pb, pc = base.predictions(), cand.predictions()
+    docs_b, docs_c = base.views(), cand.views()
+    name = cand.name if cand.name == base.name else f"{base.name} → {cand.name}"
+    notes = []
+    out = []
+    parts = components(docs_b)
+    single = len(parts) == 1 and parts[0].test_type is None  # the rank score is one view
+    why_rank = []
+    for view in [v for v in docs_b if v in docs_c]:
+        same = docs_b[view].get("same_as")
+        if same is not None and same == docs_c[view].get("same_as"):
+            notes.append(
+                f"{name} [{view}]: zero-shot in both runs, the same predictions as [{same}]; "
+                "compared there only"
+            )
+            continue
+        vb, vc = pb[view], pc[view]
+        why = _pairable(base, cand, vb, vc)
+        if why:
+            notes.append(f"{name} [{view}]: unpaired comparison: {why}")
+            why_rank.append(why)
+        folds = (docs_b[view].get("per_fold", []), docs_c[view].get("per_fold", []))
+        pooled = True if docs_b[view].get("by_test_type") else None
+        for metric in metrics:
+            row = _view_row(
+                config=name,
+                view=view,
+                metric=metric,
+                base_run=base,
+                base=vb,
+                cand=vc,
+                pooled=pooled,
+                paired=not why,
+                per_fold=folds,
+                n_examples=int(docs_b[view].get("n_examples", 0)),
+            )
+            if single and view == parts[0].view and METRICS[metric].comparable:
+                row = replace(row, kind=RANK_ROW)
+            out.append(row)
+    only_b = [v for v in docs_b if v not in docs_c]
+    if only_b:
+        notes.append(f"{name}: views only in the base: {', '.join(only_b)}")
+    if not single:
+        for metric in metrics:
+            if not METRICS[metric].comparable:
+                continue
+            rank = _rank_row(base, cand, name, metric, paired=not why_rank)
+            if rank is None:
+                notes.append(f"{name}: the rank score is made of other views; not compared")
+                break
+            out.append(rank)
+    return out, notes
+
+
+DEFAULT_GATE = Gate()
+
+
+def compare(
+    base: Path, candidate: Path, gate: Gate = DEFAULT_GATE, *, random_state: int = 0
+) -> Comparison:
+    """Compare every matched pair of runs on the gate's metrics (default: each run's
+    primary), as one family."""
+    matched = match_runs(base, candidate)
+    raw: list[PairResult] = []
+    notes: list[str] = []
+    for b_dir, c_dir in matched.pairs:
+        b, c = load_run(b_dir), load_run(c_dir)
+        names = list(gate.metrics or [b.metrics["primary"]])
+        for name in names:
+            if name not in NAMED:
+                raise RunError(f"cannot compare metric {name!r}; choose from {', '.join(NAMED)}")
+        rows, why = compare_runs(b, c, names, unpaired=gate.unpaired)
+        notes += why
+        raw += rows
+    return decide(
+        raw,
+        gate,
+        notes=notes,
+        only_base=matched.only_base,
+        only_candidate=matched.only_candidate,
+        random_state=random_state,
+    )
+
+
+# --------------------------------------------------------------------------------- decide
+def _bootstrap(r: PairResult, n_boot: int, rng: np.random.Generator) -> stats.Replicates:
+    """The cluster bootstrap of a row's delta (paired: one draw for both runs), for the
+    details and for the unpaired rows' decision."""
+    Gb, Gc = r.base_counts.shape[0], r.cand_counts.shape[0]
+    shape = r.base_counts.shape[1:]
+    fb, fc = r.base_counts.reshape(Gb, -1), r.cand_counts.reshape(Gc, -1)
+    if not r.paired:
+        return stats.bootstrap_unpaired_delta(
+            fb[:, None, :], fc[:, None, :], lambda c: r.score(c.reshape(-1, *shape)),
+            n_boot=n_boot, rng=rng,
+        )  # fmt: skip
+
+    def statistic(sums: list[np.ndarray]) -> dict[str, np.ndarray]:
+        b, c = (r.score(s.reshape(-1, *shape)) for s in sums)
+        return {"delta": c - b}
+
+    return stats.cluster_bootstrap(
+        [fb, fc], statistic, n_boot=n_boot, rng=rng, method=stats.DEFAULT_DELTA_METHOD
+    )["delta"]
+
+
+@dataclass(frozen=True)
+class _Decided:
+    p_value: float
+    p_adjusted: float
+    significant: bool
+    interval: stats.Interval
+    mde: stats.MinimumDetectableEffect
+    n_discordant: int
+    in_family: bool
+    decider: str
+    level: float
+    critical: float
+    note: str
+
+
+def _identical(r: PairResult, alpha: float, power: float = stats.POWER) -> _Decided:
+    d = 0.0 if r.delta is None else r.delta
+    iv = stats.Interval(d, d, d, 1 - alpha, "identical", r.base_counts.shape[0], False)
+    why = "the runs do not differ in any sentence group"
+    return _Decided(
+        1.0, 1.0, False, iv, stats.MinimumDetectableEffect(None, alpha, power, why), 0, False,
+        "identical", alpha, math.inf, why,
+    )  # fmt: skip
+
+
+def decide(
+    raw: list[PairResult],
+    gate: Gate,
+    *,
+    notes: list[str],
+    only_base: list[str] | None = None,
+    only_candidate: list[str] | None = None,
+    random_state: int = 0,
+) -> Comparison:
+    """Verdicts for the rows of one comparison, as one family (the module docstring)."""
+    notes = list(notes)
+    alpha, max_drop = gate.alpha, gate.max_drop
+    rng = np.random.default_rng(random_state)
+    paired = [i for i, r in enumerate(raw) if r.paired and r.delta is not None]
+    live = [i for i in paired if raw[i].n_discordant > 0]
+    unpaired = [i for i, r in enumerate(raw) if not r.paired and r.delta is not None]
+    m = len(live) + len(unpaired)
+    alpha_p = alpha * len(live) / m if m else alpha
+    alpha_u = alpha * len(unpaired) / m if m else alpha
+    decided: dict[int, _Decided] = {}
+    reps: dict[int, stats.Replicates] = {}
+
+    # paired rows: one family of joint sign flips
+    idx, _ = stats.align_units(*[raw[i].units.tolist() for i in live])
+    fam_rows = [
+        stats.FamilyRow(raw[i].base_counts, raw[i].cand_counts, u, raw[i].score, str(i))
+        for i, u in zip(live, idx, strict=True)
+    ]
+    family = stats.flip_family(fam_rows, alpha=alpha_p, n_flips=max(gate.n_boot - 1, 1), rng=rng)
+    for i in paired:
+        reps[i] = _bootstrap(raw[i], gate.n_boot, rng)
+    for i, d in zip(live, family, strict=True):
+        G = raw[i].base_counts.shape[0]
+        crit = d.critical
+        low, high = (-math.inf, math.inf) if not math.isfinite(crit) else (-crit, crit)
+        iv = stats.Interval(
+            d.delta, d.delta + low, d.delta + high, 1 - alpha_p, "sign-flip", G, False
+        )
+        q = min(1.0, d.p_adjusted * alpha / alpha_p)  # on alpha's scale: significant iff <= alpha
+        decided[i] = _Decided(
+            d.p_value, q, d.significant, iv, d.mde, d.n_discordant, True,
+            d.method, d.level, crit, d.note,
+        )  # fmt: skip
+    if gate.test not in ("sign-flip",) and live:
+        # another test decides: Holm over its p-values of the rows in the family
+        pv = []
+        for i in live:
+            p = raw[i].tests.get(gate.test)
+            if gate.test == "bootstrap":
+                p = reps[i].p_value()
+            elif gate.test == "permutation" or p is None:
+                p = decided[i].p_value
+            pv.append(float(p))
+        adj = stats.holm(pv) * alpha / alpha_p  # Holm at alpha_p, reported on alpha's scale
+        for i, p, q in zip(live, pv, adj, strict=True):
+            d0 = decided[i]
+            decided[i] = _Decided(
+                p, float(min(q, 1.0)), bool(q <= alpha), d0.interval, d0.mde, d0.n_discordant,
+                True, f"holm-{gate.test}", d0.level, d0.critical, d0.note,
+            )  # fmt: skip
+        notes.append(
+            f"verdicts from the {gate.test} test's Holm-adjusted p-values over the rows that "
+            "differ; the intervals are the sign-flip family's and can disagree at the edge"
+        )
+    for i in paired:
+        if i not in decided:
+            decided[i] = _identical(raw[i], alpha)
+
+    # unpaired rows: the bootstrap, rounds from their number, Holm among themselves
+    if unpaired:
+        level_u = alpha_u / len(unpaired)
+        for i in unpaired:
+            G = min(raw[i].base_counts.shape[0], raw[i].cand_counts.shape[0])
+            B = max(gate.n_boot, stats.bootstrap_rounds_for(level_u, G))
+            reps[i] = _bootstrap(raw[i], B, rng)
+        holm = stats.holm_intervals([reps[i] for i in unpaired], alpha_u)
+        for i, h in zip(unpaired, holm, strict=True):
+            rep = reps[i]
+            se = float(rep.values.std(ddof=1)) if rep.n_boot > 1 else 0.0
+            mde = stats.minimum_detectable_effect(se, alpha=level_u, n_clusters=rep.n_clusters)
+            iv = h.interval
+            crit = max(abs(iv.estimate - iv.low), abs(iv.high - iv.estimate))
+            decided[i] = _Decided(
+                h.p_value, float(min(1.0, h.p_adjusted * alpha / alpha_u)), h.significant, iv,
+                mde, -1, True, "bootstrap-unpaired", level_u,
+                crit if math.isfinite(crit) else math.inf, "",
+            )  # fmt: skip
+        enough = stats.MIN_CLUSTERS[stats.DEFAULT_DELTA_METHOD]
+        few = sorted(
+            {f"{raw[i].config} [{raw[i].view}]" for i in unpaired if reps[i].n_clusters < enough}
+        )
+        if few:
+            notes.append(
+                f"unpaired intervals from fewer sentence groups than the bootstrap needs for "
+                f"nominal coverage ({', '.join(few)}; see perf/stats_sim.py): read them as rough"
+            )
+    rows = []
+    for i, r in enumerate(raw):
+        d = decided.get(i) or _identical(r, alpha)
+        if r.delta is None and r.n_discordant != 0:
+            d = _Decided(
+                1.0, 1.0, False, d.interval,
+                stats.MinimumDetectableEffect(None, alpha, stats.POWER, "the metric is undefined"),
+                r.n_discordant, False, "undefined", alpha, math.inf, "the metric is undefined",
+            )  # fmt: skip
+        higher = METRICS[r.metric].higher_is_better
+        improvement = None if r.delta is None else (r.delta if higher else -r.delta)
+        if not d.in_family and (r.delta is None or r.delta == 0):
+            v = Verdict.NO_CHANGE if d.decider == "identical" else Verdict.INCONCLUSIVE
+        else:
+            v = verdict(improvement, d.significant, d.mde, tolerance=max_drop)
+        dropped = max_drop is not None and improvement is not None and -improvement > max_drop
+        past = r.kind == RANK_ROW and dropped and v is not Verdict.BETTER
+        regression = v is Verdict.WORSE or past
+        boot = reps.get(i)
+        rows.append(
+            Row(
+                config=r.config,
+                view=r.view,
+                metric=r.metric,
+                kind=r.kind,
+                pooled=r.pooled,
+                base=r.base,
+                candidate=r.candidate,
+                delta=r.delta,
+                interval=d.interval,
+                p_value=d.p_value,
+                p_adjusted=d.p_adjusted,
+                verdict=v,
+                mde=d.mde,
+                paired=r.paired,
+                tests=TestResults(
+                    bootstrap=None if boot is None or r.delta is None else boot.p_value(),
+                    permutation=d.p_value if r.paired and r.delta is not None else None,
+                    mcnemar=r.tests.mcnemar,
+                    mcnemar_method=r.tests.mcnemar_method,
+                    nadeau_bengio=r.tests.nadeau_bengio,
+                ),
+                regression=regression,
+                dropped=dropped,
+                n_discordant=d.n_discordant,
+                in_family=d.in_family,
+                decider=d.decider,
+                level=d.level,
+                critical=d.critical,
+                note=d.note,
+                bootstrap_interval=None if boot is None else boot.interval(1 - alpha),
+            )
+        )
+    return Comparison(
+        rows=rows,
+        gate=gate,
+        notes=notes,
+        only_base=list(only_base or []),
+        only_candidate=list(only_candidate or []),
+        family_size=len(live),
+        n_unpaired=len(unpaired),
+        n_units=family.n_units,
+        n_flips=family.n_flips,
+        exact=family.exact,
+        critical_t=family.critical,
+        method="max-T" if gate.test == "sign-flip" else f"Holm ({gate.test})",
+    )

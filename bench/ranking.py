@@ -328,7 +328,7 @@ def permutation_tiers(
     return Tiers(tier, crit, est, order)
 
 
-def _component_counts(run: Run, parts: list[Component], clusters: np.ndarray, w: int) -> np.ndarray:
+def component_counts(run: Run, parts: list[Component], clusters: np.ndarray, w: int) -> np.ndarray:
     """Confusion counts per cluster and score component, (G, C, L, W), each view's counts
     divided by its number of repeats: a run's score does not change (its metrics are
     ratios of counts), and runs with different repeats can be permuted against each other."""
@@ -348,6 +348,22 @@ def _component_counts(run: Run, parts: list[Component], clusters: np.ndarray, w:
     return out
 
 
+def rank_metric(parts: list[Component], f_idx: list[int], metric: str):
+    """The rank score as a function of component counts (n, C, L, W) -> (n,): the
+    components' weighted sum of ``metric`` (``rank_score`` from the same counts); what the
+    tiers permute and what ``compare``'s rank-score row flips."""
+    from bench.metrics import scores
+
+    weights = np.array([c.weight for c in parts])
+    C = len(parts)
+
+    def score(counts: np.ndarray) -> np.ndarray:
+        values = scores(counts.reshape(-1, C, *counts.shape[-2:]), f_idx)[metric]
+        return np.nansum(np.asarray(values, dtype=np.float64) * weights, axis=-1)
+
+    return score
+
+
 def tiers(
     runs: list[Run],
     metric: str,
@@ -361,7 +377,7 @@ def tiers(
     the runs has; a contrast case counts in its source sentence's group). Seeded by
     ``random_state``: the same runs give the same tiers. Runs whose score is undefined
     come last, in a tier of their own. The tier of each run, by its path."""
-    from bench.metrics import scores, width
+    from bench.metrics import width
 
     if not METRICS[metric].comparable:
         raise RunError(
@@ -383,15 +399,9 @@ def tiers(
         clusters = np.unique(np.concatenate([p.groups for ps in predictions for p in ps]))
         L = len(scored[0].labels)
         w = width(L, *(p.pred for ps in predictions for p in ps))
-        counts = np.stack([_component_counts(r, parts, clusters, w) for r in scored], axis=1)
-        weights = np.array([c.weight for c in parts])
+        counts = np.stack([component_counts(r, parts, clusters, w) for r in scored], axis=1)
         f_idx = [scored[0].labels.index(lab) for lab in scored[0].metrics["f_avg_labels"]]
-        C = len(parts)
-
-        def score(cms: np.ndarray) -> np.ndarray:  # (n, C, L, W) -> (n,)
-            values = scores(cms.reshape(-1, C, L, w), f_idx)[metric]
-            return np.nansum(values * weights, axis=-1)
-
+        score = rank_metric(parts, f_idx, metric)
         result = permutation_tiers(
             counts,
             score,

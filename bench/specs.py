@@ -52,6 +52,6 @@ SWEEP_SUFFIXES = (".sweep.md", ".sweep.html")  # <sweep name><suffix>
 ENVIRONMENT = "environment.json"  # beside the entries of a reference: the versions that made it
 
 # the paired tests bench.stats implements; the first decides by default
-TESTS = ("bootstrap", "permutation", "mcnemar", "nadeau_bengio")
+TESTS = ("sign-flip", "bootstrap", "permutation", "mcnemar", "nadeau_bengio")
 # what fails the gate: a significant regression, any change, or nothing
 FAIL_ON = ("regression", "any-change", "never")

@@ -1,4 +1,4 @@
-"""Paired tests, intervals, Holm and MDE for comparing runs -> typed results.
+"""The family decider, paired tests, intervals, Holm and MDE for comparing runs -> typed results.
 
 Everything here works on **per-cluster confusion counts**: a cluster is a sentence group,
 and all its rows of all repeats move together (resampled, permuted, left out together).
@@ -8,13 +8,31 @@ callable ``metric(cms: (n, L, W)) -> (n,)``, e.g.
 ``lambda c: scores(c, f_idx)["macro_f1"]``. Randomness comes in as ``rng`` (a
 ``numpy.random.Generator`` or a seed); nothing is seeded at module level, nothing prints.
 
-One procedure decides and gives the interval. For a bootstrap distribution of B
+**Paired rows are decided as one family** (``flip_family``): a *unit* is a sentence group
+(or an MFT phrase group of the contrast suite), shared by every view and config whose runs
+were made on the same data; a family is every row of one comparison. Under the null that
+the base and candidate runs are exchangeable within each unit, the labels "base" and
+"cand" may be swapped in any set of units, jointly for every row (a swap moves the unit's
+counts from one run to the other and the metric is recomputed). Each row's statistic is
+|delta| over the root-mean-square of its own flip distribution; Westfall-Young step-down
+max-T (Westfall & Young 1993; Romano & Wolf 2005) gives family-wise adjusted p-values,
+exact for any family size and any number of units: all 2**k joint flips when at most
+``EXACT_FLIPS`` units differ anywhere in the family, else ``MIN_FLIPS`` random flips and
+the observed data (p floor 1 / 2000). Rows whose runs differ in no unit leave the family
+(Tarone 1990); a row that differs in few units has a bounded statistic, and when even its
+most extreme outcome cannot reach the critical value it says so (``FlipDecision.note``).
+The printed interval is delta +- critical, what the verdict inverts, and the MDE
+(``flip_mde``) uses the same critical value, fixed before the data are looked at.
+
+The bootstrap (below) gives one run's intervals and decides only the rows whose runs do
+not share units (unpaired). For a bootstrap distribution of B
 replicates, the interval at level 1 - a has the order statistics d_(k), d_(B+1-k) as
 endpoints, where k is the smallest integer with (k + 1) / (B + 1) >= tau(a) and tau(a) is
 the method's tail probability (a / 2 for percentile, the adjusted tail for BCa and
 expanded; k = 0 gives an unbounded side, -inf or inf). The p-value is the smallest a whose
 interval excludes 0, settled on the float grid, so ``interval(level).excludes_zero`` holds
-exactly when ``p_value() < 1 - level``. Ties: a replicate within
+exactly when ``p_value() < 1 - level``; its floor for B rounds is ``bootstrap_floor``, and
+``bootstrap_rounds_for`` gives the B that reaches a level. Ties: a replicate within
 ``TIE_TOL`` of 0 counts as *not* excluding 0 on either side (conservative; on small data
 many resampled deltas are exactly 0). ``TIE_TOL`` is the one tolerance of every test here.
 
@@ -78,6 +96,14 @@ FEW_CLUSTERS_ROUNDS = 5000
 MIN_DISCORDANT = 10
 POWER = 0.8
 _BLOCK = 2_000_000  # numbers per block of resampling weights
+# The family decider (``flip_family``): enumerate all 2**k joint sign flips when at most
+# EXACT_FLIPS units differ anywhere in the family (65 536 flips), else MIN_FLIPS random
+# joint flips (p floor 1 / 2000, whatever the family size).
+EXACT_FLIPS = 16
+MIN_FLIPS = 1999
+ROUNDS_FACTOR = 10  # Tarone-Holm's Monte-Carlo rounds: p floor alpha / (10 m)
+T_TOL = 1e-9  # relative tolerance on standardised statistics (the identity flip ties)
+FAMILY_METHODS = ("maxt", "tarone-holm")
 
 
 # ------------------------------------------------------------------------------ inputs
@@ -523,6 +549,505 @@ def holm_intervals(rows: Sequence[Replicates], alpha: float = 0.05) -> list[Holm
     return out
 
 
+# ------------------------------------------------------- the family decider: rows
+@dataclass(frozen=True)
+class FamilyRow:
+    """One row of a family: per-unit counts of two runs, ``base`` and ``cand`` (G, ...)
+    (confusion counts (G, L, L), or (G, C, L, L) for a composite score such as the rank
+    score), which family unit each of the G clusters is (``units``, ints), and the
+    statistic ``metric((n, ...)) -> (n,)``; the row's delta is metric(cand) - metric(base)."""
+
+    base: np.ndarray = field(repr=False)
+    cand: np.ndarray = field(repr=False)
+    units: np.ndarray = field(repr=False)
+    metric: Metric = field(repr=False, compare=False)
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.base.shape != self.cand.shape or self.base.shape[0] != len(self.units):
+            raise ValueError(
+                f"base {self.base.shape}, cand {self.cand.shape} and units "
+                f"({len(self.units)}) must agree on the number of clusters"
+            )
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.base.shape[1:])
+
+    @property
+    def discordant(self) -> np.ndarray:
+        """Clusters whose counts differ between the two runs (bool, (G,))."""
+        G = self.base.shape[0]
+        diff = np.abs(self.cand - self.base).reshape(G, -1).sum(axis=1)
+        return diff > TIE_TOL
+
+    @property
+    def n_discordant(self) -> int:
+        return int(self.discordant.sum())
+
+    @property
+    def delta(self) -> float:
+        tb = self.base.sum(axis=0)[None]
+        tc = self.cand.sum(axis=0)[None]
+        return float(_apply(self.metric, tc)[0] - _apply(self.metric, tb)[0])
+
+
+def family_row(pair: PairedCounts, units: np.ndarray, metric: Metric, name: str = "") -> FamilyRow:
+    return FamilyRow(pair.base, pair.cand, np.asarray(units, dtype=np.int64), metric, name)
+
+
+def align_units(*groups: Sequence) -> tuple[list[np.ndarray], list]:
+    """Shared unit indices for several rows: ``groups[i]`` are row i's cluster labels in
+    the order of its counts (``group_counts`` sorts them); returns each row's
+    unit indices and the family's sorted unit labels."""
+    labels = sorted({str(g) for gs in groups for g in gs})
+    index = {g: i for i, g in enumerate(labels)}
+    return [np.array([index[str(g)] for g in gs], dtype=np.int64) for gs in groups], labels
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A row reduced to what a flip needs: totals and the discordant clusters' shifts."""
+
+    tb: np.ndarray  # (P,) flat totals
+    tc: np.ndarray
+    D: np.ndarray  # (k, P) cand - base of the discordant clusters
+    units: np.ndarray  # (k,) their family units
+    shape: tuple[int, ...]
+    metric: Metric
+    delta: float
+
+
+def _prepare(row: FamilyRow) -> _Prepared:
+    G = row.base.shape[0]
+    fb = row.base.reshape(G, -1).astype(np.float64)
+    fc = row.cand.reshape(G, -1).astype(np.float64)
+    keep = row.discordant
+    tb, tc = fb.sum(axis=0), fc.sum(axis=0)
+    vb, vc = _apply(row.metric, np.stack([tb, tc]).reshape(2, *row.shape))
+    return _Prepared(
+        tb, tc, (fc - fb)[keep], row.units[keep], row.shape, row.metric, float(vc - vb)
+    )
+
+
+def _flip_deltas(p: _Prepared, S: np.ndarray) -> np.ndarray:
+    """Deltas of one row under flips ``S`` (n, k) in {0, 1} over its discordant clusters:
+    a flipped cluster's counts move from the candidate to the base (and back)."""
+    n = len(S)
+    out = np.empty(n)
+    step = max(1, _BLOCK // max(p.D.size, 1))
+    for start in range(0, n, step):
+        s = S[start : start + step].astype(np.float64)
+        shift = s @ p.D
+        m = len(s)
+        out[start : start + m] = _apply(p.metric, (p.tc - shift).reshape(m, *p.shape)) - _apply(
+            p.metric, (p.tb + shift).reshape(m, *p.shape)
+        )
+    return out
+
+
+def all_flips(k: int) -> np.ndarray:
+    """Every sign flip of k clusters, (2**k, k) in {0, 1}; row 0 is the identity."""
+    return ((np.arange(2**k)[:, None] >> np.arange(k)) & 1).astype(np.int8)
+
+
+# ---------------------------------------------------------------- one row, exact or MC
+@dataclass(frozen=True)
+class SignFlipTest:
+    """Cluster sign-flip test of one row: p = #{|d*| >= |d|} / 2**k over every flip of
+    the k discordant clusters (``exact``), or (1 + hits) / (R + 1) from R random flips
+    (``monte-carlo``; with ``sequential_hits`` h it stops at the h-th hit, Besag & Clifford
+    1991, p = h / L). ``p_min`` is the smallest p this row can reach whatever its data (a
+    function of the unit orbit only): it is what Tarone's rule uses."""
+
+    delta: float
+    p_value: float
+    p_min: float
+    n_discordant: int
+    method: str
+    n_flips: int
+    null_abs: np.ndarray = field(repr=False, compare=False)  # sorted |d*| (exact / fixed MC)
+
+    @property
+    def cannot_reject(self) -> bool:
+        """True when even the most extreme outcome has p > .05 (k <= 5 for a 1-unit jump)."""
+        return self.p_min > 0.05
+
+    def critical(self, level: float) -> float:
+        """The |delta| this row must exceed to be significant at two-sided ``level``
+        (inf when it never can): reject iff |d| > critical."""
+        N = len(self.null_abs)
+        if N == 0:
+            return math.inf
+        plus = 1 if self.method == "monte-carlo" else 0
+        allowed = math.floor(level * (N + plus) + 1e-12) - plus  # #{|d*| >= |d|} <= allowed
+        if allowed < 0:
+            return math.inf
+        if allowed >= N:
+            return 0.0
+        desc = self.null_abs[::-1]
+        return float(desc[allowed])
+
+
+def sign_flip_test(
+    row: FamilyRow,
+    *,
+    n_flips: int = MIN_FLIPS,
+    max_exact: int = EXACT_FLIPS,
+    sequential_hits: int | None = None,
+    rng: RandomState = None,
+) -> SignFlipTest:
+    """The exact cluster sign-flip distribution of one row's delta when it differs in at
+    most ``max_exact`` clusters, else ``n_flips`` random flips (see ``SignFlipTest``)."""
+    p = _prepare(row)
+    k = len(p.D)
+    d = p.delta
+    if k == 0 or not math.isfinite(d):
+        return SignFlipTest(d if math.isfinite(d) else 0.0, 1.0, 1.0, k, "exact", 1, np.zeros(1))
+    tol = TIE_TOL
+    if k <= max_exact:
+        null = np.abs(_flip_deltas(p, all_flips(k)))
+        N = len(null)
+        pv = float(np.sum(null >= abs(d) - tol) / N)
+        pmin = float(np.sum(null >= null.max() - tol) / N)
+        return SignFlipTest(d, pv, pmin, k, "exact", N, np.sort(null))
+    gen = _rng(rng)
+    if sequential_hits is None:
+        S = gen.integers(0, 2, size=(n_flips, k), dtype=np.int8)
+        null = np.abs(_flip_deltas(p, S))
+        hits = int(np.sum(null >= abs(d) - tol))
+        return SignFlipTest(
+            d, (1 + hits) / (n_flips + 1), 1 / (n_flips + 1), k, "monte-carlo", n_flips,
+            np.sort(null),
+        )  # fmt: skip
+    h, done, hits, block = sequential_hits, 0, 0, 256
+    while done < n_flips:
+        n = min(block, n_flips - done)
+        S = gen.integers(0, 2, size=(n, k), dtype=np.int8)
+        hit = np.abs(_flip_deltas(p, S)) >= abs(d) - tol
+        c = np.cumsum(hit) + hits
+        if c[-1] >= h:  # stop at the h-th hit: p = h / L
+            L = done + int(np.argmax(c >= h)) + 1
+            return SignFlipTest(d, h / L, 1 / (n_flips + 1), k, "monte-carlo", L, np.empty(0))
+        hits, done, block = int(c[-1]), done + n, block * 2
+    return SignFlipTest(
+        d, (1 + hits) / (n_flips + 1), 1 / (n_flips + 1), k, "monte-carlo", n_flips, np.empty(0)
+    )
+
+
+# -------------------------------------------------------------------- Tarone and Holm
+def tarone_k(p_min: np.ndarray, alpha: float) -> int:
+    """Tarone (1990): the smallest K >= 1 such that at most K rows can reach alpha / K."""
+    p_min = np.asarray(p_min, dtype=np.float64)
+    for K in range(1, max(len(p_min), 1) + 1):
+        if np.sum(p_min <= alpha / K) <= K:
+            return K
+    return max(len(p_min), 1)
+
+
+@dataclass(frozen=True)
+class TaroneHolm:
+    p_adjusted: np.ndarray  # reject iff <= alpha
+    family_size: np.ndarray  # K at the step each row was tested (its level is alpha / K)
+    first_k: int  # Tarone's K for the whole family: the level fixed in advance is alpha / K
+
+    def reject(self, alpha: float) -> np.ndarray:
+        return self.p_adjusted <= alpha
+
+
+def tarone_holm(p: Sequence[float] | np.ndarray, p_min, alpha: float) -> TaroneHolm:
+    """Step-down Tarone: order rows by p; at step j the rows not yet rejected give
+    K_j = tarone_k(their p_min); p_adj_j = max(p_adj_{j-1}, min(1, K_j p_(j))). Valid by
+    closure (a subset's K is never larger), conditionally on the orbits that fix p_min."""
+    p = np.asarray(p, dtype=np.float64)
+    p_min = np.asarray(p_min, dtype=np.float64)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    adj = np.ones(m)
+    ks = np.zeros(m, dtype=np.int64)
+    running = 0.0
+    for j, i in enumerate(order):
+        K = tarone_k(p_min[order[j:]], alpha)
+        running = max(running, min(1.0, K * p[i]))
+        adj[i], ks[i] = running, K
+    return TaroneHolm(adj, ks, tarone_k(p_min, alpha) if m else 1)
+
+
+# -------------------------------------------------------------------- Westfall-Young
+def maxt_stepdown(t: np.ndarray, T: np.ndarray, *, exact: bool = False) -> np.ndarray:
+    """Westfall-Young step-down max-T adjusted p-values. ``t`` (m,) observed |statistics|,
+    ``T`` (n, m) the same under n joint flips. Exact enumeration (the identity among the
+    flips): p = #{...} / n; Monte Carlo: (1 + #{...}) / (n + 1)."""
+    t = np.asarray(t, dtype=np.float64)
+    m = len(t)
+    if m == 0:
+        return np.empty(0)
+    order = np.argsort(-t, kind="stable")
+    # successive maxima from the bottom of the order: q[:, j] = max over rows j.. of T
+    q = np.maximum.accumulate(T[:, order[::-1]], axis=1)[:, ::-1]
+    thr = t[order] * (1 - T_TOL) - TIE_TOL
+    count = np.sum(q >= thr[None, :], axis=0)
+    n = T.shape[0]
+    p = count / n if exact else (1 + count) / (n + 1)
+    p = np.minimum(1.0, np.maximum.accumulate(p))
+    out = np.empty(m)
+    out[order] = p
+    return out
+
+
+def maxt_critical(T: np.ndarray, alpha: float, *, exact: bool = False) -> float:
+    """The first-step critical value c: a row is significant at the first step iff t > c."""
+    n = T.shape[0]
+    M = np.sort(T.max(axis=1))[::-1] if T.size else np.zeros(0)
+    plus = 0 if exact else 1
+    allowed = math.floor(alpha * (n + plus) + 1e-12) - plus
+    if allowed < 0 or n == 0:
+        return math.inf
+    return float(M[allowed]) if allowed < n else 0.0
+
+
+def flip_rounds(m: int, alpha: float, factor: int = ROUNDS_FACTOR) -> int:
+    """Monte-Carlo rounds whose p floor 1 / (R + 1) is alpha / (factor m): for per-row
+    p-values that must reach Holm's or Tarone's alpha / m."""
+    return max(MIN_FLIPS, math.ceil(factor * max(m, 1) / alpha) - 1)
+
+
+# ------------------------------------------------------------------------ the decider
+@dataclass(frozen=True)
+class FlipDecision:
+    """One row of a family decided by the sign-flip family test."""
+
+    name: str
+    delta: float
+    n_discordant: int
+    in_family: bool  # False: the runs do not differ in any unit (Tarone)
+    p_value: float  # the row's own (unadjusted) sign-flip p
+    p_adjusted: float  # family-wise; significant iff <= alpha
+    significant: bool
+    level: float  # the fixed level of the MDE (two-sided, per row)
+    critical: float  # half-width of the printed interval: |delta| > critical iff significant;
+    # inf when no outcome of the row could be significant at this family's level
+    scale: float  # root-mean-square of the row's flip distribution
+    mde: MinimumDetectableEffect
+    method: str  # maxt-exact | maxt-monte-carlo | tarone-holm
+    note: str  # why the row cannot be significant, or ""
+    reachable: bool = True  # some outcome of this row could be significant at ``level``
+
+
+@dataclass(frozen=True)
+class FlipFamily:
+    """The decisions of one family, in the order of its rows, and what made them: the
+    units that differ anywhere in it, the joint flips drawn (or enumerated, ``exact``)
+    and the first-step critical value ``critical`` on the |t| scale (max-T)."""
+
+    decisions: list[FlipDecision]
+    n_units: int
+    n_flips: int
+    exact: bool
+    critical: float
+
+    def __iter__(self):
+        return iter(self.decisions)
+
+    def __getitem__(self, i: int) -> FlipDecision:
+        return self.decisions[i]
+
+    def __len__(self) -> int:
+        return len(self.decisions)
+
+    @property
+    def size(self) -> int:
+        """Rows in the family: those whose runs differ in some unit."""
+        return sum(d.in_family for d in self.decisions)
+
+
+def flip_mde(
+    c: float,
+    scale: float,
+    delta: float,
+    n_clusters: int,
+    *,
+    level: float,
+    power: float = POWER,
+    n_discordant: int = 1,
+) -> MinimumDetectableEffect:
+    """MDE of a sign-flip row whose test rejects when |d| > c * s (c on the t scale, s the
+    RMS of the row's flip distribution, which for an additive metric is
+    s^2 = sum_g delta_g^2 = s0^2 + d^2 / G: the data's spread s0^2 = sum_g (delta_g - d/G)^2
+    plus the observed effect itself). The effect is removed from the scale and the MDE is
+    the deciding test's critical value on that spread plus z(power) standard errors of d:
+    MDE = (c + z(power) sqrt(G / (G - 1))) s0. (Keeping the d^2 / G inflation in the
+    threshold, c s0 / sqrt(1 - c^2 / G), over-shoots for macro-F1: power .88-.92 at the
+    reported MDE at 19 groups in issue 24's prototype; perf/stats_sim.py --only mde
+    measures this one.) None (n/a) when no outcome can be significant: c^2 >= G (the
+    statistic never exceeds sqrt(G)) or c is infinite."""
+    G = n_clusters
+    if n_discordant == 0:
+        return MinimumDetectableEffect(None, level, power, "the runs do not differ")
+    if not math.isfinite(c) or c * c >= G:
+        return MinimumDetectableEffect(
+            None, level, power,
+            f"the runs differ in {n_discordant} of {G} sentence group(s): no outcome could be "
+            "significant at this family's level",
+        )  # fmt: skip
+    s0 = math.sqrt(max(scale * scale - delta * delta / G, 0.0))
+    if s0 == 0:
+        return MinimumDetectableEffect(None, level, power, "the delta has no spread")
+    value = (c + float(ndtri(power)) * math.sqrt(G / (G - 1))) * s0
+    return MinimumDetectableEffect(value, level, power, "")
+
+
+def _attainable(p: _Prepared, S_row: np.ndarray, null: np.ndarray) -> float:
+    """The largest |delta| the row can reach under flips: the flip that moves every
+    cluster to its side of the observed delta (exact for additive metrics), or any
+    larger one seen among the flips."""
+    if len(p.D) == 0:
+        return 0.0
+    own = _flip_deltas(p, np.eye(len(p.D), dtype=np.int8))  # flip one cluster at a time
+    side = (own - p.delta) * np.sign(p.delta or 1.0) < 0  # flipping it moves towards 0
+    extreme = np.abs(_flip_deltas(p, np.stack([side, ~side]).astype(np.int8)))
+    return float(max(abs(p.delta), extreme.max(), null.max() if null.size else 0.0))
+
+
+def flip_family(
+    rows: Sequence[FamilyRow],
+    *,
+    alpha: float = 0.05,
+    method: str = "maxt",
+    n_flips: int | None = None,
+    max_exact: int = EXACT_FLIPS,
+    power: float = POWER,
+    rng: RandomState = None,
+) -> FlipFamily:
+    """Decide a family of rows at family-wise level ``alpha`` (see the module docstring).
+
+    ``maxt``: joint flips of the units where any row differs (all 2**k when k <=
+    ``max_exact``, else ``n_flips``, default ``MIN_FLIPS``); rows are standardised by their
+    flip RMS; step-down max-T adjusted p; the MDE level is the first-step critical value.
+    ``tarone-holm``: each row's own exact / Monte-Carlo p (``n_flips`` default
+    ``flip_rounds(m, alpha)``), step-down Tarone; the MDE level is alpha / K."""
+    if method not in FAMILY_METHODS:
+        raise ValueError(f"unknown family method {method!r}; choose from {FAMILY_METHODS}")
+    gen = _rng(rng)
+    prepared = [_prepare(r) for r in rows]
+    names = [r.name for r in rows]
+    live = [i for i, p in enumerate(prepared) if len(p.D) and math.isfinite(p.delta)]
+    out: list[FlipDecision | None] = [None] * len(rows)
+    for i, p in enumerate(prepared):
+        if i not in live:
+            out[i] = FlipDecision(
+                names[i], p.delta if math.isfinite(p.delta) else 0.0, len(p.D), False, 1.0,
+                1.0, False, alpha, math.inf, 0.0,
+                MinimumDetectableEffect(None, alpha, power, "the runs do not differ"),
+                method, "the runs do not differ in any sentence group",
+            )  # fmt: skip
+    if not live:
+        return FlipFamily(out, 0, 0, True, math.inf)  # type: ignore[arg-type]
+    if method == "tarone-holm":
+        R = n_flips or flip_rounds(len(live), alpha)
+        tests = [sign_flip_test(rows[i], n_flips=R, max_exact=max_exact, rng=gen) for i in live]
+        th = tarone_holm([t.p_value for t in tests], [t.p_min for t in tests], alpha)
+        level = alpha / th.first_k
+        for j, i in enumerate(live):
+            t = tests[j]
+            sc = float(np.sqrt(np.mean(t.null_abs**2))) if t.null_abs.size else 0.0
+            crit = t.critical(level) if t.p_min <= level else math.inf
+            G = rows[i].base.shape[0]
+            mde = flip_mde(crit / sc if sc > 0 else math.inf, sc, t.delta, G,
+                           level=level, power=power, n_discordant=t.n_discordant)  # fmt: skip
+            out[i] = FlipDecision(
+                names[i], t.delta, t.n_discordant, True, t.p_value, float(th.p_adjusted[j]),
+                bool(th.p_adjusted[j] <= alpha), level, crit, sc, mde, "tarone-holm",
+                "" if t.p_min <= level else
+                f"cannot be significant: its smallest attainable p {t.p_min:.2g} > {level:.2g}",
+                bool(t.p_min <= level),
+            )  # fmt: skip
+        n_units = len(np.unique(np.concatenate([prepared[i].units for i in live])))
+        all_exact = all(t.method == "exact" for t in tests)
+        return FlipFamily(out, n_units, R, all_exact, math.nan)  # type: ignore[arg-type]
+
+    # max-T over joint flips of the units that differ anywhere in the family
+    P = [prepared[i] for i in live]
+    units = np.unique(np.concatenate([p.units for p in P]))
+    pos = {u: j for j, u in enumerate(units.tolist())}
+    exact = len(units) <= max_exact
+    if exact:
+        S = all_flips(len(units))
+    else:
+        S = gen.integers(0, 2, size=(n_flips or MIN_FLIPS, len(units)), dtype=np.int8)
+    n = len(S)
+    dstar = np.empty((n, len(P)))
+    for j, p in enumerate(P):
+        dstar[:, j] = _flip_deltas(p, S[:, [pos[u] for u in p.units.tolist()]])
+    d = np.array([p.delta for p in P])
+    both = dstar if exact else np.vstack([dstar, d[None]])
+    scale = np.sqrt(np.mean(both**2, axis=0))
+    scale = np.where(scale > 0, scale, 1.0)
+    T = np.abs(dstar) / scale
+    t = np.abs(d) / scale
+    adj = maxt_stepdown(t, T, exact=exact)
+    c = maxt_critical(T, alpha, exact=exact)
+    raw = (
+        np.sum(t * (1 - T_TOL) - TIE_TOL <= T, axis=0) / n
+        if exact
+        else (1 + np.sum(t * (1 - T_TOL) - TIE_TOL <= T, axis=0)) / (n + 1)
+    )
+    # the printed interval: delta +- c_row * s, c_row the critical value of the row's step
+    # (the max over the rows not yet rejected), or of the step where the procedure stopped
+    order = np.argsort(-t, kind="stable")
+    step_c = np.array([maxt_critical(T[:, order[j:]], alpha, exact=exact) for j in range(len(P))])
+    sig = adj <= alpha
+    row_c = np.empty(len(P))
+    stop = next((j for j in range(len(P)) if not sig[order[j]]), None)
+    for j, r in enumerate(order):
+        row_c[r] = step_c[j] if sig[r] or stop is None else step_c[stop]
+    level = float(2 * ndtr(-c)) if math.isfinite(c) else 0.0  # per-row normal-equivalent
+    for j, i in enumerate(live):
+        p = P[j]
+        reach = _attainable(p, S[:, [pos[u] for u in p.units.tolist()]], np.abs(dstar[:, j]))
+        reachable = bool(reach / scale[j] > c * (1 + T_TOL))
+        crit = float(row_c[j] * scale[j])
+        # float rounding at the boundary: keep the interval on the decided side
+        crit = min(crit, abs(p.delta) * (1 - 1e-12)) if sig[j] else max(crit, abs(p.delta))
+        if not reachable and not sig[j]:  # it cannot beat the first step: no finite interval
+            crit = math.inf
+        G = rows[i].base.shape[0]
+        mde = flip_mde(c if reachable else math.inf, float(scale[j]), p.delta, G,
+                       level=level, power=power, n_discordant=len(p.D))  # fmt: skip
+        out[i] = FlipDecision(
+            names[i], p.delta, len(p.D), True, float(raw[j]), float(adj[j]),
+            bool(sig[j]), level, crit, float(scale[j]), mde,
+            "maxt-exact" if exact else "maxt-monte-carlo",
+            "" if reachable or sig[j] else
+            f"cannot be significant (unless rows above it are): differs in {len(p.D)} "
+            f"sentence group(s), its largest attainable statistic {reach / scale[j]:.2f} <= "
+            f"the family's critical {c:.2f}",
+            reachable,
+        )  # fmt: skip
+    return FlipFamily(out, len(units), n, exact, c)  # type: ignore[arg-type]
+
+
+# -------------------------------------------- the bootstrap's p floor (unpaired rows)
+def bootstrap_floor(n_boot: int, n_clusters: int, method: str = "expanded") -> float:
+    """The smallest two-sided p a bootstrap of B replicates can give (all on one side)."""
+    u = 1 / (n_boot + 1)
+    G = n_clusters
+    if method == "expanded" and G >= 2:
+        return min(1.0, 2 * float(stdtr(G - 1, float(ndtri(u)) / math.sqrt(G / (G - 1)))))
+    return min(1.0, 2 * u)
+
+
+def bootstrap_rounds_for(level: float, n_clusters: int, method: str = "expanded") -> int:
+    """The smallest B whose floor is <= level (e.g. alpha / m for Holm's first step)."""
+    G = n_clusters
+    if method == "expanded" and G >= 2:
+        z = float(stdtrit(G - 1, level / 2)) * math.sqrt(G / (G - 1))
+        u = float(ndtr(z))
+    else:
+        u = level / 2
+    return max(1, math.ceil(1 / u) - 1)
+
+
 # ------------------------------------------------------------------------- permutation
 @dataclass(frozen=True)
 class PermutationTest:
@@ -534,27 +1059,12 @@ class PermutationTest:
 def permutation_test(
     pair: PairedCounts, metric: Metric, *, n_perm: int = 2000, rng: RandomState = None
 ) -> PermutationTest:
-    """Cluster approximate randomization: each cluster (all its rows of all repeats)
-    swaps its two runs with probability 1/2; p = (1 + #{|d*| >= |d| - TIE_TOL}) / (R + 1)."""
-    G, L, W = pair.base.shape
-    gen = _rng(rng)
-    tb, tc = pair.base.sum(axis=0).reshape(-1), pair.cand.sum(axis=0).reshape(-1)
-    vb0, vc0 = _apply(metric, np.stack([tb, tc]).reshape(2, L, W))
-    observed = float(vc0 - vb0)
-    D = (pair.cand - pair.base).reshape(G, L * W)
-    keep = np.abs(D).sum(axis=1) > TIE_TOL  # clusters that agree do not change anything
-    D = D[keep]
-    if not math.isfinite(observed):
-        return PermutationTest(delta=observed, p_value=1.0, n_perm=n_perm)
-    hits = 0
-    for _start, n in _blocks(n_perm, max(len(D), 1)):
-        S = gen.integers(0, 2, size=(n, len(D))).astype(np.float64)
-        shift = S @ D
-        d = _apply(metric, (tc - shift).reshape(n, L, W)) - _apply(
-            metric, (tb + shift).reshape(n, L, W)
-        )
-        hits += int(np.sum(np.abs(d) >= abs(observed) - TIE_TOL))
-    return PermutationTest(delta=observed, p_value=(1 + hits) / (n_perm + 1), n_perm=n_perm)
+    """Cluster approximate randomization of one row: each cluster (all its rows of all
+    repeats) swaps its two runs with probability 1/2; p = (1 + #{|d*| >= |d|}) / (R + 1).
+    A thin wrapper of ``sign_flip_test`` without enumeration."""
+    row = FamilyRow(pair.base, pair.cand, np.arange(pair.n_clusters), metric)
+    t = sign_flip_test(row, n_flips=n_perm, max_exact=0, rng=rng)
+    return PermutationTest(delta=t.delta, p_value=t.p_value, n_perm=n_perm)
 
 
 # ---------------------------------------------------------------------------- McNemar
@@ -578,7 +1088,7 @@ class McNemarTest:
     n_clusters: int
 
 
-EXACT_CLUSTERS = 16  # up to 2**16 sign flips, enumerated
+EXACT_CLUSTERS = EXACT_FLIPS  # up to 2**16 sign flips, enumerated
 
 
 def cluster_mcnemar(correct_base, correct_cand, clusters) -> McNemarTest:
@@ -649,38 +1159,33 @@ def nadeau_bengio(
 # --------------------------------------------------------------------------------- MDE
 @dataclass(frozen=True)
 class MinimumDetectableEffect:
-    """(z(1 - alpha/2) + z(power)) * se, or None with the reason it is not meaningful."""
+    """The smallest |delta| the deciding test flags with probability ``power`` at the
+    two-sided per-row level ``alpha`` fixed in advance, or None with the reason."""
 
     value: float | None
-    alpha: float  # the row's (Holm-adjusted) two-sided level used
+    alpha: float  # the per-row two-sided level it was computed at
     power: float
     reason: str  # empty when ``value`` is given
 
 
 def minimum_detectable_effect(
-    se: float, *, alpha: float, n_discordant: int, power: float = POWER
+    se: float, *, alpha: float, n_clusters: int, power: float = POWER
 ) -> MinimumDetectableEffect:
-    """MDE of a paired delta with standard error ``se`` at two-sided ``alpha`` (pass the
-    row's Holm level, alpha * p / p_adjusted). None when fewer than MIN_DISCORDANT
-    clusters differ between the runs: the delta's distribution is then a handful of
-    discrete jumps and the normal approximation behind the formula does not hold."""
-    if n_discordant < MIN_DISCORDANT:
+    """MDE of an unpaired bootstrap row with standard error ``se`` at two-sided ``alpha``
+    (its Holm level fixed in advance, alpha / m): the deciding test's own critical value
+    sqrt(G/(G-1)) t_{G-1}(1 - alpha/2) (the expanded percentile's tail), plus z(power)
+    standard errors. None when fewer than MIN_DISCORDANT clusters make it: the delta's
+    distribution is then a handful of discrete jumps and the formula means nothing."""
+    G = n_clusters
+    if G < MIN_DISCORDANT:
         return MinimumDetectableEffect(
             None,
             alpha,
             power,
-            f"the runs differ in {n_discordant} cluster(s) (< {MIN_DISCORDANT}): "
+            f"{G} sentence group(s) (< {MIN_DISCORDANT}): "
             "a normal-approximation MDE is not meaningful",
         )
     if not (se > 0 and math.isfinite(se)):
         return MinimumDetectableEffect(None, alpha, power, "the delta has no spread")
-    z = float(ndtri(1 - alpha / 2) + ndtri(power))
-    return MinimumDetectableEffect(z * se, alpha, power, "")
-
-
-def delta_mde(
-    reps: Replicates, pair: PairedCounts, *, alpha: float, power: float = POWER
-) -> MinimumDetectableEffect:
-    """MDE from a paired bootstrap's replicates (se = their standard deviation)."""
-    se = float(reps.values.std(ddof=1)) if reps.n_boot > 1 else 0.0
-    return minimum_detectable_effect(se, alpha=alpha, n_discordant=pair.n_discordant, power=power)
+    crit = math.sqrt(G / (G - 1)) * float(stdtrit(G - 1, 1 - alpha / 2))
+    return MinimumDetectableEffect((crit + float(ndtri(power))) * se, alpha, power, "")

@@ -3,9 +3,10 @@
     python perf/mde_range.py [RUNS_FOLDER] [--task joint] [--view cv] [--metric macro_f1]
 
 For every pair of runs of one task (default: the committed reference results), the MDE
-of the paired bootstrap at alpha 0.05 and 80% power, one comparison at a time (no Holm):
-prints the range over pairs and how many pairs differ in too few sentence groups for an
-MDE to mean anything.
+of the gate's decider (cluster sign flips; a family of one row, so its critical value is
+the single row's) at alpha 0.05 and 80% power, one comparison at a time: prints the range
+over pairs and how many pairs differ in too few sentence groups for any outcome to be
+significant (MDE n/a).
 """
 
 from __future__ import annotations
@@ -26,16 +27,16 @@ def main() -> None:
     parser.add_argument("--n-boot", type=int, default=2000)
     args = parser.parse_args()
 
-    from bench.compare import compare_runs
+    from bench.compare import Gate, compare_runs, decide
     from bench.runs import find_runs, load_run
 
     runs = [load_run(p) for p in find_runs([args.runs])]
     runs = [r for r in runs if r.metrics["task"] == args.task]
     values, undefined = [], []
     for a, b in itertools.combinations(runs, 2):
-        raw, _ = compare_runs(a, b, [args.metric], n_boot=args.n_boot, random_state=0)
+        raw, _ = compare_runs(a, b, [args.metric])
         (row,) = [r for r in raw if r.view == args.view]
-        mde = row.mde_at(0.05)
+        mde = decide([row], Gate(n_boot=args.n_boot), notes=[]).rows[0].mde
         if mde.value is None:
             undefined.append(f"{a.name} / {b.name}")
         else:
@@ -44,7 +45,7 @@ def main() -> None:
     print(f"{pairs} pairs of {args.task} runs, view {args.view}, {args.metric}, alpha 0.05")
     if values:
         print(f"MDE range: {min(values):.3f}–{max(values):.3f} over {len(values)} pairs")
-    print(f"MDE n/a (too few differing sentence groups): {len(undefined)} pairs")
+    print(f"MDE n/a (too few differing sentence groups to be significant): {len(undefined)} pairs")
 
 
 if __name__ == "__main__":

@@ -28,15 +28,22 @@ BCa interval and how often a side is beyond the resamples, three data models).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from pathlib import Path
 
-import numpy as np
-from scipy.stats import binomtest
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # small matrices: BLAS threads cost more than they give
 
-from bench.metrics import scores
-from bench.stats import (
+import numpy as np  # noqa: E402
+from scipy.stats import binomtest  # noqa: E402
+from stats_sim_gate import GATE_SECTIONS  # noqa: E402  (perf/: the gate sections of issue 24)
+from stats_sim_gate import PROCS as GATE_PROCS  # noqa: E402
+
+from bench.metrics import scores  # noqa: E402
+from bench.stats import (  # noqa: E402
     METHODS,
     bootstrap_delta,
     bootstrap_metric,
@@ -768,6 +775,7 @@ SECTIONS = {
     "tiers": (section_tiers, 373767074),
     "mft": (section_mft, 3682728037),
     "bca": (section_bca, 3229069302),
+    **GATE_SECTIONS,  # fwer, power, repeats, mde, maxdrop, ci, reference (stats_sim_gate.py)
 }
 
 
@@ -784,6 +792,16 @@ def main(argv=None) -> None:
         "--only", help=f"run these sections instead (comma-separated: {', '.join(SECTIONS)})"
     )
     ap.add_argument("--n-perm", type=int, default=199, help="tiers: label permutations per table")
+    ap.add_argument(
+        "--procs",
+        default=",".join(GATE_PROCS),
+        help="gate sections: the deciders simulated (before, maxt, tarone-holm)",
+    )
+    ap.add_argument(
+        "--reference",
+        default=str(Path(__file__).resolve().parents[1] / "results" / "reference"),
+        help="section reference: the committed reference runs",
+    )
     args = ap.parse_args(argv)
     if args.only:
         names = args.only.split(",")

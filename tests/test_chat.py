@@ -309,10 +309,10 @@ def test_ctrl_c_stops_a_run_waiting_for_answers(tmp_path):
                 break
             time.sleep(0.05)
         assert hits.is_file()
-        t0 = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=20)
-        assert proc.returncode == 130 and time.monotonic() - t0 < 10
+        # the answers take 30 s: a run that waited for them would not end within 25 s
+        _, err = proc.communicate(timeout=25)
+        assert proc.returncode == 130
         assert "interrupted" in err and "Traceback" not in err
         assert not (tmp_path / "runs" / "chat").exists()
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 
@@ -221,3 +222,53 @@ def test_check_update_refreshes_the_readme_block_and_nothing_else(tmp_path, deri
     assert (other / "leaderboard.md").is_file()
     assert (elsewhere / "README.md").read_text(encoding="utf-8") == stale
     capsys.readouterr()
+
+
+def _empty_lists(cues: str, *labels: str) -> str:
+    """The lexicon with the lists of ``labels`` emptied (parsed, then written back)."""
+    import tomllib
+
+    doc = tomllib.loads(cues)
+    for label in labels:
+        doc["cues"][label] = []
+    lines = [f"default = {json.dumps(doc['default'])}", "[cues]"]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in doc["cues"].items()]
+    neg = doc["negation"]
+    lines += ["[negation]", f"words = {json.dumps(neg['words'])}", f"window = {neg['window']}"]
+    lines += ["[negation.flip]"] + [f"{k} = {json.dumps(v)}" for k, v in neg["flip"].items()]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.slow
+def test_scenario_2_emptied_lexicon_with_its_reference_updated_fails_check_base(
+    tmp_path, derived_dir, capsys, monkeypatch
+):
+    """Issue 24, scenario 2: a change empties the cue lexicon's support and skeptical lists
+    and updates its own reference; `check --base HEAD~1` exits 1 naming cue_lexicon's cv
+    row "worse" (the project's cue_lexicon config: 5 x 3-fold CV, cross_target, contrast)."""
+    from tests.conftest import copy_examples
+
+    repo = tmp_path / "repo"
+    configs = repo / "configs"
+    copy_examples(repo / "tmp", derived_dir)
+    configs.mkdir(parents=True)
+    shutil.copy2(repo / "tmp" / "_defaults.toml", configs / "_defaults.toml")
+    shutil.rmtree(repo / "tmp")
+    lexicon = repo / "cues.toml"
+    lexicon.write_text((REPO / "bench" / "data" / "cues.toml").read_text(encoding="utf-8"))
+    own = (REPO / "configs" / "cue_lexicon.toml").read_text(encoding="utf-8")
+    (configs / "cue_lexicon.toml").write_text(own + 'lexicon = "../cues.toml"\n')
+    monkeypatch.chdir(repo)
+    assert main(["check", "configs", "-q", "--update"]) == 0
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "base")
+    lexicon.write_text(_empty_lists(lexicon.read_text(encoding="utf-8"), "support", "skeptical"))
+    assert main(["check", "configs", "-q", "--update"]) == 0
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "emptied lexicon, reference updated")
+    capsys.readouterr()
+    assert main(["check", "configs", "-q", "--base", "HEAD~1"]) == 1
+    out = capsys.readouterr().out
+    (cv,) = [line for line in out.splitlines() if re.match(r"\s*cue_lexicon\s{2,}cv\s{2,}", line)]
+    assert "▼ worse" in cv

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import numpy as np
 import pytest
 
 from bench.cli import main
-from bench.compare import Gate, compare
-from bench.stats import holm
+from bench.compare import RANK_ROW, Gate, Verdict, compare, verdict
+from bench.stats import MinimumDetectableEffect
 from tests.runs import noisy, write_run
 
 GOLD = np.arange(200) % 4
@@ -30,7 +31,8 @@ def test_identical_runs_show_no_change(runs):
     for row in c.rows:
         assert row.delta == 0 and row.p_value == 1.0 and row.verdict == "no significant change"
         assert row.paired and row.tests.get("permutation") == 1.0
-    assert not c.failed and c.holm
+        assert not row.in_family and row.n_discordant == 0
+    assert not c.failed and c.family_size == 0
 
 
 def test_clearly_worse_is_a_regression(runs):
@@ -48,14 +50,17 @@ def test_clearly_worse_is_a_regression(runs):
     assert compare(worse, base, Gate(n_boot=500, fail_on="any-change")).failed
 
 
-def test_slightly_different_by_chance_is_no_significant_change(runs):
+def test_two_changed_groups_cannot_be_significant_and_say_so(runs):
     tmp, base = runs
     pred = noisy(GOLD, 0.85, 1)
     flipped = pred.copy()
     flipped[[3, 50]] = (flipped[[3, 50]] + 1) % 4
     c = compare(base, write_run(tmp / "b", "m", GOLD, flipped, repeats=2), Gate(n_boot=1000))
     (row,) = c.rows
-    assert row.delta != 0 and row.verdict == "no significant change" and not c.failed
+    assert row.delta != 0 and row.n_discordant == 2 and row.in_family and not c.failed
+    # two sentence groups: no outcome reaches the critical value, the MDE is n/a
+    assert row.verdict == "inconclusive" and row.mde.value is None
+    assert not row.estimable and "cannot be significant" in row.note
     assert row.interval.low <= 0 <= row.interval.high
 
 
@@ -67,9 +72,12 @@ def test_max_drop_fails_a_drop_that_is_not_significant(runs):
     worse[right] = (worse[right] + 1) % 4
     cand = write_run(tmp / "b", "m", GOLD, worse, repeats=2)
     c = compare(base, cand, Gate(metrics=("accuracy",), n_boot=500))
-    assert c.rows[0].verdict == "no significant change" and not c.failed
+    assert c.rows[0].verdict == "inconclusive" and not c.failed
     c = compare(base, cand, Gate(metrics=("accuracy",), n_boot=500, max_drop=0.005))
-    assert c.rows[0].regression and c.rows[0].dropped and c.failed
+    (row,) = c.rows  # one view: the cv row is the rank score
+    assert row.kind == RANK_ROW and row.verdict == "inconclusive"
+    assert row.regression and row.dropped and c.failed and c.inconclusive_drops == [row]
+    assert not compare(base, cand, Gate(metrics=("accuracy",), max_drop=0.05)).failed
 
 
 def test_unpaired_fallback_when_folds_differ(runs):
@@ -81,21 +89,46 @@ def test_unpaired_fallback_when_folds_differ(runs):
     assert any("unpaired comparison: the folds differ" in n for n in c.notes)
 
 
-def test_holm_applies_across_runs_and_metrics(tmp_path):
+def test_one_family_across_runs_and_metrics(tmp_path):
     for side, acc in (("a", 0.85), ("b", 0.80)):
         for seed, name in enumerate(("m1", "m2")):
             write_run(tmp_path / side, name, GOLD, noisy(GOLD, acc, 10 + seed))
     c = compare(tmp_path / "a", tmp_path / "b", Gate(metrics=("macro_f1", "accuracy"), n_boot=300))
-    assert len(c.rows) == 4 and c.holm
-    raw = [r.p_value for r in c.rows]
-    by_hand = []
-    order = sorted(range(4), key=lambda i: raw[i])
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (4 - rank) * raw[i]))
-        by_hand.append((i, running))
-    assert [r.p_adjusted for r in c.rows] == pytest.approx([q for _, q in sorted(by_hand)])
-    assert [r.p_adjusted for r in c.rows] == pytest.approx(holm(raw))
+    assert len(c.rows) == 4 and c.family_size == 4 and c.method == "max-T"
+    # the units that differ anywhere: 16 here, so all 2**16 joint flips are enumerated
+    assert c.exact and c.n_units == 16 and c.n_flips == 2**16 and c.critical_t > 0
+    for r in c.rows:
+        assert r.p_adjusted >= r.p_value and r.decider == "maxt-exact"
+        assert (r.verdict in ("better", "worse")) == (r.p_adjusted <= 0.05)
+
+
+def test_identical_rows_leave_the_family_and_change_nothing(tmp_path):
+    """A changed config decided alone, then beside 12 configs that did not change: the
+    same p-value, the same interval; the others are out of the family."""
+    write_run(tmp_path / "a", "m", GOLD, noisy(GOLD, 0.85, 1))
+    write_run(tmp_path / "b", "m", GOLD, noisy(GOLD, 0.55, 2))
+    alone = compare(tmp_path / "a", tmp_path / "b", Gate(n_boot=500)).rows[0]
+    for k in range(12):
+        for side in ("a", "b"):
+            write_run(tmp_path / side, f"same{k:02d}", GOLD, noisy(GOLD, 0.7, 100 + k))
+    c = compare(tmp_path / "a", tmp_path / "b", Gate(n_boot=500))
+    (row,) = [r for r in c.rows if r.config == "m"]
+    assert c.family_size == 1 and len(c.rows) == 13
+    assert row.p_adjusted == alone.p_adjusted and row.interval == alone.interval
+    assert row.verdict == alone.verdict == "worse"
+    assert all(not r.in_family and r.verdict == "no significant change" for r in c.rows if r != row)
+
+
+def test_verdicts():
+    mde = MinimumDetectableEffect(0.2, 0.05, 0.8, "")
+    na = MinimumDetectableEffect(None, 0.05, 0.8, "n/a")
+    assert verdict(-0.3, True, mde, tolerance=None) is Verdict.WORSE
+    assert verdict(0.3, True, mde, tolerance=None) is Verdict.BETTER
+    assert verdict(-0.1, False, mde, tolerance=None) == "inconclusive"  # MDE .2 > |delta| .1
+    assert verdict(-0.25, False, mde, tolerance=None) == "no significant change"
+    assert verdict(-0.01, False, na, tolerance=0.5) == "inconclusive"
+    assert verdict(-0.01, False, mde, tolerance=0.25) == "no significant change"
+    assert verdict(-0.01, False, mde, tolerance=0.1) == "inconclusive"
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -109,7 +142,7 @@ def test_no_verdict_contradicts_its_interval(tmp_path, seed):
     c = compare(tmp_path / "a", tmp_path / "b", Gate(metrics=("macro_f1", "accuracy"), n_boot=400))
     for r in c.rows:
         excludes_zero = r.interval.low > 0 or r.interval.high < 0
-        assert excludes_zero == (r.verdict != "no significant change"), r
+        assert excludes_zero == (r.verdict in ("better", "worse")), r
 
 
 def test_missing_runs_warn_and_fail_any_change(tmp_path, capsys):
@@ -178,14 +211,14 @@ def test_no_verdict_contradicts_its_interval_on_the_default_configs():
         mine = [r for r in runs if r.metrics["task"] == task]
         raw = []
         for a, b in itertools.combinations(mine, 2):
-            rows, _ = compare_runs(a, b, ["macro_f1", "accuracy"], n_boot=300, random_state=1)
+            rows, _ = compare_runs(a, b, ["macro_f1", "accuracy"])
             raw += rows
-        c = decide(raw, Gate(), notes=[])
+        c = decide(raw, Gate(n_boot=300), notes=[], random_state=1)
         for r in c.rows:
-            if r.delta is None:
+            if r.delta is None or not r.in_family:
                 continue
             excludes_zero = r.interval.low > 0 or r.interval.high < 0
-            assert excludes_zero == (r.verdict != "no significant change"), r
+            assert excludes_zero == (r.verdict in ("better", "worse")), r
             checked += 1
     assert checked > 300
 
@@ -211,3 +244,88 @@ def test_abstentions_are_compared_as_misses(tmp_path):
     f1 = scores(confusion(gold, cand, 4, 5), [0, 1])["macro_f1"]
     assert by_metric["macro_f1"].candidate == pytest.approx(float(f1))
     assert by_metric["accuracy"].verdict.value == "worse"
+
+
+# --- the issue's scenarios on the committed reference (issue 24) ------------------------
+
+
+def _reference_with_majority_as(tmp_path, name: str):
+    """results/reference with ``name``'s run replaced by majority's predictions (the
+    model swapped for one that ignores the text); the other runs unchanged."""
+    from bench.io import dumps_json
+    from bench.runs import metrics_digest
+    from tests.conftest import REPO
+
+    cand = tmp_path / "cand"
+    shutil.copytree(REPO / "results" / "reference", cand)
+    shutil.copy2(cand / "majority" / "predictions.jsonl", cand / name / "predictions.jsonl")
+    doc = json.loads((cand / "majority" / "metrics.json").read_text(encoding="utf-8"))
+    doc["config"] = name
+    doc["metrics_sha256"] = metrics_digest(doc)  # a consistent run folder, as a re-run writes
+    (cand / name / "metrics.json").write_text(dumps_json(doc), encoding="utf-8")
+    return REPO / "results" / "reference", cand
+
+
+def _rows(text: str) -> dict[tuple[str, str], str]:
+    """(config, view) -> the row's line, from the text table."""
+    out = {}
+    for line in text.splitlines():
+        cells = re.split(r"\s{2,}", line.strip())
+        if len(cells) >= 10:
+            out[cells[0], cells[1]] = line
+    return out
+
+
+def test_scenario_1_a_regression_among_54_rows_fails_naming_it(tmp_path, capsys):
+    """Issue 24, scenario 1: cue_lexicon's predictions replaced by majority's, the 17
+    other configs unchanged: one family of 72 rows, cue_lexicon's cv row is worse."""
+    base, cand = _reference_with_majority_as(tmp_path, "cue_lexicon")
+    assert main(["compare", str(base), str(cand)]) == 1
+    out = capsys.readouterr().out
+    rows = _rows(out)
+    assert "▼ worse" in rows["cue_lexicon", "cv"]
+    assert "▼ worse" in rows["cue_lexicon", "cross_target"]
+    headline = next(line for line in out.splitlines() if line.startswith("FAIL"))
+    assert "cue_lexicon cv" in headline and "of 72 rows that differ" in headline
+    # the headline names exactly the rows that fail, in their words
+    worse = [k for k, line in rows.items() if "▼ worse" in line]
+    assert f"{len(worse)} significant regression(s)" in headline
+    assert all(f"{c} {v}" in headline for c, v in worse)
+    assert "∞" not in out and "[-inf" not in out
+    # every contrast row says what it is
+    contrast = [v for _, v in rows if v.startswith("contrast")]
+    assert contrast and all(
+        v in ("contrast (pooled)", "contrast (type-balanced)") for v in contrast
+    )
+
+
+def test_rank_score_rows_are_the_leaderboards_rank_score():
+    from bench.compare import compare_runs
+    from bench.ranking import rank_score
+    from bench.runs import find_runs, load_run
+    from tests.conftest import REPO
+
+    for path in find_runs([REPO / "results" / "reference"]):
+        run = load_run(path)
+        rows, _ = compare_runs(run, run, ["macro_f1"])
+        (rank,) = [r for r in rows if r.kind == RANK_ROW]
+        # metrics.json keeps 10 decimals
+        assert rank.base == pytest.approx(rank_score(run.views(), "macro_f1"), abs=1e-9)
+        assert rank.delta == 0
+
+
+def test_no_interval_prints_infinity(runs, tmp_path, capsys):
+    """A row that cannot be significant (two groups differ) and an unpaired row: no
+    output format prints an infinite bound."""
+    tmp, base = runs
+    pred = noisy(GOLD, 0.85, 1)
+    pred[[3, 50]] = (pred[[3, 50]] + 1) % 4
+    write_run(tmp / "b", "m", GOLD, pred, repeats=2)
+    write_run(tmp / "a", "u", GOLD, noisy(GOLD, 0.85, 3), repeats=2)
+    write_run(tmp / "b", "u", GOLD, noisy(GOLD, 0.84, 4), repeats=2, folds_hash="e" * 64)
+    for fmt in ("text", "markdown", "json"):
+        main(["compare", str(tmp / "a"), str(tmp / "b"), "--format", fmt, "--n-boot", "300"])
+        out = capsys.readouterr().out
+        assert "∞" not in out and "inf" not in out.replace("info", ""), fmt
+        if fmt != "json":
+            assert "not estimable at this level" in out

@@ -1,7 +1,10 @@
-"""bench.stats: one procedure for decision and interval, Holm, cluster tests, MDE."""
+"""bench.stats: the family decider (exact sign flips against enumeration by hand and the
+clustered McNemar, Tarone and Westfall-Young against hand computations, the family's level
+checked exactly over a whole orbit), intervals, Holm, cluster tests, MDE."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import replace
 
@@ -13,19 +16,32 @@ from bench.metrics import scores
 from bench.stats import (
     MIN_DISCORDANT,
     TIE_TOL,
+    FamilyRow,
     PairedCounts,
+    align_units,
+    all_flips,
     bootstrap_delta,
+    bootstrap_floor,
     bootstrap_metric,
+    bootstrap_rounds_for,
     bootstrap_unpaired_delta,
     cluster_mcnemar,
+    family_row,
+    flip_family,
+    flip_mde,
     group_counts,
     holm,
     holm_intervals,
+    maxt_critical,
+    maxt_stepdown,
     minimum_detectable_effect,
     nadeau_bengio,
     paired_counts,
     permutation_test,
     replicates,
+    sign_flip_test,
+    tarone_holm,
+    tarone_k,
 )
 
 L = 4
@@ -192,13 +208,13 @@ def test_nadeau_bengio_formula():
     assert flat is not None and flat.p_value == 0.0
 
 
-def test_mde_uses_row_alpha_and_refuses_few_discordant():
-    none = minimum_detectable_effect(0.02, alpha=0.05, n_discordant=MIN_DISCORDANT - 1)
+def test_unpaired_mde_uses_the_deciders_critical_value_and_refuses_few_groups():
+    none = minimum_detectable_effect(0.02, alpha=0.05, n_clusters=MIN_DISCORDANT - 1)
     assert none.value is None and "not meaningful" in none.reason
-    holm_alpha = 0.05 / 3
-    mde = minimum_detectable_effect(0.02, alpha=holm_alpha, n_discordant=MIN_DISCORDANT)
-    z = sps.norm.ppf(1 - holm_alpha / 2) + sps.norm.ppf(0.8)
-    assert mde.value == pytest.approx(z * 0.02) and mde.alpha == holm_alpha
+    level, G = 0.05 / 3, 19
+    mde = minimum_detectable_effect(0.02, alpha=level, n_clusters=G)
+    crit = math.sqrt(G / (G - 1)) * sps.t.ppf(1 - level / 2, G - 1)
+    assert mde.value == pytest.approx((crit + sps.norm.ppf(0.8)) * 0.02) and mde.alpha == level
 
 
 def _mean_counts(x):
@@ -272,6 +288,237 @@ def test_unpaired_delta_is_centred_on_the_difference():
     assert reps.n_clusters == 40
     assert reps.interval(0.95).low < reps.estimate < reps.interval(0.95).high
     assert reps.p_value() < 0.01
+
+
+# ---------------------------------------------------------------- the family decider
+def a_row(seed, n_items=24, n_groups=8, pb=0.6, pc=0.8, metric=macro_f1) -> FamilyRow:
+    g, gold, b, c = rows(np.random.default_rng(seed), n_items, n_groups, pb, pc)
+    return family_row(paired_counts(g, gold, b, c, L), np.arange(n_groups), metric)
+
+
+def brute_force_p(row: FamilyRow) -> float:
+    """Swap base/cand in every subset of clusters, recompute the metric from scratch."""
+    d0 = row.delta
+    G = row.base.shape[0]
+    hits = total = 0
+    for swap in itertools.product([False, True], repeat=G):
+        s = np.array(swap)[:, None, None]
+        b = np.where(s, row.cand, row.base).sum(axis=0)[None]
+        c = np.where(s, row.base, row.cand).sum(axis=0)[None]
+        d = float(row.metric(c)[0] - row.metric(b)[0])
+        hits += abs(d) >= abs(d0) - 1e-12
+        total += 1
+    return hits / total
+
+
+# ------------------------------------------------------------------- one row, exact
+def test_sign_flip_on_accuracy_is_the_clustered_exact_mcnemar():
+    # test_stats' hand computation: d = 2, -1, -3 over 3 discordant clusters -> p = 6/8
+    rb, rc, k = _clustered_items([(2, 0), (0, 1), (1, 1), (0, 3), (0, 0)])
+    gold = np.zeros(len(k), dtype=int)
+    pair = paired_counts(k, gold, np.where(rb, 0, 1), np.where(rc, 0, 1), 2)
+    row = family_row(pair, np.arange(5), lambda c: scores(c, [0])["accuracy"])
+    t = sign_flip_test(row)
+    assert t.method == "exact" and t.n_flips == 2**3  # C (1, 1) has equal counts in both runs
+    assert t.p_value == pytest.approx(6 / 8) == pytest.approx(cluster_mcnemar(rb, rc, k).p_value)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_exact_sign_flip_of_macro_f1_equals_brute_force(seed):
+    row = a_row(seed, n_items=20, n_groups=7)
+    t = sign_flip_test(row)
+    assert t.method == "exact"
+    assert t.p_value == pytest.approx(brute_force_p(row), abs=1e-12)
+    assert t.p_min <= t.p_value and t.p_min >= 2 / 2**t.n_discordant - 1e-12
+
+
+def test_monte_carlo_and_sequential_agree_with_exact_and_with_permutation_test():
+    row = a_row(11, n_items=40, n_groups=14, pb=0.55, pc=0.75)
+    exact = sign_flip_test(row)
+    mc = sign_flip_test(row, max_exact=0, n_flips=20000, rng=1)
+    seq = sign_flip_test(row, max_exact=0, n_flips=20000, sequential_hits=200, rng=2)
+    se = math.sqrt(exact.p_value * (1 - exact.p_value) / 20000)
+    assert mc.method == "monte-carlo" and abs(mc.p_value - exact.p_value) < 4 * se + 1e-4
+    assert abs(seq.p_value - exact.p_value) < 0.25 * exact.p_value + 0.01
+    old = permutation_test(PairedCounts(row.base, row.cand), macro_f1, n_perm=20000, rng=3)
+    assert abs(old.p_value - exact.p_value) < 4 * se + 1e-4
+
+
+def test_few_discordant_clusters_cannot_reject_and_identical_runs_give_one():
+    rng = np.random.default_rng(5)
+    g, gold, b, _ = rows(rng, 30, 10, 0.6, 0.6)
+    c = b.copy()
+    for i in np.flatnonzero(np.isin(g, [0, 1, 2, 3, 4]))[:5]:
+        c[i] = gold[i] if b[i] != gold[i] else (gold[i] + 1) % L
+    row = family_row(paired_counts(g, gold, b, c, L), np.arange(10), macro_f1)
+    t = sign_flip_test(row)
+    assert t.n_discordant <= 5 and t.p_min >= 2 / 32 and t.cannot_reject and t.p_value > 0.05
+    same = sign_flip_test(family_row(paired_counts(g, gold, b, b, L), np.arange(10), macro_f1))
+    assert same.p_value == 1.0 and same.n_discordant == 0
+
+
+def test_copying_repeats_changes_nothing():
+    g, gold, b, c = rows(np.random.default_rng(6), 30, 9, 0.5, 0.8)
+    one = sign_flip_test(family_row(paired_counts(g, gold, b, c, L), np.arange(9), macro_f1))
+    five = paired_counts(np.tile(g, 5), np.tile(gold, 5), np.tile(b, 5), np.tile(c, 5), L)
+    assert sign_flip_test(family_row(five, np.arange(9), macro_f1)).p_value == one.p_value
+
+
+def test_critical_value_matches_the_p_value():
+    t = sign_flip_test(a_row(7, n_items=30, n_groups=10))
+    for level in (0.01, 0.03, 0.05, 0.1, 0.2, 0.5):
+        c = t.critical(level)
+        assert (t.p_value <= level) == (abs(t.delta) > c + 1e-12), level
+
+
+# -------------------------------------------------------------------- Tarone, Holm
+def test_tarone_k_hand_computed():
+    # p_min .0005 .001 .02 .03 .2 .5: K=1: 4 rows <= .05 (> 1); K=2: 3 rows <= .025 (> 2);
+    # K=3: 2 rows <= .0167 (<= 3) -> K = 3
+    assert tarone_k([0.0005, 0.001, 0.02, 0.03, 0.2, 0.5], 0.05) == 3
+    assert tarone_k([1.0, 1.0, 0.5], 0.05) == 1
+    assert tarone_k([1e-6] * 5, 0.05) == 5
+
+
+def test_tarone_holm_hand_computed_and_is_holm_when_every_row_can_reject():
+    p = np.array([0.004, 0.03, 0.0625, 0.5])
+    pmin = np.array([0.0001, 0.0001, 0.0625, 0.0625])  # rows 3, 4: k = 5, cannot reject
+    th = tarone_holm(p, pmin, 0.05)
+    # step 1: K = 2 (two rows can reach .025), 2 * .004 = .008; step 2: K = 1 -> .03
+    assert th.p_adjusted[:2] == pytest.approx([0.008, 0.03])
+    assert th.reject(0.05).tolist() == [True, True, False, False] and th.first_k == 2
+    q = np.array([0.01, 0.04, 0.03, 0.005])
+    assert tarone_holm(q, np.full(4, 1e-9), 0.05).p_adjusted == pytest.approx(holm(q))
+
+
+# ------------------------------------------------------------------ Westfall-Young
+def test_maxt_stepdown_hand_computed():
+    t = np.array([3.0, 1.0, 2.0])
+    T = np.array([[1.0, 0.5, 2.5], [3.5, 0.2, 0.1], [0.3, 1.2, 0.4], [0.1, 0.1, 2.1]])
+    # order rows 0 (3.0), 2 (2.0), 1 (1.0); successive maxima: all rows, rows {2, 1}, {1}
+    # row 0: max per flip 2.5 3.5 1.2 2.1 -> one >= 3 -> (1 + 1) / 5
+    # row 2: max(T2, T1) 2.5 0.2 1.2 2.1 -> two >= 2 -> 3 / 5
+    # row 1: T1 .5 .2 1.2 .1 -> one >= 1 -> 2 / 5, monotone -> 3 / 5
+    assert maxt_stepdown(t, T) == pytest.approx([2 / 5, 3 / 5, 3 / 5])
+    assert maxt_stepdown(t[:1], T[:, :1]) == pytest.approx([2 / 5])
+    # first-step critical at alpha .4: (1 + #{M >= c}) / 5 <= .4 -> at most one M >= c
+    assert maxt_critical(T, 0.4) == 2.5
+
+
+def _exact_maxt_by_hand(rows_, alpha):
+    """Enumerate every joint flip of every unit, standardise, max-T single step."""
+    U = max(int(r.units.max()) for r in rows_) + 1
+    ds = []
+    for swap in itertools.product([False, True], repeat=U):
+        s = np.array(swap)
+        vals = []
+        for r in rows_:
+            sw = s[r.units][:, None, None]
+            b = np.where(sw, r.cand, r.base).sum(0)[None]
+            c = np.where(sw, r.base, r.cand).sum(0)[None]
+            vals.append(float(r.metric(c)[0] - r.metric(b)[0]))
+        ds.append(vals)
+    ds = np.array(ds)
+    scale = np.sqrt(np.mean(ds**2, axis=0))
+    T = np.abs(ds) / scale
+    t = np.abs(np.array([r.delta for r in rows_])) / scale
+    M = T.max(axis=1)
+    return np.array([np.mean(ti * (1 - 1e-9) - 1e-12 <= M) for ti in t])
+
+
+def test_exact_maxt_family_equals_enumeration_by_hand():
+    fam = [a_row(21, 20, 7), a_row(22, 20, 7, pb=0.5, pc=0.9, metric=accuracy)]
+    dec = flip_family(fam, alpha=0.05)
+    assert all(d.method == "maxt-exact" for d in dec)
+    by_hand = _exact_maxt_by_hand(fam, 0.05)
+    top = int(np.argmin(by_hand))
+    assert dec[top].p_adjusted == pytest.approx(by_hand[top])  # the first step is single-step
+
+
+def _flip_rows(rows_, s):
+    out = []
+    for r in rows_:
+        sw = s[r.units][:, None, None]
+        out.append(
+            FamilyRow(np.where(sw, r.cand, r.base), np.where(sw, r.base, r.cand), r.units, r.metric)
+        )
+    return out
+
+
+@pytest.mark.parametrize("method", ["maxt", "tarone-holm"])
+def test_family_level_is_exact_over_the_whole_orbit(method):
+    """Under the null every joint flip of the data is equally likely: the share of the orbit
+    on which the family rejects anything is the procedure's conditional FWER (<= alpha)."""
+    rng = np.random.default_rng(8)
+    G = 7
+    base_rows = []
+    for _ in range(3):
+        g, gold, b, c = rows(rng, 21, G, 0.3, 0.95)  # a big difference in every row
+        base_rows.append(family_row(paired_counts(g, gold, b, c, L), np.arange(G), macro_f1))
+    alpha = 0.1
+    rejections = 0
+    for swap in itertools.product([False, True], repeat=G):
+        dec = flip_family(_flip_rows(base_rows, np.array(swap)), alpha=alpha, method=method)
+        rejections += any(d.significant for d in dec)
+    assert rejections / 2**G <= alpha + 1e-12
+    assert rejections > 0  # and the orbit is not one that can never reject
+
+
+def test_printed_interval_excludes_zero_exactly_when_significant():
+    rng = np.random.default_rng(40)
+    for seed in range(12):
+        fam = []
+        for _ in range(4):
+            g, gold, b, c = rows(rng, 40, 14, 0.6, float(rng.uniform(0.5, 0.98)))
+            fam.append(family_row(paired_counts(g, gold, b, c, L), np.arange(14), macro_f1))
+        for d in flip_family(fam, alpha=0.1, rng=seed):
+            if d.in_family:
+                assert (abs(d.delta) > d.critical) == d.significant, (seed, d)
+
+
+def test_identical_rows_leave_the_family_and_change_nothing():
+    r = a_row(30, 60, 20, pb=0.4, pc=0.9)
+    g, gold, b, _ = rows(np.random.default_rng(31), 60, 20, 0.6, 0.6)
+    same = family_row(paired_counts(g, gold, b, b, L), np.arange(20), macro_f1)
+    alone = flip_family([r], rng=0)
+    padded = flip_family([r] + [same] * 40, rng=0)
+    assert padded[0].p_adjusted == alone[0].p_adjusted and padded[0].significant
+    assert all(not d.in_family and d.p_value == 1.0 and d.mde.value is None for d in padded[1:])
+    th = flip_family([r] + [same] * 40, method="tarone-holm", rng=0)
+    assert th[0].p_adjusted == flip_family([r], method="tarone-holm", rng=0)[0].p_adjusted
+
+
+def test_shared_units_align_by_label():
+    idx, labels = align_units(["a", "c"], ["b", "c", "d"])
+    assert labels == ["a", "b", "c", "d"]
+    assert idx[0].tolist() == [0, 2] and idx[1].tolist() == [1, 2, 3]
+
+
+# ------------------------------------------------------------------------- MDE
+def test_flip_mde_formula_and_na():
+    G, s, d, c = 19, 0.15, -0.3, 2.3
+    s0 = math.sqrt(s * s - d * d / G)
+    want = (c + sps.norm.ppf(0.8) * math.sqrt(G / (G - 1))) * s0
+    assert flip_mde(c, s, d, G, level=0.02).value == pytest.approx(want)
+    assert flip_mde(4.5, s, d, G, level=0.001).value is None  # c^2 >= G: never significant
+    assert flip_mde(math.inf, s, d, G, level=0.001).value is None
+    assert "do not differ" in flip_mde(c, 0, 0, G, level=0.02, n_discordant=0).reason
+
+
+# ---------------------------------------------------------- bootstrap floor, rounds
+def test_bootstrap_floor_is_the_issues_and_rounds_invert_it():
+    assert bootstrap_floor(2000, 19) == pytest.approx(0.0049, abs=1e-4)  # issue 24
+    assert 11 * bootstrap_floor(2000, 19) > 0.05  # Holm: blind from m = 11
+    for G in (19, 38, 100):
+        for m in (3, 18, 54):
+            B = bootstrap_rounds_for(0.05 / m, G)
+            assert bootstrap_floor(B, G) <= 0.05 / m < bootstrap_floor(B - 1, G)
+
+
+def test_all_flips_enumerates_in_order():
+    f = all_flips(3)
+    assert f.shape == (8, 3) and f[0].sum() == 0 and f[-1].sum() == 3
+    assert len({tuple(r) for r in f.tolist()}) == 8
 
 
 # ------------------------------------------------- BCa sides beyond the resamples (issue 24)

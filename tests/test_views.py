@@ -6,6 +6,7 @@ named ``test``, its metrics cover the test set's labels, it makes the rank score
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -105,7 +106,9 @@ def test_two_article_runs_compare_view_by_view(two_articles, capsys):
     assert main(["compare", str(runs / "svm"), str(runs / "lexicon"), "--n-boot", "200"]) in (0, 1)
     out = capsys.readouterr().out
     rows = [line.split()[3] for line in out.splitlines() if line.startswith("svm → lexicon")]
-    assert rows == ["cv", "contrast", "cross_article", "cross_target"]
+    # every shared view, then the rank score the leaderboard ranks on
+    assert rows == ["cv", "contrast", "cross_article", "cross_target", "rank"]
+    assert re.search(r"rank score \([a-z_+]*cross_article[a-z_+]*\)", out)
     board = (runs / "leaderboard.md").read_text(encoding="utf-8")
     assert "2 articles" in board and "cross\\_article" in board
 

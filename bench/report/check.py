@@ -14,7 +14,7 @@ def outcome(result) -> str:
         return f"reference updated: {len(result.updated)} run(s)"
     if not result.failed:
         return "check passed: every result reproduced exactly" + (
-            f" and no significant regression against {result.base.label}" if result.base else ""
+            f" and nothing failing against {result.base.label}" if result.base else ""
         )
     reasons = []
     if result.own.changed or result.own.added:
@@ -24,7 +24,12 @@ def outcome(result) -> str:
         )
     base = result.base
     if base is not None and base.comparison is not None and base.comparison.failed:
-        reasons.append(f"a significant regression against {base.label}")
+        c = base.comparison
+        worse = sum(r.verdict == "worse" for r in c.rows)
+        drops = len(c.inconclusive_drops)
+        what = [f"{worse} significant regression(s)"] if worse else []
+        what += [f"{drops} inconclusive rank-score drop(s) past --max-drop"] if drops else []
+        reasons.append(f"{' and '.join(what) or 'a change'} against {base.label}")
     return "check FAILED: " + "; ".join(reasons)
 
 
