@@ -1,7 +1,12 @@
-"""Where fold fits run: local processes (loky, through joblib) or a Dask cluster.
+"""Where fold fits run: local processes (this one and loky workers) or a Dask cluster.
 
 ``execute`` takes the fits as joblib ``delayed`` calls and yields their results in
-submission order, whatever the backend, so callers never see which one ran them. A Dask
+submission order, whatever the backend, so callers never see which one ran them. Locally,
+``n_jobs`` processes fit: ``n_jobs - 1`` loky workers take the calls in order, and this
+process, whenever it waits for the next result, takes the next call not yet sent to a
+worker (it has everything imported already, and would be idle otherwise); calls that run
+code which may end its process (a plug-in model: ``isolate``) go to ``n_jobs`` workers
+only, so that what ends is a worker, which the caller can name, never the run. A Dask
 cluster receives the data the calls share once (scattered to every worker) and the calls
 themselves by ``client.submit``; when every worker holding that data dies at once, the
 calls not yet collected are resubmitted (up to ``RESUBMITS`` times, each time said through
@@ -13,15 +18,13 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import logging
-import warnings
+import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from bench.errors import RunError
-
-_UNUSED = r".*tasks have been successfully executed\s+but not used"  # joblib, when stopped early
 
 
 @dataclass(frozen=True)
@@ -34,25 +37,18 @@ class Backend:
 
 
 @contextlib.contextmanager
-def _results(calls: list, n_jobs: int, backend: Backend, shared: list) -> Iterator[Iterator]:
-    """The results of ``calls`` (joblib ``delayed`` calls) in submission order: from a
-    local loky pool of ``n_jobs`` processes, or from a Dask cluster, which receives
+def _results(
+    calls: list, n_jobs: int, backend: Backend, shared: list, isolate: bool = False
+) -> Iterator[Iterator]:
+    """The results of ``calls`` (joblib ``delayed`` calls) in submission order: from
+    ``n_jobs`` local processes (see ``_local``), or from a Dask cluster, which receives
     ``shared`` (the objects the calls pass by identity) once, copied to every worker."""
     if backend.name != "dask":
-        from joblib import Parallel
-
-        results = Parallel(n_jobs=n_jobs, return_as="generator")(calls) if calls else iter([])
+        results = _local(calls, n_jobs, isolate)
         try:
             yield _guard(results)
-        finally:
-            # Stopped early (Ctrl-C, a failed fold): joblib warns on stderr that the tasks
-            # it ran ahead "have been successfully executed but not used", beside the one
-            # line the CLI prints; closing it here, under a filter, keeps that line alone.
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=_UNUSED, category=UserWarning)
-                close = getattr(results, "close", None)
-                if close is not None:
-                    close()
+        finally:  # stopped early (Ctrl-C, a failed fold): the workers' fits are moot
+            results.close()
         return
     client = _connect(backend)
     try:
@@ -62,6 +58,96 @@ def _results(calls: list, n_jobs: int, backend: Backend, shared: list) -> Iterat
         # timeout under load, a closed connection), and must not hide what happened
         with contextlib.suppress(Exception):
             client.close()
+
+
+# Native thread pools of a worker, as joblib sets them for its loky workers: the cores
+# shared among the processes, unless the environment says otherwise (fits also limit
+# them while they run: bench.runner).
+THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
+
+def _workers(n_jobs: int, workers: int | None = None) -> Any:
+    """The loky executor of the worker processes of a run of ``n_jobs`` processes:
+    ``workers`` of them, by default ``n_jobs - 1``, that fit beside this one (reused from
+    call to call while its parameters stay the same)."""
+    from joblib.externals.loky import get_reusable_executor
+
+    threads = str(max((os.cpu_count() or 1) // n_jobs, 1))
+    env = {var: os.environ.get(var, threads) for var in THREAD_VARS}
+    size = n_jobs - 1 if workers is None else workers
+    return get_reusable_executor(max_workers=size, timeout=300, env=env)
+
+
+def warm_up(n_jobs: int, backend: Backend, call: Any) -> None:
+    """Start the local worker processes now, each running ``call`` (a joblib ``delayed``
+    call that imports what the fits will need), so that their start overlaps the caller's
+    own work (loading configs and data) instead of delaying their first fit; ``execute``
+    reuses them. Nothing happens for Dask or a single process; a failure here is left for
+    the fits to meet."""
+    if backend.name == "dask" or n_jobs < 2:
+        return
+    executor = _workers(n_jobs)
+    func, args, kwargs = call
+    for _ in range(n_jobs - 1):
+        executor.submit(func, *args, **kwargs)
+
+
+def _local(calls: list, n_jobs: int, isolate: bool = False) -> Generator[Any, None, None]:
+    """The results of ``calls`` in submission order, from ``n_jobs - 1`` worker processes
+    and this one. Calls go to the workers in order, no more at a time than keep them busy
+    (one each, two each while many calls are left: a call sent to a worker can no longer
+    be taken back); while the next result is not in, this process fits the next call not
+    yet sent. So two calls on two processes run side by side, one here, one in a worker.
+    With ``isolate``, this process fits none: ``n_jobs`` workers fit them all (code that
+    may end its process, ``os._exit`` or a crash, then ends a worker, not the run).
+    """
+    if n_jobs < 2:
+        for func, args, kwargs in calls:
+            yield func(*args, **kwargs)
+        return
+    workers = n_jobs if isolate else n_jobs - 1
+    executor = _workers(n_jobs, workers)
+    futures: dict[int, Any] = {}  # sent to a worker, not yet yielded
+    here: dict[int, Any] = {}  # fitted in this process, not yet yielded
+    sent = 0  # calls before it went to a worker or were fitted here
+    try:
+        for i in range(len(calls)):
+            while True:
+                busy = sum(not f.done() for f in futures.values())
+                depth = 2 if len(calls) - sent > 2 * n_jobs else 1
+                while sent < len(calls) and busy < depth * workers:
+                    func, args, kwargs = calls[sent]
+                    futures[sent] = executor.submit(func, *args, **kwargs)
+                    sent, busy = sent + 1, busy + 1
+                if i in here:
+                    yield here.pop(i)
+                    break
+                if i in futures and (futures[i].done() or sent == len(calls)):
+                    yield futures.pop(i).result()
+                    break
+                if isolate:  # every worker busy: wait for one, to send it the next call
+                    running = [f for f in futures.values() if not f.done()]
+                    concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+                    continue
+                func, args, kwargs = calls[sent]  # the workers are busy: fit it here
+                here[sent] = func(*args, **kwargs)
+                sent += 1
+    except BaseException:  # a failed fit, Ctrl-C, or a caller that stopped reading
+        for future in futures.values():
+            future.cancel()
+        # fits still running are moot; waiting for the pool to end its workers lets it
+        # release its semaphores, which loky's resource tracker otherwise reports on stderr
+        # ("leaked semlock objects") as this process exits, beside the CLI's one line
+        executor.shutdown(wait=True, kill_workers=True)
+        raise
 
 
 # How long a run waits for a Dask cluster without workers to get one.
@@ -193,14 +279,17 @@ def execute(
     backend: Backend,
     shared: list,
     warn: Callable[[str], None] | None = None,
+    isolate: bool = False,
 ) -> Iterator[Any]:
     """The results of ``calls`` in submission order, from at most ``n_jobs`` local
-    processes (a single call runs in this process) or from the backend's Dask cluster."""
+    processes (this one among them, unless ``isolate``: see ``_local``; a single call runs
+    here) or from the backend's Dask cluster."""
     done = 0
     for attempt in range(RESUBMITS + 1):
         pending = calls[done:]
+        jobs = max(1, min(n_jobs, len(pending)))
         try:
-            with _results(pending, max(1, min(n_jobs, len(pending))), backend, shared) as rs:
+            with _results(pending, jobs, backend, shared, isolate) as rs:
                 for result in rs:
                     done += 1
                     yield result

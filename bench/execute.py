@@ -81,30 +81,38 @@ def run_configs(
     (``bench.runs.check_out``)."""
     from tqdm.auto import tqdm
 
+    from bench.backends import warm_up
     from bench.io import writing_into
-    from bench.runner import Prepared, count_folds, prepare, run
+    from bench.runner import Prepared, count_folds, prepare, run, warm_call
     from bench.runs import check_out, reusable, run_documents, write_run
     from bench.views import DataCache
 
     check_out(out, configs, reference)
+    backend = backend or Backend()
+    # the worker processes start (and import what the fits need) while configs load, as
+    # soon as there are surely as many folds to fit as processes (never for plug-ins:
+    # warm_call is None, their code runs only inside a fold's guard)
+    call = warm_call(configs)
+    new = [c for c in configs if force or not (Path(out) / c.name).exists()]
+    warmed = call is None or len(new) >= n_jobs
+    if call is not None and warmed:
+        warm_up(n_jobs, backend, call)
     cache: DataCache = {}
-    prepared = [
-        prepare(cfg, cache)
-        for cfg in tqdm(configs, desc="loading", unit="config", disable=not progress, leave=False)
-    ]
-    with writing_into(out, fix="free space, or choose another --out"):
-        Path(out).mkdir(parents=True, exist_ok=True)  # only once every config has loaded
     todo: list[Prepared] = []
     records: dict[str, RunRecord] = {}
-    for prep in prepared:
-        run_dir = Path(out) / prep.config.name
+    for cfg in tqdm(configs, desc="loading", unit="config", disable=not progress, leave=False):
+        prep = prepare(cfg, cache)
+        run_dir = Path(out) / cfg.name
         old = None if force else reusable(run_dir, prep.hashes)
         if old is not None:
-            records[prep.config.name] = RunRecord(
-                prep.config, run_dir, old.metrics, old.manifest, True
-            )
-        else:
-            todo.append(prep)
+            records[cfg.name] = RunRecord(cfg, run_dir, old.metrics, old.manifest, True)
+            continue
+        todo.append(prep)
+        if not warmed and call is not None and count_folds(todo) >= n_jobs:
+            warm_up(n_jobs, backend, call)
+            warmed = True
+    with writing_into(out, fix="free space, or choose another --out"):
+        Path(out).mkdir(parents=True, exist_ok=True)  # only once every config has loaded
     n_folds = count_folds(todo)
     with tqdm(
         total=n_folds, desc="folds", unit="fold", disable=not progress or not n_folds, leave=False

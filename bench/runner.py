@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -337,21 +337,29 @@ def fit_predict(
     failure of the model here (an exception, an exit, output of the wrong shape, more than
     ``timeout`` seconds) is one FoldError naming them. ``tracker`` (a folder and this
     fold's index) marks the fold while it fits in a worker process. A model that answers
-    (``bench.models.answering``) gives its ``Answers`` instead of predictions."""
-    from threadpoolctl import threadpool_limits
+    (``bench.models.answering``) gives its ``Answers`` instead of predictions.
+
+    ``fit_seconds`` is what the fit took plus what the features it reused from another
+    fit of its task took to compute (``bench.models.shared``): a model's fit time is the
+    same whether or not another model computed its features first."""
+    from bench.models.shared import current
 
     who = f"{where}, {fold}" if fold else where
     X_train, y_train, X_test = X.iloc[train], y[train], X.iloc[test]
-    with _tracked(*(tracker or (None, 0))), threadpool_limits(limits=threads):
+    cache = current()
+    with _tracked(*(tracker or (None, 0))), _thread_limits(threads):
         spec = resolve(model_name, where=f"[model] of {where}", search_path=folder)
         est = spec.build(params, random_state, labels, context)
         proba = decision = answers = None
         classes: list[str] = []
         try:
             with _deadline(timeout), plugin_code(f"{who}: model {model_name!r}"):
+                reused = cache.reused_seconds if cache is not None else 0.0
                 t0 = time.perf_counter()
                 est.fit(X_train, y_train)
                 fit_seconds = time.perf_counter() - t0
+                if cache is not None:
+                    fit_seconds += cache.reused_seconds - reused
                 if callable(getattr(est, "answer", None)):
                     answers = est.answer(X_test)
                     pred = answers.labels
@@ -391,6 +399,59 @@ def fit_predict(
         )
 
 
+def warm(models: list[tuple[str, dict, str, Path | None]]) -> None:
+    """Import what fitting ``models`` (name, params, where, folder) needs: build each once,
+    in a worker process that starts before the fits are sent (``bench.backends.warm_up``).
+    A model that fails to build fails again, with its message, where it is fitted."""
+    import bench.models.shared  # noqa: F401  (the text models' features)
+
+    for name, params, where, folder in models:
+        with contextlib.suppress(Exception):
+            resolve(name, where=where, search_path=folder).build(params, 0, None)
+
+
+def in_process(cfg: Config) -> bool:
+    """Whether this process may run the config's model code itself (warm workers with it,
+    fit its folds beside the workers): stance-bench's own models, named by their
+    registered name. A plug-in (``module:factory``) runs only in worker processes and only
+    inside a fold's guard (``fit_predict``), so a plug-in that ends its process
+    (``os._exit``, a crash, the OOM killer) ends a worker, whose fold the run names."""
+    return ":" not in cfg.model.name
+
+
+def warm_call(configs: list[Config]):
+    """``warm`` of the distinct models of ``configs``, as a joblib call; None when a
+    config's model is a plug-in (``in_process``): nothing runs its code before its folds,
+    and the run's workers start with the run."""
+    from joblib import delayed
+
+    if not all(in_process(cfg) for cfg in configs):
+        return None
+    models: dict[str, tuple[str, dict, str, Path | None]] = {}
+    for cfg in configs:
+        params = dict(cfg.model.params)
+        key = repr((cfg.model.name, sorted(params.items(), key=str), str(cfg.plugins)))
+        where = f"[model] of {shown_path(cfg.path)}"
+        models.setdefault(key, (cfg.model.name, params, where, cfg.plugins))
+    return delayed(warm)(list(models.values()))
+
+
+_CONTROLLER: list = []  # (modules loaded when it looked, the ThreadpoolController)
+
+
+def _thread_limits(threads: int):
+    """threadpoolctl's ``threadpool_limits(limits=threads)``, with the native libraries
+    looked up again only when modules were imported since the last look (the look reads
+    every loaded library, which took longer than fitting a small fold)."""
+    import sys
+
+    from threadpoolctl import ThreadpoolController
+
+    if not _CONTROLLER or _CONTROLLER[0][0] != len(sys.modules):
+        _CONTROLLER[:] = [(len(sys.modules), ThreadpoolController())]
+    return _CONTROLLER[0][1].limit(limits=threads)
+
+
 def _transform_once(est, X):
     """A Pipeline's last step and ``X`` through the steps before it: predictions and
     scores then share one feature transform of the test rows (a Pipeline's own predict,
@@ -407,48 +468,165 @@ def fold_label(plan: ViewPlan, repeat: int, fold: int) -> str:
     return f"view {plan.name}, repeat {repeat}, fold {fold}"
 
 
-def _calls(
-    cfg: Config,
-    plan: ViewPlan,
-    threads: int,
-    labels: tuple[str, ...],
-    runs: Path | None,
-    tracker: str | None,
-    first: int,
-) -> tuple[list, list[str], list]:
-    """The fold fits of one view as joblib calls, in fold order, how messages name each
-    fold, and the data they share (for a cluster to receive once, copied to every
-    worker). ``first`` is the index of the view's first fold among every call of the run
-    (its tracker file)."""
-    from joblib import delayed
+@dataclass(frozen=True)
+class FoldFit:
+    """One fold fit of a task: the model, and its rows in the task's data (``x`` and
+    ``y`` are positions in it: the view's frame and labels); ``where`` (the config as
+    shown) and ``fold`` (``fold_label``) name it in messages, ``timeout`` is its config's
+    limit, and ``index`` its place among every fit of the run (its tracker file)."""
 
-    if plan.same_as is not None:  # a zero-shot view that is another's: nothing to fit
-        return [], [], []
-    X = plan.frame[["text", "target", "group", "id"]]
-    y = plan.frame["label"].to_numpy()
-    params = dict(cfg.model.params)
-    names = [fold_label(plan, f.repeat, f.fold) for f in plan.folds]
-    calls = [
-        delayed(fit_predict)(
-            cfg.model.name,
-            params,
-            X,
-            y,
-            f.train,
-            f.test,
-            labels,
-            derived_seed(cfg.seed, f.repeat, f.fold),
-            threads,
-            shown_path(cfg.path),
-            cfg.plugins,
-            name,
-            cfg.timeout,
-            None if tracker is None else (tracker, first + i),
-            FitContext(plan.name, f.repeat, f.fold, runs),
-        )
-        for i, (f, name) in enumerate(zip(plan.folds, names, strict=True))
-    ]
-    return calls, names, [X, y]
+    model: str
+    params: dict
+    x: int
+    y: int
+    train: np.ndarray
+    test: np.ndarray
+    labels: tuple[str, ...]
+    random_state: int
+    where: str
+    folder: Path
+    context: FitContext
+    fold: str = ""
+    timeout: float | None = None
+    index: int = 0
+
+
+def fit_group(
+    fits: list[FoldFit],
+    threads: int,
+    *data,
+    folder: str | None = None,
+    tracker: str | None = None,
+) -> list[FoldResult]:
+    """Fold fits in one process, in order, sharing their fitted features
+    (``bench.models.shared``): a task of the pool. Each fit is one ``fit_predict``, with
+    its own fold's guard: its timeout, its tracker file in ``tracker`` (the folder of a run
+    on local workers) and its name in any error. ``data`` are the frames and label arrays
+    the fits index, passed as arguments so a cluster receives them once; ``folder`` shares
+    the features with the other local processes (the other half of a group cut in two)."""
+    from bench.models.shared import sharing
+
+    with sharing(folder=None if folder is None else Path(folder)):
+        return [
+            fit_predict(
+                f.model,
+                f.params,
+                data[f.x],
+                data[f.y],
+                f.train,
+                f.test,
+                f.labels,
+                f.random_state,
+                threads,
+                f.where,
+                f.folder,
+                f.fold,
+                f.timeout,
+                None if tracker is None else (tracker, f.index),
+                f.context,
+            )
+            for f in fits
+        ]
+
+
+@dataclass
+class _Task:
+    fits: list[FoldFit]
+    owners: list[tuple[int, int, int]]  # (config, view, fold) of each fit
+    data: list  # the objects FoldFit.x / FoldFit.y point at
+    cut: bool = False  # one half of a group: shares its features through a folder
+    here: bool = True  # this process may fit it (``in_process``), beside the workers
+
+
+def _row_hashes(X) -> np.ndarray:
+    """A 64-bit hash per row of what the text features read (to group fits, not as a
+    cache key: ``bench.models.shared`` keys by SHA-256 of the values)."""
+    import pandas as pd
+
+    return pd.util.hash_pandas_object(X[["text", "target"]], index=False).to_numpy()
+
+
+def _tasks(todo: list[Prepared], n_jobs: int, runs: Path | None = None) -> tuple[list[_Task], list]:
+    """The fold fits of every config and view as tasks, and the data they share (for a
+    cluster to receive once, copied to every worker); ``runs`` is the runs folder (models
+    that keep a cache there). A view that coincides with another has no fits. The fits of
+    text models on the same training and test rows (models and sweep points on the same
+    fold) form one task, so one process fits each TF-IDF part they have in common once for
+    them all (``bench.models.shared``); every other fit is a task of its own. Tasks come
+    in the order of their first fit; while there are fewer tasks than ``n_jobs``, the
+    largest is cut in two (on local processes, the halves share the features through a
+    folder, so they are computed once; on a cluster each half computes them). Each fit
+    keeps its own fold's name, timeout and index (``FoldFit``), whatever task it is in."""
+    from bench.models.features import shares_features
+
+    shared: list = []
+    tasks: list[_Task] = []
+    by_key: dict[tuple, _Task] = {}
+    hashes: dict[int, np.ndarray] = {}
+    index = 0
+    for ci, prep in enumerate(todo):
+        cfg = prep.config
+        spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.plugins)
+        params = dict(cfg.model.params)
+        text = shares_features(spec.factory)
+        here = in_process(cfg)
+        for vi, plan in enumerate(prep.views):
+            if plan.same_as is not None:  # a zero-shot view that is another's: nothing to fit
+                continue
+            X = plan.frame[["text", "target", "group", "id"]]
+            y = plan.frame["label"].to_numpy()
+            shared += [X, y]
+            x_at, y_at = len(shared) - 2, len(shared) - 1
+            if text and id(plan.frame) not in hashes:
+                hashes[id(plan.frame)] = _row_hashes(X)
+            for fi, f in enumerate(plan.folds):
+                fit = FoldFit(
+                    cfg.model.name,
+                    params,
+                    x_at,
+                    y_at,
+                    f.train,
+                    f.test,
+                    prep.run_labels,
+                    derived_seed(cfg.seed, f.repeat, f.fold),
+                    shown_path(cfg.path),
+                    cfg.plugins,
+                    FitContext(plan.name, f.repeat, f.fold, runs),
+                    fold_label(plan, f.repeat, f.fold),
+                    cfg.timeout,
+                    index,
+                )
+                index += 1
+                key = None
+                if text:
+                    rows = hashes[id(plan.frame)]
+                    key = (rows[f.train].tobytes(), rows[f.test].tobytes())
+                task = by_key.get(key) if key is not None else None
+                if task is None:
+                    task = _Task([], [], [])
+                    tasks.append(task)
+                    if key is not None:
+                        by_key[key] = task
+                task.here = task.here and here  # a plug-in among its fits: workers only
+                task.fits.append(fit)
+                task.owners.append((ci, vi, fi))
+    while len(tasks) < n_jobs and max((len(t.fits) for t in tasks), default=0) > 1:
+        big = max(range(len(tasks)), key=lambda i: len(tasks[i].fits))
+        t = tasks[big]  # every other fit: a sweep's cheap and dear points in both halves
+        tasks[big : big + 1] = [
+            _Task(t.fits[0::2], t.owners[0::2], [], True, t.here),
+            _Task(t.fits[1::2], t.owners[1::2], [], True, t.here),
+        ]
+    for task in tasks:  # each task carries only the data of its own fits
+        at: dict[int, int] = {}
+        fits = []
+        for fit in task.fits:
+            for pos in (fit.x, fit.y):
+                at.setdefault(pos, len(at))
+            fits.append(replace(fit, x=at[fit.x], y=at[fit.y]))
+        task.fits = fits
+        task.data = [shared[pos] for pos in at]
+    return tasks, shared
 
 
 # ------------------------------------------------------------------------------ scoring
@@ -606,60 +784,85 @@ def run(
 ) -> Iterator[RunOutput]:
     """Fit every fold of every prepared config and yield each config's RunOutput as soon
     as its last fold is in (so a caller that writes them keeps the complete ones when
-    interrupted). The fold fits of every config and view form one pool, so many small
-    configs keep every worker busy. ``on_fold`` is called after each fold (progress);
-    ``runs`` is the runs folder the outputs go to (models that keep a cache there)."""
-    from bench.backends import WorkerDied
+    interrupted). The fold fits of every config and view form one pool of tasks, so many
+    small configs keep every worker busy; fits that compute the same features share a task
+    (see ``_tasks``), each fit still guarded as its own fold (``fit_predict``). ``on_fold``
+    is called after each fold (progress); ``runs`` is the runs folder the outputs go to
+    (models that keep a cache there)."""
+    import shutil
+
+    from joblib import delayed
+
     from bench.io import temp_dir
 
     threads = threads or DEFAULT_THREADS
     backend = backend or Backend()
-    n_calls = count_folds(todo)
-    # folds fitted in local worker processes are marked while they fit (see _tracked)
-    tracker = temp_dir("folds") if backend.name == "loky" and min(n_jobs, n_calls) > 1 else None
-    calls: list = []
-    owners: list[tuple[int, int]] = []
-    names: list[tuple[str, str]] = []
-    scatter: list = []
-    for ci, prep in enumerate(todo):
-        for vi, plan in enumerate(prep.views):
-            mine, labels, shared = _calls(
-                prep.config,
-                plan,
-                threads,
-                prep.run_labels,
-                runs,
-                None if tracker is None else str(tracker),
-                len(calls),
-            )
-            calls += mine
-            owners += [(ci, vi)] * len(mine)
-            names += [(shown_path(prep.config.path), label) for label in labels]
-            scatter += shared
+    tasks, scatter = _tasks(todo, n_jobs, runs)
+    local = backend.name != "dask" and min(n_jobs, len(tasks)) > 1
+    folders: list[Path] = []
+    try:
+        # folds fitted by local processes are marked while they fit (see _tracked)
+        tracker = temp_dir("folds") if local else None
+        marks = {} if tracker is None else {"tracker": str(tracker)}
+        folders += [tracker] if tracker is not None else []
+        spill: dict[str, str] = {}  # the folder the halves of cut groups share features in
+        if local and any(t.cut for t in tasks):
+            folders.append(temp_dir("features"))
+            spill["folder"] = str(folders[-1])
+        calls = [
+            delayed(fit_group)(t.fits, threads, *t.data, **(spill if t.cut else {}), **marks)
+            for t in tasks
+        ]
+        yield from _collect(
+            todo, tasks, calls, scatter, n_jobs, threads, backend, warn, on_fold, tracker
+        )
+    finally:
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _collect(
+    todo: list[Prepared],
+    tasks: list[_Task],
+    calls: list,
+    scatter: list,
+    n_jobs: int,
+    threads: int,
+    backend: Backend,
+    warn: Callable[[str], None] | None,
+    on_fold: Callable[[], None] | None,
+    tracker: Path | None,
+) -> Iterator[RunOutput]:
+    """``run``'s results, as each config's last fold is in; a local worker that died is
+    one FoldError naming the fold(s) it was fitting (``_dead_worker``)."""
+    from bench.backends import WorkerDied
+
+    names: list[tuple[str, str]] = [("", "")] * sum(len(t.fits) for t in tasks)
+    for t in tasks:
+        for f in t.fits:
+            names[f.index] = (f.where, f.fold)
+    isolate = not all(t.here for t in tasks)
     left = [count_folds([p]) for p in todo]
-    fitted: list[list[list[FoldResult]]] = [[[] for _ in p.views] for p in todo]
+    fitted: list[list[list[FoldResult | None]]] = [
+        [[None] * len(v.folds) for v in p.views] for p in todo
+    ]
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     try:
-        for k, result in enumerate(execute(calls, n_jobs, backend, scatter, warn)):
-            ci, vi = owners[k]
-            fitted[ci][vi].append(result)
-            left[ci] -= 1
-            if on_fold is not None:
-                on_fold()
-            if left[ci] == 0:
-                output = finish(
-                    todo[ci], fitted[ci], started, time.perf_counter() - t0, n_jobs, threads
-                )
-                fitted[ci] = []
-                yield output
+        for k, results in enumerate(execute(calls, n_jobs, backend, scatter, warn, isolate)):
+            for (ci, vi, fi), result in zip(tasks[k].owners, results, strict=True):
+                fitted[ci][vi][fi] = result
+                left[ci] -= 1
+                if on_fold is not None:
+                    on_fold()
+                if left[ci] == 0:
+                    done = [[r for r in view if r is not None] for view in fitted[ci]]
+                    wall = time.perf_counter() - t0
+                    output = finish(todo[ci], done, started, wall, n_jobs, threads)
+                    fitted[ci] = []
+                    yield output
     except WorkerDied as exc:
         raise FoldError(_dead_worker(exc, tracker, names)) from None
-    finally:
-        if tracker is not None:
-            import shutil
-
-            shutil.rmtree(tracker, ignore_errors=True)
 
 
 def _dead_worker(exc, tracker: Path | None, names: list[tuple[str, str]]) -> str:

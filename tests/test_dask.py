@@ -109,6 +109,21 @@ def test_dask_backend_writes_the_same_bytes_as_local(tmp_path, derived_dir, clus
 
 
 @pytest.mark.slow
+def test_text_models_sharing_features_on_dask_write_the_same_bytes(tmp_path, derived_dir, cluster):
+    # the fits of a fold share one task, whose data (two views' frames) is scattered
+    svm = _config(tmp_path, derived_dir, "tfidf_svm")
+    logreg = tmp_path / "logreg.toml"
+    logreg.write_text(svm.read_text().replace('"tfidf_svm"', '"tfidf_logreg"'))
+    assert main(["run", "-q", str(svm), str(logreg), "--out", str(tmp_path / "local")]) == 0
+    args = ["--backend", "dask", "--scheduler", cluster.scheduler_address]
+    assert main(["run", "-q", str(svm), str(logreg), "--out", str(tmp_path / "dask"), *args]) == 0
+    for run in ("m", "logreg"):
+        for name in ("metrics.json", "predictions.jsonl"):
+            local = (tmp_path / "local" / run / name).read_bytes()
+            assert (tmp_path / "dask" / run / name).read_bytes() == local, (run, name)
+
+
+@pytest.mark.slow
 def test_a_worker_dying_mid_run_loses_nothing(tmp_path, derived_dir, cluster):
     cfg = _dying(tmp_path, derived_dir, ["died"])
     args = ["--backend", "dask", "--scheduler", cluster.scheduler_address]

@@ -69,3 +69,36 @@ def test_classes_include_the_task_labels_a_wrapped_model_knows():
     est = REGISTRY["cue_lexicon"].build({"per_target": True}, labels=labels).fit(X, y)
     assert isinstance(est, PerTargetClassifier)
     assert set(est.classes_) == set(labels)
+
+
+class _Counting(DummyClassifier):
+    fits: list[int] = []
+
+    def fit(self, X, y):
+        _Counting.fits.append(len(X))
+        return super().fit(X, y)
+
+
+def test_the_copy_for_unseen_targets_is_fitted_only_when_one_is_predicted():
+    _Counting.fits = []
+    est = PerTargetClassifier(_Counting(strategy="prior")).fit(X, y)
+    assert sorted(_Counting.fits) == [3, 4] and est.fallback_ is None  # b, a (c: one label)
+    est.predict(X)
+    est.predict_proba(X)
+    assert est.fallback_ is None and len(_Counting.fits) == 2  # every target seen
+    new = pd.DataFrame({"text": ["x", "t0"], "target": ["zzz", "a"]})
+    proba = est.predict_proba(new)
+    assert _Counting.fits[-1] == len(X) and len(_Counting.fits) == 3  # fitted on all rows
+    eager = DummyClassifier(strategy="prior").fit(X, y)
+    cols = [list(est.classes_).index(c) for c in eager.classes_]
+    np.testing.assert_array_equal(proba[0, cols], eager.predict_proba(new.iloc[[0]])[0])
+    est.predict(new)
+    assert len(_Counting.fits) == 3  # once
+
+
+def test_targets_of_one_label_each_still_know_the_classes_of_a_fitted_copy():
+    labels = ("support", "condemn", "skeptical", "fact")
+    one = pd.DataFrame({"text": ["a", "b", "c"], "target": ["x", "x", "y"]})
+    est = REGISTRY["cue_lexicon"].build({"per_target": True}, labels=labels)
+    est.fit(one, np.array(["fact", "fact", "support"]))
+    assert set(est.classes_) == set(labels) and est.fallback_ is not None

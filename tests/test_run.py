@@ -191,3 +191,129 @@ def test_python_dash_m_help_does_not_import_heavy_libraries():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "HEAVY []" in done.stdout and "derive" in done.stdout
+
+
+def test_text_models_sharing_features_write_the_bytes_they_write_alone(configs, tmp_path):
+    # text models share word and char n-grams fold by fold: the joint models on every fold,
+    # the fact task's model with the joint one on the cross_target folds (the same rows),
+    # a sweep's points all of them
+    views = "\n[views]\ncross_target = true\n"
+    for name, base in (("cross", "joint"), ("cross_fact", "fact")):
+        (configs / f"{name}.toml").write_text(
+            f'extends = "_base_{base}.toml"\n[model]\nname = "tfidf_svm"{views}',
+            encoding="utf-8",
+        )
+    (configs / "sweep.toml").write_text(
+        'extends = "_base_joint.toml"\n[model]\nname = "tfidf_svm"\n'
+        '[sweep]\n"model.C" = [0.1, 10.0]\n',
+        encoding="utf-8",
+    )
+    names = ["cross", "cross_fact", "tfidf_logreg", "sweep.C-0.1", "sweep.C-10.0"]
+    files = [configs / f"{n}.toml" for n in ("cross", "cross_fact", "tfidf_logreg", "sweep")]
+    for jobs in ("1", "2"):
+        assert _run(*files, "--out", tmp_path / f"together{jobs}", "--n-jobs", jobs) == 0
+    for path in files:
+        assert _run(path, "--out", tmp_path / "alone", "--n-jobs", "1") == 0
+    for name in names:
+        for file in ("metrics.json", "predictions.jsonl"):
+            alone = (tmp_path / "alone" / name / file).read_bytes()
+            for jobs in ("1", "2"):
+                assert (tmp_path / f"together{jobs}" / name / file).read_bytes() == alone, name
+
+
+def test_text_model_fits_on_the_same_rows_form_one_task(configs):
+    from bench.config import load_configs
+    from bench.runner import _tasks, prepare
+
+    names = ("tfidf_svm", "tfidf_logreg", "majority", "svm_fact")
+    todo = [prepare(c) for c in load_configs([configs / f"{n}.toml" for n in names])]
+    tasks, _ = _tasks(todo, n_jobs=1)
+    assert sorted(o for t in tasks for o in t.owners) == sorted(
+        (ci, vi, fi)
+        for ci, p in enumerate(todo)
+        for vi, v in enumerate(p.views)
+        for fi in range(len(v.folds))
+    )
+
+    def rows(owner):  # what a fit reads: its training and test rows' text and target
+        ci, vi, fi = owner
+        plan = todo[ci].views[vi]
+        fold = plan.folds[fi]
+        cols = plan.frame[["text", "target"]]
+        return (
+            cols.iloc[fold.train].to_numpy().tolist(),
+            cols.iloc[fold.test].to_numpy().tolist(),
+        )
+
+    text = {0, 1, 3}  # the configs of text models
+    owners = [(o, k) for k, t in enumerate(tasks) for o in t.owners]
+    for a, ka in owners:
+        for b, kb in owners:
+            if a < b:
+                same = a[0] in text and b[0] in text and rows(a) == rows(b)
+                assert (ka == kb) == same, (a, b)
+    # the two joint text models share every fold
+    assert sum(len(t.fits) == 2 for t in tasks) == len(todo[0].views[0].folds)
+    for t in tasks:
+        assert len(t.data) == 2 * len({(ci, vi) for ci, vi, _ in t.owners})
+    # fewer tasks than processes: the largest is cut in two
+    for p in todo[:2]:
+        p.views[:] = p.views[:1]
+        p.views[0].folds[:] = p.views[0].folds[:1]
+    assert [len(t.fits) for t in _tasks(todo[:2], n_jobs=1)[0]] == [2]
+    assert [len(t.fits) for t in _tasks(todo[:2], n_jobs=4)[0]] == [1, 1]
+
+
+def test_a_file_run_of_a_text_model_imports_no_hub_embedding_or_segmenter_package(tmp_path):
+    rows = ["text,target,label"] + [
+        f"Officials {verb} the {t} on day {i}.,{t},{label}"
+        for i in range(12)
+        for verb, label in (("welcomed", "support"), ("condemned", "condemn"))
+        for t in ("truce", "tax")
+    ]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "c.toml").write_text(
+        '[dataset]\nsource = "file"\npath = "d.csv"\n[protocol]\nkind = "split"\n'
+        "[metrics]\nbootstrap = 100\n[views]\ncross_target = true\ncontrast = false\n"
+        '[model]\nname = "tfidf_svm"\n',
+        encoding="utf-8",
+    )
+    code = (
+        "import sys\nfrom bench.cli import main\n"
+        f"assert main(['run', '-q', {str(tmp_path / 'c.toml')!r}, '--out', "
+        f"{str(tmp_path / 'runs')!r}]) == 0\n"
+        "print('LOADED', sorted(m for m in ('datasets', 'wordllama', 'pysbd', 'huggingface_hub',"
+        " 'dask', 'distributed') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "LOADED []" in done.stdout
+    assert (tmp_path / "runs" / "c" / "metrics.json").is_file()
+
+
+def test_a_sweep_on_one_fold_cut_for_two_processes_writes_the_bytes_of_one(tmp_path, monkeypatch):
+    # one fold, three points: one group cut in two, a half in a worker and a half here,
+    # sharing the features through a temporary folder that the run removes
+    import tempfile
+
+    rows = ["text,target,label"] + [
+        f"Officials {verb} the {t} on day {i}.,{t},{label}"
+        for i in range(15)
+        for verb, label in (("welcomed", "support"), ("condemned", "condemn"))
+        for t in ("truce", "tax")
+    ]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "s.toml").write_text(
+        '[dataset]\nsource = "file"\npath = "d.csv"\n[protocol]\nkind = "split"\n'
+        "[metrics]\nbootstrap = 100\n[views]\ncross_target = false\ncontrast = false\n"
+        '[model]\nname = "tfidf_svm"\n[sweep]\n"model.C" = [0.1, 1.0, 10.0]\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    for jobs in ("1", "2"):
+        assert _run(tmp_path / "s.toml", "--out", tmp_path / f"j{jobs}", "--n-jobs", jobs) == 0
+    assert list((tmp_path / "tmp").iterdir()) == []
+    for c in ("0.1", "1.0", "10.0"):
+        for file in ("metrics.json", "predictions.jsonl"):
+            one = (tmp_path / "j1" / f"s.C-{c}" / file).read_bytes()
+            assert (tmp_path / "j2" / f"s.C-{c}" / file).read_bytes() == one

@@ -1,5 +1,11 @@
 """The TF-IDF text features that the text models share, and ``text_model``, which
-registers a classifier factory as a model on them."""
+registers a classifier factory as a model on them.
+
+Each TF-IDF part is a ``bench.models.shared.SharedTfidfVectorizer``: inside
+``bench.models.shared.sharing()`` (the runner's groups of fold fits), models and sweep
+points that have a part with the same parameters on the same fold fit it once.
+``shares_features`` tells the runner which fits may share.
+"""
 
 from __future__ import annotations
 
@@ -29,8 +35,9 @@ def tfidf_features(word_ngrams, char_ngrams, target_aware: bool, min_df: int, ma
     too (one-hot and its words). ``char_ngrams = []`` drops the char features."""
     import numpy as np
     from sklearn.compose import ColumnTransformer
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.preprocessing import OneHotEncoder
+
+    from bench.models.shared import SharedTfidfVectorizer as TfidfVectorizer
 
     def tfidf(**kw):
         return TfidfVectorizer(
@@ -48,6 +55,12 @@ def tfidf_features(word_ngrams, char_ngrams, target_aware: bool, min_df: int, ma
         parts.append(("target", OneHotEncoder(handle_unknown="ignore"), ["target"]))
         parts.append(("target_words", TfidfVectorizer(dtype=np.float32), "target"))
     return ColumnTransformer(parts)
+
+
+def shares_features(factory: Callable) -> bool:
+    """Whether models of ``factory`` compute their features with ``tfidf_features``
+    (a ``text_model``): fits of such models on the same rows can share parts of them."""
+    return bool(getattr(factory, "text_features", False))
 
 
 def text_model(
@@ -77,6 +90,7 @@ def text_model(
         factory.__signature__ = inspect.Signature(own + shared)  # type: ignore[attr-defined]
         factory.__name__ = make_classifier.__name__
         factory.__doc__ = f"{description} (classifier: {make_classifier.__name__})"
+        factory.text_features = True  # type: ignore[attr-defined]  # see shares_features
         register(name, description, constraints={**FEATURE_CONSTRAINTS, **(constraints or {})})(
             factory
         )
