@@ -6,6 +6,10 @@ Heavy libraries (scikit-learn, datasets, pandas) are imported only where used, s
 
 from __future__ import annotations
 
+from bench import kernels
+
+kernels.pin()  # before numpy loads: the same BLAS kernels, the same bytes on every x86-64
+
 __version__ = "0.1.0"
 __all__ = ["__version__", "load_dataset"]
 

@@ -72,11 +72,14 @@ def _versions() -> dict[str, str | None]:
 
 
 def machine() -> dict[str, Any]:
+    from bench.kernels import blas
+
     return {
         "platform": platform.platform(),
         "processor": platform.machine(),
         "cpus": os.cpu_count(),
         "hostname": platform.node(),
+        "blas": blas(),  # the kernels that ran (bench.kernels)
     }
 
 

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
+
+NUMPY_FIRST = "numpy" in sys.modules  # imported by a plugin before this file: too late to pin
+import bench  # noqa: E402,F401  (pins the BLAS kernels before numpy loads: bench.kernels)
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -68,3 +73,9 @@ def copy_examples(dest: Path, data_dir: Path) -> Path:
     assert str(SEEDS) in defaults and str(data_dir) in defaults
     (dest / "_defaults.toml").write_text(defaults, encoding="utf-8")
     return dest / "examples"
+
+
+def pytest_report_header(config):
+    core = os.environ.get("OPENBLAS_CORETYPE")
+    late = " (numpy was imported before tests/conftest.py: not pinned here)" if NUMPY_FIRST else ""
+    return f"OPENBLAS_CORETYPE: {core}{late}"
