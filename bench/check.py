@@ -288,7 +288,8 @@ def _update(reference: Path, fresh: Path, names: list[str], known: set[str]) -> 
     are kept; entries of deleted configs go), atomically: a failure leaves it untouched.
     The reference's folder is locked like a runs folder for the whole merge, so two
     updates at once both land (the second merges into the first's result). The project's
-    README.md gets the new leaderboard between its ``README_BLOCK`` markers."""
+    README.md gets the new leaderboard, compact (``render_markdown``), between its
+    ``README_BLOCK`` markers."""
     from bench.boards import boards
     from bench.report.leaderboard import render_markdown
 
@@ -310,8 +311,9 @@ def _update(reference: Path, fresh: Path, names: list[str], known: set[str]) -> 
             env = {k: here.get(k) for k in ("python", *NUMERIC_PACKAGES)}
             write_text_atomic(stage / ENVIRONMENT, dumps_json(env))
             runs = [load_run(stage / n) for n in _entries(stage)]
-            board = render_markdown(boards(runs, alpha=0.05))
-            write_text_atomic(stage / LEADERBOARD_MD, board)
+            tables = boards(runs, alpha=0.05)
+            write_text_atomic(stage / LEADERBOARD_MD, render_markdown(tables))
+            board = render_markdown(tables, compact=True)  # the README's sample
             replace_dir_atomic(stage, reference)
         except RunError as exc:  # name the reference, not its staging folder
             shutil.rmtree(stage, ignore_errors=True)

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -178,11 +179,32 @@ def _block(readme: str) -> str:
     return readme.split(opening)[1].split(closing)[0]
 
 
+def _sample(reference: Path) -> str:
+    """The README's sample board of a reference: its runs' leaderboard, compact."""
+    from bench.boards import boards
+    from bench.report.leaderboard import render_markdown
+    from bench.runs import load_run
+
+    runs = [load_run(p) for p in sorted(reference.iterdir()) if p.is_dir()]
+    return render_markdown(boards(runs, alpha=0.05), compact=True)
+
+
 def test_readme_block_is_the_reference_leaderboard():
-    board = (REPO / "results" / "reference" / "leaderboard.md").read_text(encoding="utf-8")
+    ref = REPO / "results" / "reference"
+    board = (ref / "leaderboard.md").read_text(encoding="utf-8")
+    sample = _sample(ref)
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert board.startswith("### Task ") and "\n| task |" in board and board.count("\n") > 2
-    assert _block(readme) == f"\n\n{board}\n"
+    # the same rows in one table, what the tables share said once, their headings in a line
+    rows = [x for x in board.splitlines() if x.startswith("| ")]
+    header = rows[:2]
+    assert [x for x in sample.splitlines() if x.startswith("| ")] == header + [
+        x for x in rows if x not in header
+    ]
+    headings = [x.removeprefix("### ") for x in board.splitlines() if x.startswith("### ")]
+    assert len(headings) == 3 and sample.startswith("; ".join(headings) + ".")
+    assert sample.count("Rank score: ") == 1 < board.count("Rank score: ")
+    assert _block(readme) == f"\n\n{sample}\n"
 
 
 def test_check_update_refreshes_the_readme_block_and_nothing_else(tmp_path, derived_dir, capsys):
@@ -199,7 +221,8 @@ def test_check_update_refreshes_the_readme_block_and_nothing_else(tmp_path, deri
     assert main(["check", str(configs), "--reference", str(ref), "-q", "--update"]) == 0
     board = (ref / "leaderboard.md").read_text(encoding="utf-8")
     assert "changing" in board and "majority" in board and "stale" not in board
-    assert readme.read_text(encoding="utf-8") == f"{head}{opening}\n\n{board}\n{closing}{tail}"
+    sample = _sample(ref)
+    assert readme.read_text(encoding="utf-8") == f"{head}{opening}\n\n{sample}\n{closing}{tail}"
 
     # a README without the markers is left as it is
     plain = "# A project\n\n| task | tier |\n|---|---:|\n"

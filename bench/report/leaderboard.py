@@ -132,21 +132,39 @@ def render_text(boards: list[Board]) -> str:
     return "\n".join(out)
 
 
-def render_markdown(boards: list[Board]) -> str:
-    out = []
+def render_markdown(boards: list[Board], compact: bool = False) -> str:
+    """One table per board, under its heading, with what its rank score is and how to read
+    its tiers. ``compact`` (a README's sample board): when every board says the same of its
+    score and tiers and has the same columns, one table of every board's rows (the tiers
+    are still each board's own), the boards' headings on one line above it."""
+    out: list[str] = []
+    shared = {(basis(b), tier_note(b), tuple(_header(b.entries))) for b in boards}
+    if compact and len(shared) == 1:
+        tiers = " Tiers are within each task." if len(boards) > 1 and tier_note(boards[0]) else ""
+        out += [md("; ".join(heading(b) for b in boards) + "." + tiers), ""]
+        out += _preamble(boards[0])
+        out += _table(boards[0].entries, [e for b in boards for e in b.entries])
+        return "\n".join(out)
     for b in boards:
-        views = views_of(b.entries)
-        header = _header(b.entries)
-        align = "".join("l" if h in ("task", "config", "model") else "r" for h in header)
-        out += [f"### {md(heading(b))}", "", md(basis(b)), ""]
-        if tier_note(b):
-            out += [md(tier_note(b)), ""]
-        out += [md_row(header), md_rule(align)]
-        out += [md_row(_cells(e, views, _tiered(b.entries))) for e in b.entries]
-        out.append("")
-        if _note(b.entries):
-            out += [md(_note(b.entries)), ""]
+        out += [f"### {md(heading(b))}", "", *_preamble(b), *_table(b.entries, b.entries)]
     return "\n".join(out)
+
+
+def _preamble(b: Board) -> list[str]:
+    """What a board's rank score is, and how to read its tiers (when it has them)."""
+    return [md(basis(b)), ""] + ([md(tier_note(b)), ""] if tier_note(b) else [])
+
+
+def _table(board: list[Entry], entries: list[Entry]) -> list[str]:
+    """The Markdown table of ``entries`` with the columns of ``board``'s (the same when
+    they are one board's), then the zero-shot note when it applies."""
+    views = views_of(board)
+    header = _header(board)
+    align = "".join("l" if h in ("task", "config", "model") else "r" for h in header)
+    out = [md_row(header), md_rule(align)]
+    out += [md_row(_cells(e, views, _tiered(entries))) for e in entries]
+    out.append("")
+    return out + ([md(_note(entries)), ""] if _note(entries) else [])
 
 
 def render_csv(boards: list[Board]) -> str:
