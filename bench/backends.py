@@ -150,6 +150,9 @@ def _local(calls: list, n_jobs: int, isolate: bool = False) -> Generator[Any, No
         raise
 
 
+# Where a local cluster's scheduler serves HTTP: loopback only, any free port (":0" would
+# listen on every interface; None still takes 8787).
+LOOPBACK_ANY_PORT = "127.0.0.1:0"
 # How long a run waits for a Dask cluster without workers to get one.
 WORKER_WAIT_S = 60
 
@@ -167,7 +170,9 @@ def _connect(backend: Backend) -> Any:
         client = (
             Client(backend.scheduler, timeout="5s")
             if backend.scheduler
-            else Client(silence_logs=logging.CRITICAL)  # a local cluster: its workers' logs
+            # a local cluster, without its workers' logs; its scheduler's HTTP server
+            # (dashboard, metrics) on a free loopback port: runs at once fought over 8787
+            else Client(silence_logs=logging.CRITICAL, dashboard_address=LOOPBACK_ANY_PORT)
         )
     except OSError as exc:
         raise RunError(

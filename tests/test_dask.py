@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from bench.backends import LOOPBACK_ANY_PORT
 from bench.cli import main
 from tests.conftest import write_base_config
 
@@ -57,7 +58,10 @@ def build():
 def _local_cluster(n_workers: int = 2):
     """A cluster of worker processes with one thread each, in this test process."""
     return distributed.LocalCluster(
-        n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=LOOPBACK_ANY_PORT,
     )
 
 
