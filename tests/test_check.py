@@ -148,9 +148,16 @@ def test_check_base_catches_a_regression_hidden_by_an_updated_reference(
     capsys.readouterr()
     assert main(["check", "configs", "-q", "--n-boot", "500", "--base", "HEAD~1"]) == 1
     out = capsys.readouterr().out
-    assert "against base HEAD~1" in out and "changing" in out and "▼ worse" in out
+    assert "against base HEAD~1: unchanged: " in out and "▼ worse" in out
+    # against the base a change is what a pull request is for: "changed", not "NOT reproduced"
+    assert "  changed: changing (" in out and "NOT reproduced" not in out
     # an unchanged tree passes against its own base
     assert main(["check", "configs", "-q", "--n-boot", "500", "--base", "HEAD"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last == (
+        "check passed: every result reproduced the reference exactly, "
+        "and no regression against base HEAD"
+    )
     # a revision that does not exist, or has no reference, is a usage error
     capsys.readouterr()
     assert main(["check", "configs", "-q", "--base", "no-such-rev"]) == 2

@@ -13,8 +13,8 @@ def outcome(result) -> str:
     if result.updated:
         return f"reference updated: {len(result.updated)} run(s)"
     if not result.failed:
-        return "check passed: every result reproduced exactly" + (
-            f" and nothing failing against {result.base.label}" if result.base else ""
+        return "check passed: every result reproduced the reference exactly" + (
+            f", and no regression against {result.base.label}" if result.base else ""
         )
     reasons = []
     if result.own.changed or result.own.added:
@@ -33,9 +33,12 @@ def outcome(result) -> str:
     return "check FAILED: " + "; ".join(reasons)
 
 
-def _lines(a) -> list[str]:
+def _lines(a, base: bool = False) -> list[str]:
+    """What the comparison with the reference (or, ``base``, with the base revision's
+    reference, where a change is what a pull request is for) found, run by run."""
     total = len(a.reproduced) + len(a.changed) + len(a.added)
-    out = [f"against {a.label}: reproduced exactly: {len(a.reproduced)} of {total}"]
+    same = "unchanged" if base else "reproduced exactly"
+    out = [f"against {a.label}: {same}: {len(a.reproduced)} of {total}"]
     if a.environment:
         out.append(
             "environment differs from the one that made it: "
@@ -43,7 +46,8 @@ def _lines(a) -> list[str]:
             + ": model numerics may differ"
         )
     out += a.notes
-    out += [f"  NOT reproduced: {n} (metrics or predictions differ)" for n in a.changed]
+    changed = "changed" if base else "NOT reproduced"
+    out += [f"  {changed}: {n} (metrics or predictions differ)" for n in a.changed]
     out += [f"  NEW: {n} (no entry in {a.label})" for n in a.added]
     out += [f"  REMOVED: {n} (its config was deleted)" for n in a.removed]
     return out
@@ -56,7 +60,7 @@ def render_text(result) -> str:
     for a in (result.own, result.base):
         if a is None:
             continue
-        parts += _lines(a)
+        parts += _lines(a, base=a is result.base)
         if a.comparison is not None:
             parts += ["", comparison.render_text(a.comparison).rstrip("\n")]
         parts.append("")
@@ -70,7 +74,7 @@ def render_markdown(result) -> str:
     for a in (result.own, result.base):
         if a is None:
             continue
-        lines += [f"- {md(line.strip())}" for line in _lines(a)]
+        lines += [f"- {md(line.strip())}" for line in _lines(a, base=a is result.base)]
         lines.append("")
         if a.comparison is not None:
             lines.append(
