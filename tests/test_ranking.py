@@ -245,3 +245,25 @@ def test_run_rewrites_the_leaderboard_of_every_complete_run_in_the_folder(tmp_pa
     assert all(f"| {n} |" in board for n in ("a", "b", "elsewhere"))
     csv_rows = (out / "leaderboard.csv").read_text(encoding="utf-8").splitlines()[1:]
     assert sorted(r.split(",")[2] for r in csv_rows) == ["a", "b", "elsewhere"]
+
+
+def test_a_compact_board_is_one_table_only_when_the_tables_agree():
+    """The README's sample (``compact``): one table of every task's rows when the tables
+    say the same of their score and tiers; else each table apart, as without it."""
+    import dataclasses
+
+    from bench.boards import boards
+    from bench.report.leaderboard import render_markdown
+    from bench.runs import load_run
+
+    ref = REPO / "results" / "reference"
+    tables = boards([load_run(p) for p in sorted(ref.iterdir()) if p.is_dir()], alpha=0.05)
+    assert len(tables) == 3
+    compact = render_markdown(tables, compact=True)
+    assert "### " not in compact and compact.count("| task |") == 1
+    assert compact.count("Rank score: ") == 1 and "Tiers are within each task." in compact
+    assert compact.count("\n| ") == 1 + sum(len(b.entries) for b in tables)  # header, rows
+    # one table that ranks on other views: the tables stay apart, each with its own basis
+    other = [dataclasses.replace(tables[0], score_views=("cross_target",)), *tables[1:]]
+    assert render_markdown(other, compact=True) == render_markdown(other)
+    assert render_markdown(other).count("### Task ") == 3
