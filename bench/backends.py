@@ -74,11 +74,27 @@ THREAD_VARS = (
 )
 
 
+# loky's resource tracker (a process of its own, started with the first executor) warns
+# on stderr when semaphores of killed workers are left for it to clean up, which it then
+# does: after a fold that timed out, or Ctrl-C, those lines came beside the CLI's one line
+# (seen under load, though the pool is shut down first). The tracker reads the filter from
+# its environment, set before it starts.
+QUIET_TRACKER = "ignore:resource_tracker:UserWarning"
+
+
+def _quiet_resource_tracker() -> None:
+    current = os.environ.get("PYTHONWARNINGS", "")
+    if QUIET_TRACKER not in current.split(","):
+        os.environ["PYTHONWARNINGS"] = ",".join(x for x in (current, QUIET_TRACKER) if x)
+
+
 def _workers(n_jobs: int, workers: int | None = None) -> Any:
     """The loky executor of the worker processes of a run of ``n_jobs`` processes:
     ``workers`` of them, by default ``n_jobs - 1``, that fit beside this one (reused from
     call to call while its parameters stay the same)."""
     from joblib.externals.loky import get_reusable_executor
+
+    _quiet_resource_tracker()
 
     threads = str(max((os.cpu_count() or 1) // n_jobs, 1))
     env = {var: os.environ.get(var, threads) for var in THREAD_VARS}
@@ -144,8 +160,8 @@ def _local(calls: list, n_jobs: int, isolate: bool = False) -> Generator[Any, No
         for future in futures.values():
             future.cancel()
         # fits still running are moot; waiting for the pool to end its workers lets it
-        # release its semaphores, which loky's resource tracker otherwise reports on stderr
-        # ("leaked semlock objects") as this process exits, beside the CLI's one line
+        # release its semaphores, which loky's resource tracker otherwise cleans up (and,
+        # but for QUIET_TRACKER, reports on stderr) as this process exits
         executor.shutdown(wait=True, kill_workers=True)
         raise
 

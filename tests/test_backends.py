@@ -74,3 +74,28 @@ def test_isolated_calls_run_in_the_workers_only():
     assert [i for i, _ in got] == list(range(7))
     pids = {pid for _, pid in got}
     assert os.getpid() not in pids and 1 <= len(pids) <= 2
+
+
+LEAK = """
+from bench.backends import _workers
+from joblib.externals.loky.backend import resource_tracker
+
+_workers(2).submit(int, 1).result()
+resource_tracker.register("/loky-stance-bench-test-leak", "semlock")  # left for the tracker
+"""
+
+
+def test_the_resource_tracker_cleans_up_a_left_semaphore_without_a_word_on_stderr():
+    """What a worker killed after a fold's timeout leaves: a semaphore registered with
+    loky's resource tracker. The tracker cleans it up as the process exits; its warnings
+    (two lines) must not join the CLI's one line on stderr."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    out = subprocess.run(
+        [sys.executable, "-c", LEAK], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == ""
