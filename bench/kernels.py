@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from functools import lru_cache
 
 CORE = "Haswell"
 VARIABLE = "OPENBLAS_CORETYPE"
@@ -53,9 +54,11 @@ def pin() -> str | None:
     return CORE
 
 
+@lru_cache(maxsize=1)
 def blas() -> str | None:
     """The BLAS that numpy loaded and the kernels it runs ("openblas 0.3.31 Haswell"), for
-    a run's manifest; None when threadpoolctl cannot tell."""
+    a run's manifest; None when threadpoolctl cannot tell. Read once per process (the
+    scan reads every loaded library; the kernels do not change once loaded)."""
     try:
         import numpy  # noqa: F401  (the BLAS is loaded with it)
         from threadpoolctl import threadpool_info

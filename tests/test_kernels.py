@@ -44,16 +44,25 @@ def probe(*, numpy_first: bool = False, **env: str) -> dict:
 def test_bench_pins_openblas_to_one_kernel_unless_told_otherwise_or_too_late():
     pinned = probe()
     assert pinned["env"] == kernels.CORE
-    assert pinned["blas"] is None or pinned["blas"].endswith(f" {kernels.CORE}")
+    assert pinned["blas"].startswith("openblas ") and pinned["blas"].endswith(f" {kernels.CORE}")
     # the user's choice wins
     theirs = probe(OPENBLAS_CORETYPE="Sandybridge")
     assert theirs["env"] == "Sandybridge"
-    assert theirs["blas"] is None or theirs["blas"].endswith(" Sandybridge")
+    assert theirs["blas"].endswith(" Sandybridge")
     # numpy loaded first: too late, nothing is set (the manifest's blas says what ran)
     assert probe(numpy_first=True)["env"] is None
 
 
-def test_the_manifest_names_the_blas_kernels():
-    from bench.provenance import machine
+def test_the_manifest_names_the_blas_kernels(tmp_path, derived_dir):
+    """A run's manifest says which BLAS and kernels computed it (numpy's wheels bundle
+    OpenBLAS; the kernels' name is its last word)."""
+    from bench.cli import main
+    from tests.conftest import write_base_config
 
-    assert machine()["blas"] == kernels.blas()
+    base = write_base_config(tmp_path / "_base.toml", derived_dir)
+    config = tmp_path / "m.toml"
+    config.write_text(f'extends = "{base.name}"\n[model]\nname = "majority"\n')
+    assert main(["run", str(config), "--out", str(tmp_path / "runs"), "-q", "--n-jobs", "1"]) == 0
+    (manifest,) = (tmp_path / "runs").glob("*/manifest.json")
+    named = json.loads(manifest.read_text())["machine"]["blas"]
+    assert named.startswith("openblas ") and len(named.split()) == 3
