@@ -455,10 +455,12 @@ def _thread_limits(threads: int):
 def _transform_once(est, X):
     """A Pipeline's last step and ``X`` through the steps before it: predictions and
     scores then share one feature transform of the test rows (a Pipeline's own predict,
-    predict_proba and decision_function each redo it; the results are the same)."""
-    from sklearn.pipeline import Pipeline
+    predict_proba and decision_function each redo it; the results are the same). A model
+    that is a Pipeline has imported scikit-learn's; any other imports none here."""
+    import sys
 
-    if isinstance(est, Pipeline) and len(est.steps) > 1:
+    pipeline = sys.modules.get("sklearn.pipeline")
+    if pipeline is not None and isinstance(est, pipeline.Pipeline) and len(est.steps) > 1:
         return est.steps[-1][1], est[:-1].transform(X)
     return est, X
 

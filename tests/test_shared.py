@@ -11,7 +11,8 @@ import pytest
 
 from bench.models import REGISTRY
 from bench.models.features import tfidf_features
-from bench.models.shared import SharedTfidfVectorizer, current, documents_key, sharing
+from bench.models.shared import current, documents_key, sharing
+from bench.models.tfidf import SharedTfidfVectorizer
 
 TEXTS = [
     "The minister welcomed the ceasefire on Monday.",

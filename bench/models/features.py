@@ -1,7 +1,7 @@
 """The TF-IDF text features that the text models share, and ``text_model``, which
 registers a classifier factory as a model on them.
 
-Each TF-IDF part is a ``bench.models.shared.SharedTfidfVectorizer``: inside
+Each TF-IDF part is a ``bench.models.tfidf.SharedTfidfVectorizer``: inside
 ``bench.models.shared.sharing()`` (the runner's groups of fold fits), models and sweep
 points that have a part with the same parameters on the same fold fit it once.
 ``shares_features`` tells the runner which fits may share.
@@ -37,7 +37,7 @@ def tfidf_features(word_ngrams, char_ngrams, target_aware: bool, min_df: int, ma
     from sklearn.compose import ColumnTransformer
     from sklearn.preprocessing import OneHotEncoder
 
-    from bench.models.shared import SharedTfidfVectorizer as TfidfVectorizer
+    from bench.models.tfidf import SharedTfidfVectorizer as TfidfVectorizer
 
     def tfidf(**kw):
         return TfidfVectorizer(

@@ -1,13 +1,15 @@
 """Fitted features shared by the models of a run: fit each distinct featurizer once.
 
-Inside ``sharing()``, a ``SharedTfidfVectorizer`` (each TF-IDF part of the features of
-every ``text_model``, see ``bench.models.features``) fits once per distinct (parameters,
-documents) and transforms once per distinct (fit, documents): a second model or sweep
-point on the same fold takes the vocabulary, the idf weights and the very matrices that the
-first one computed, so its results are byte-identical to fitting it alone. Parts are shared
-one by one: a target-aware model reuses the word and character n-grams of a model that is
-not. The shared matrices are read-only (scikit-learn estimators accept read-only input:
-joblib's memory maps are), so nothing that reads them can change them for another model.
+Inside ``sharing()``, a ``bench.models.tfidf.SharedTfidfVectorizer`` (each TF-IDF part of
+the features of every ``text_model``, see ``bench.models.features``) fits once per
+distinct (parameters, documents) and transforms once per distinct (fit, documents): a
+second model or sweep point on the same fold takes the vocabulary, the idf weights and the
+very matrices that the first one computed, so its results are byte-identical to fitting it
+alone. Parts are shared one by one: a target-aware model reuses the word and character
+n-grams of a model that is not. The shared matrices are read-only (scikit-learn estimators
+accept read-only input: joblib's memory maps are), so nothing that reads them can change
+them for another model. This module imports no scikit-learn (every group of fold fits
+enters ``sharing()``, whatever its model).
 
 The cache is keyed by content, not by object: the vectorizer's parameters, written out as
 plain values, and a SHA-256 of the documents. TF-IDF ignores the labels, so two tasks with
@@ -43,7 +45,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 # What one group of fits may keep for reuse. At 100k rows of short sentences, the word
 # 1-2 + char 2-5 n-grams of one fold (80k training rows, 20k test rows) take about 140 MB.
@@ -201,57 +202,3 @@ def documents_key(docs) -> bytes | None:
     else:
         h.update(b"pickled:" + pickle.dumps(values, protocol=5))
     return h.digest()
-
-
-def _readonly(X):
-    for a in (X.data, X.indices, X.indptr):
-        a.flags.writeable = False
-    return X
-
-
-def _nbytes(X) -> int:
-    return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
-
-
-class SharedTfidfVectorizer(TfidfVectorizer):
-    """A TfidfVectorizer that, inside ``sharing()``, fits once per distinct (parameters,
-    documents) and transforms once per distinct (fit, documents)."""
-
-    def fit(self, raw_documents, y=None):
-        self.fit_transform(raw_documents)
-        return self
-
-    def fit_transform(self, raw_documents, y=None):
-        self.__dict__.pop("_shared_fit_", None)
-        cache = current()
-        params = params_key(self) if cache is not None else None
-        docs = documents_key(raw_documents) if params is not None else None
-        if cache is None or docs is None:
-            return super().fit_transform(raw_documents, y)
-        key = ("fit", params, docs)
-        init = set(self.get_params(deep=False))
-
-        def make():
-            X = super(SharedTfidfVectorizer, self).fit_transform(raw_documents, y)
-            state = {k: v for k, v in vars(self).items() if k not in init}
-            size = _nbytes(X) + 100 * len(self.vocabulary_)  # an n-gram and its dict entry
-            return (state, X), size
-
-        state, X = cache.compute(key, make)
-        self.__dict__.update(state)
-        self._shared_fit_ = key
-        return _readonly(X)
-
-    def transform(self, raw_documents):
-        cache = current()
-        fit = self.__dict__.get("_shared_fit_")
-        params = params_key(self) if cache is not None and fit is not None else None
-        docs = documents_key(raw_documents) if params is not None else None
-        if cache is None or docs is None:
-            return super().transform(raw_documents)
-
-        def make():
-            X = super(SharedTfidfVectorizer, self).transform(raw_documents)
-            return X, _nbytes(X)
-
-        return _readonly(cache.compute(("transform", fit, params, docs), make))
