@@ -171,6 +171,9 @@ def _local(calls: list, n_jobs: int, isolate: bool = False) -> Generator[Any, No
 LOOPBACK_ANY_PORT = "127.0.0.1:0"
 # How long a run waits for a Dask cluster without workers to get one.
 WORKER_WAIT_S = 60
+# How long a run tries to connect to a Dask scheduler (distributed retries a refused
+# connection until then).
+CONNECT_WAIT_S = 5
 
 
 def _connect(backend: Backend) -> Any:
@@ -184,7 +187,7 @@ def _connect(backend: Backend) -> Any:
         ) from None
     try:
         client = (
-            Client(backend.scheduler, timeout="5s")
+            Client(backend.scheduler, timeout=f"{CONNECT_WAIT_S}s")
             if backend.scheduler
             # a local cluster, without its workers' logs; its scheduler's HTTP server
             # (dashboard, metrics) on a free loopback port: runs at once fought over 8787

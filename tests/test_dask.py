@@ -323,7 +323,10 @@ def test_a_scheduler_without_workers_is_one_line(tmp_path, derived_dir, capsys, 
     assert not (tmp_path / "o" / "m").exists()
 
 
-def test_unreachable_scheduler_is_one_line(tmp_path, derived_dir, capsys):
+def test_unreachable_scheduler_is_one_line(tmp_path, derived_dir, capsys, monkeypatch):
+    import bench.backends
+
+    monkeypatch.setattr(bench.backends, "CONNECT_WAIT_S", 0.5)
     cfg = _config(tmp_path, derived_dir, "majority")
     code = main(
         [
