@@ -9,6 +9,7 @@ file: ``bench.runs`` turns a RunOutput into the run folder's files.
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -402,9 +403,8 @@ def fit_predict(
 def warm(models: list[tuple[str, dict, str, Path | None]]) -> None:
     """Import what fitting ``models`` (name, params, where, folder) needs: build each once,
     in a worker process that starts before the fits are sent (``bench.backends.warm_up``).
-    A model that fails to build fails again, with its message, where it is fitted."""
-    import bench.models.shared  # noqa: F401  (the text models' features)
-
+    A model that fails to build fails again, with its message, where it is fitted (a
+    text model's build imports its features, ``bench.models.tfidf``)."""
     for name, params, where, folder in models:
         with contextlib.suppress(Exception):
             resolve(name, where=where, search_path=folder).build(params, 0, None)
@@ -443,8 +443,6 @@ def _thread_limits(threads: int):
     """threadpoolctl's ``threadpool_limits(limits=threads)``, with the native libraries
     looked up again only when modules were imported since the last look (the look reads
     every loaded library, which took longer than fitting a small fold)."""
-    import sys
-
     from threadpoolctl import ThreadpoolController
 
     if not _CONTROLLER or _CONTROLLER[0][0] != len(sys.modules):
@@ -457,8 +455,6 @@ def _transform_once(est, X):
     scores then share one feature transform of the test rows (a Pipeline's own predict,
     predict_proba and decision_function each redo it; the results are the same). A model
     that is a Pipeline has imported scikit-learn's; any other imports none here."""
-    import sys
-
     pipeline = sys.modules.get("sklearn.pipeline")
     if pipeline is not None and isinstance(est, pipeline.Pipeline) and len(est.steps) > 1:
         return est.steps[-1][1], est[:-1].transform(X)
