@@ -250,6 +250,28 @@ def test_source_files_and_fingerprint():
     assert version and version[0].isdigit()
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_majority_is_scikit_learns_most_frequent_dummy(seed):
+    """``majority`` (numpy) gives what DummyClassifier(strategy="most_frequent") gives:
+    classes, predictions and probabilities, their dtypes, and ties to the first label."""
+    from sklearn.dummy import DummyClassifier
+
+    rng = np.random.default_rng(seed)
+    names = np.array(["condemn", "fact", "skeptical", "support"], dtype=object)
+    y_fit = rng.choice(names[: rng.integers(1, 5)], int(rng.integers(1, 30)))
+    X_fit, X_new = pd.DataFrame({"text": ["t"] * len(y_fit)}), pd.DataFrame({"text": ["u"] * 7})
+    ours = clone(REGISTRY["majority"].build({})).fit(X_fit, y_fit)
+    theirs = DummyClassifier(strategy="most_frequent").fit(X_fit, y_fit)
+    for a, b in [
+        (ours.classes_, theirs.classes_),
+        (ours.predict(X_new), theirs.predict(X_new)),
+        (ours.predict_proba(X_new), theirs.predict_proba(X_new)),
+    ]:
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    tie = REGISTRY["majority"].build({}).fit(X_new.iloc[:4], ["support", "fact"] * 2)
+    assert list(tie.predict(X_new.iloc[:1])) == ["fact"]
+
+
 # ----------------------------------------------------------------------- model faults (D)
 PLUGIN = """
 from sklearn.dummy import DummyClassifier

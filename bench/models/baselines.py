@@ -13,11 +13,58 @@ CLASS_WEIGHT = OneOf(("balanced", ""))
 LEXICON_FILE = FilePath(default=LEXICON)
 
 
+class MostFrequent:
+    """The most frequent training label for every row, with probability 1: scikit-learn's
+    ``DummyClassifier(strategy="most_frequent")`` (the same predictions, probabilities and
+    ``classes_``; ties go to the label first in sorted order), in numpy, so that a run of
+    this baseline (a fault test's, a CI smoke run's) imports no scikit-learn. It has no
+    parameters; ``get_params``/``set_params`` let ``sklearn.base.clone`` copy it."""
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {}
+
+    def set_params(self, **params) -> MostFrequent:
+        if params:
+            raise ValueError(f"majority takes no parameters, got {sorted(params)}")
+        return self
+
+    def fit(self, X, y) -> MostFrequent:
+        import numpy as np
+
+        y = np.asarray(y)
+        if len(y) != len(X):
+            raise ValueError(f"{len(X)} rows of X but {len(y)} labels")
+        self.classes_, counts = np.unique(y, return_counts=True)
+        self.class_prior_ = counts / counts.sum()
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "classes_"):
+            from sklearn.exceptions import NotFittedError  # only on this mistake
+
+            raise NotFittedError("this MostFrequent is not fitted yet; call fit first")
+
+    def predict(self, X):
+        import numpy as np
+
+        self._check_fitted()
+        return np.full(len(X), self.classes_[self.class_prior_.argmax()])
+
+    def predict_proba(self, X):
+        import numpy as np
+
+        self._check_fitted()
+        proba = np.zeros((len(X), len(self.classes_)))
+        proba[:, self.class_prior_.argmax()] = 1.0
+        return proba
+
+    def __repr__(self) -> str:
+        return "MostFrequent()"
+
+
 @register("majority", "always predicts the most frequent training label")
 def majority():
-    from sklearn.dummy import DummyClassifier
-
-    return DummyClassifier(strategy="most_frequent")
+    return MostFrequent()
 
 
 @register("stratified", "random labels drawn with the training label frequencies")
