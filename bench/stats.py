@@ -58,7 +58,33 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import ndtr, ndtri, stdtr, stdtrit  # type: ignore[import-untyped]
+
+
+# scipy.special's normal and Student t functions, imported on first use (importing
+# scipy.special takes ~0.25 s, which a run without intervals or tests need not pay)
+def ndtr(x):
+    from scipy.special import ndtr as f  # type: ignore[import-untyped]
+
+    return f(x)
+
+
+def ndtri(p):
+    from scipy.special import ndtri as f  # type: ignore[import-untyped]
+
+    return f(p)
+
+
+def stdtr(df, t):
+    from scipy.special import stdtr as f  # type: ignore[import-untyped]
+
+    return f(df, t)
+
+
+def stdtrit(df, p):
+    from scipy.special import stdtrit as f  # type: ignore[import-untyped]
+
+    return f(df, p)
+
 
 Metric = Callable[[np.ndarray], np.ndarray]
 RandomState = np.random.Generator | int | None
