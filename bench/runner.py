@@ -354,7 +354,11 @@ def fit_predict(
         proba = decision = answers = None
         classes: list[str] = []
         try:
-            with _deadline(timeout), plugin_code(f"{who}: model {model_name!r}"):
+            with (
+                _deadline(timeout),
+                plugin_code(f"{who}: model {model_name!r}"),
+                _lean_sklearn(model_name, params),
+            ):
                 reused = cache.reused_seconds if cache is not None else 0.0
                 t0 = time.perf_counter()
                 est.fit(X_train, y_train)
@@ -448,6 +452,19 @@ def _thread_limits(threads: int):
     if not _CONTROLLER or _CONTROLLER[0][0] != len(sys.modules):
         _CONTROLLER[:] = [(len(sys.modules), ThreadpoolController())]
     return _CONTROLLER[0][1].limit(limits=threads)
+
+
+def _lean_sklearn(model_name: str, params: dict):
+    """scikit-learn's ``config_context(skip_parameter_validation=True)`` while a fold of
+    one of stance-bench's own models fits and predicts: their parameters were checked
+    against the registry's constraints when the config was loaded, so scikit-learn's own
+    check of them, a few per cent of a small fold's fit, finds nothing (the results are
+    the same). Input checks (finite values, shapes) stay on. Plug-in code (a
+    ``module:factory`` model, or one that ``inner_cv`` selects) keeps every check."""
+    sklearn = sys.modules.get("sklearn")
+    if sklearn is None or ":" in model_name or ":" in str(params.get("model", "")):
+        return contextlib.nullcontext()
+    return sklearn.config_context(skip_parameter_validation=True)
 
 
 def _transform_once(est, X):

@@ -347,3 +347,24 @@ def test_a_sweep_on_one_fold_cut_for_two_processes_writes_the_bytes_of_one(tmp_p
         for file in ("metrics.json", "predictions.jsonl"):
             one = (tmp_path / "j1" / f"s.C-{c}" / file).read_bytes()
             assert (tmp_path / "j2" / f"s.C-{c}" / file).read_bytes() == one
+
+
+@pytest.mark.parametrize(
+    ("model", "params", "skipped"),
+    [
+        ("tfidf_svm", {"C": 1.0}, True),
+        ("inner_cv", {"model": "tfidf_logreg"}, True),
+        ("my_models:build", {}, False),
+        ("inner_cv", {"model": "my_models:build"}, False),
+    ],
+)
+def test_scikit_learn_skips_its_parameter_checks_only_for_builtin_models(model, params, skipped):
+    import sklearn
+
+    from bench.runner import _lean_sklearn
+
+    assert sklearn.get_config()["skip_parameter_validation"] is False
+    with _lean_sklearn(model, params):
+        assert sklearn.get_config()["skip_parameter_validation"] is skipped
+        assert sklearn.get_config()["assume_finite"] is False
+    assert sklearn.get_config()["skip_parameter_validation"] is False
