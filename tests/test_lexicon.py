@@ -49,6 +49,27 @@ def test_matches_and_rule_labels(lexicon_file):
     assert rules == ["support", "condemn", "condemn", "fact", "fact", "condemn"]  # tie: c < s
 
 
+def test_a_lexicon_file_is_compiled_once_per_content(lexicon_file):
+    from pathlib import Path
+
+    from bench.errors import ModelError
+
+    first = Lexicon.load(lexicon_file)
+    assert Lexicon.load(lexicon_file) is first  # every fold's fit reads the same file
+    path = Path(lexicon_file)
+    path.write_text(LEX.replace('"calls for"', '"urges"'), encoding="utf-8")
+    edited = Lexicon.load(lexicon_file)
+    assert edited is not first
+    assert edited.matches("He urges talks.") == [("support", False)]
+    assert edited.matches("He calls for talks.") == []
+    path.write_bytes(b'default = "\xff"\n')
+    with pytest.raises(ModelError, match="cannot read the cue lexicon"):
+        Lexicon.load(lexicon_file)
+    path.unlink()
+    with pytest.raises(ModelError, match="cannot read the cue lexicon"):
+        Lexicon.load(lexicon_file)
+
+
 def test_to_task():
     assert to_task("support", ["support", "fact"]) == "support"
     assert to_task("condemn", ["stance", "fact"]) == "stance"

@@ -24,13 +24,23 @@ def lexicon_path(path: str | Path = "") -> Path:
 
 
 def load_lexicon(path: str | Path = "") -> dict:
+    p = lexicon_path(path)
+    return _parse(_read(p), p)
+
+
+def _read(p: Path) -> bytes:
+    try:
+        return p.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{p}: cannot read the cue lexicon ({exc})") from None
+
+
+def _parse(raw: bytes, p: Path) -> dict:
     from bench.io import tomllib
 
-    p = lexicon_path(path)
     try:
-        with open(p, "rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ModelError(f"{p}: cannot read the cue lexicon ({exc})") from None
     where = f"the cue lexicon {p}"
     check_keys(
@@ -69,7 +79,22 @@ class Lexicon:
 
     @classmethod
     def load(cls, path: str | Path = "") -> Lexicon:
-        data = load_lexicon(path)
+        """The compiled lexicon of the file ``path`` names, compiled once per process for
+        each content of the file (every fold of every cue model reads the same file; an
+        edited file is read and compiled afresh)."""
+        p = lexicon_path(path)
+        raw = _read(p)
+        key = (str(p), raw)
+        lex = _COMPILED.get(key)
+        if lex is None:
+            lex = cls._compile(_parse(raw, p))
+            if len(_COMPILED) >= 16:
+                _COMPILED.clear()
+            _COMPILED[key] = lex
+        return lex
+
+    @classmethod
+    def _compile(cls, data: dict) -> Lexicon:
         neg = data["negation"]
         labels = tuple(sorted(data["cues"]))
         return cls(
@@ -102,6 +127,9 @@ class Lexicon:
         if not scores:
             return self.default
         return max(sorted(scores), key=lambda lab: scores[lab])
+
+
+_COMPILED: dict[tuple[str, bytes], Lexicon] = {}  # (path, content) -> its Lexicon
 
 
 def to_task(label: str, classes: Iterable[str]) -> str | None:
