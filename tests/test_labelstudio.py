@@ -226,8 +226,9 @@ def test_an_export_of_another_format_is_refused(article: Path, tmp_path: Path):
 def _completion(tasks: list, items: list[Item], user: int = 3) -> list:
     """Label Studio's JSON export of ``tasks`` after a person annotated ``items``."""
     out = []
+    units = segment(read_article(ARTICLE))
     for k, task in enumerate(tasks, start=1):
-        unit = segment(read_article(ARTICLE))[task["data"]["unit"]]
+        unit = units[task["data"]["unit"]]
         mine = [i for i in items if i.unit.index == unit.index]
         annotation = {
             "id": k,
