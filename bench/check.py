@@ -237,15 +237,11 @@ def reference_at(revision: str, repo: Path, dest: Path, path: str = DEFAULT_REFE
                     if member.name.startswith(("/", "..")) or ".." in Path(member.name).parts:
                         raise RunError(f"--base {revision}: unsafe path in the archive")
                     if member.issym() and Path(member.linkname).is_absolute():
-                        raise RunError(f"--base {revision}: {member.name} links outside")
+                        raise _link_out(revision, member.name)
                 tar.extractall(dest)
         except tarfile.TarError as exc:  # the data filter refused a member (a link out)
             name = getattr(exc, "tarinfo", None)
-            raise RunError(
-                f"--base {revision}: the reference at {revision} holds a symbolic link that "
-                f"leaves it ({name.name if name is not None else exc}); nothing is read "
-                "through links: commit the files themselves"
-            ) from None
+            raise _link_out(revision, name.name if name is not None else str(exc)) from None
     extracted = dest / target
     try:
         check_links(extracted)
@@ -253,6 +249,15 @@ def reference_at(revision: str, repo: Path, dest: Path, path: str = DEFAULT_REFE
         shown = str(exc).replace(f"{dest}/", f"{revision}:")  # git's name, not the temp path
         raise RunError(f"--base {revision}: {shown}") from None
     return extracted
+
+
+def _link_out(revision: str, member: str) -> RunError:
+    """The one error for a reference at ``revision`` that holds a link leaving it, whether
+    tarfile's data filter (Python >= 3.11.4) or the check by hand found it."""
+    return RunError(
+        f"--base {revision}: the reference at {revision} holds a symbolic link that "
+        f"leaves it ({member}); nothing is read through links: commit the files themselves"
+    )
 
 
 README_BLOCK = (

@@ -302,3 +302,38 @@ def test_scenario_2_emptied_lexicon_with_its_reference_updated_fails_check_base(
     out = capsys.readouterr().out
     (cv,) = [line for line in out.splitlines() if re.match(r"\s*cue_lexicon\s{2,}cv\s{2,}", line)]
     assert "▼ worse" in cv
+
+
+@pytest.mark.parametrize("data_filter", [True, False], ids=["data-filter", "by-hand"])
+def test_a_base_reference_with_an_absolute_link_is_the_same_one_line_on_any_python(
+    tmp_path, monkeypatch, data_filter
+):
+    """Python < 3.11.4 has no ``tarfile.data_filter``: the check by hand refuses the same
+    link with the same message."""
+    import tarfile
+
+    from bench.check import reference_at
+    from bench.errors import RunError
+
+    if not data_filter:
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    elif not hasattr(tarfile, "data_filter"):
+        pytest.skip("this Python's tarfile has no data filter (< 3.11.4)")
+    repo = tmp_path / "repo"
+    ref = repo / "results" / "reference" / "a"
+    ref.mkdir(parents=True)
+    outside = tmp_path / "outside.json"
+    outside.write_text("{}", encoding="utf-8")
+    (ref / "metrics.json").symlink_to(outside)
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "link"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=repo, check=True
+        )
+    with pytest.raises(RunError) as err:
+        reference_at("HEAD", repo, tmp_path / "dest")
+    assert str(err.value) == (
+        "--base HEAD: the reference at HEAD holds a symbolic link that leaves it "
+        "(results/reference/a/metrics.json); nothing is read through links: commit the "
+        "files themselves"
+    )
+    assert not (tmp_path / "dest" / "results" / "reference" / "a" / "metrics.json").exists()
