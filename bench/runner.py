@@ -31,7 +31,7 @@ from bench.metrics import (
     capabilities,
     evaluate,
 )
-from bench.models import resolve
+from bench.models import BUILTIN, resolve
 from bench.models.answering import Answers, add_usage
 from bench.models.plugins import plugin_code
 from bench.models.registry import FitContext
@@ -456,13 +456,19 @@ def _thread_limits(threads: int):
 
 def _lean_sklearn(model_name: str, params: dict):
     """scikit-learn's ``config_context(skip_parameter_validation=True)`` while a fold of
-    one of stance-bench's own models fits and predicts: their parameters were checked
-    against the registry's constraints when the config was loaded, so scikit-learn's own
-    check of them, a few per cent of a small fold's fit, finds nothing (the results are
-    the same). Input checks (finite values, shapes) stay on. Plug-in code (a
-    ``module:factory`` model, or one that ``inner_cv`` selects) keeps every check."""
+    one of stance-bench's own models (``BUILTIN``) fits and predicts: their parameters were
+    checked against the registry's constraints when the config was loaded, so
+    scikit-learn's own check of them, a few per cent of a small fold's fit, finds nothing
+    (the results are the same). Input checks (finite values, shapes) stay on. Plug-in code
+    (``module:factory``, a model a plug-in registered, or one that inner_cv's ``model``
+    names) keeps every check."""
     sklearn = sys.modules.get("sklearn")
-    if sklearn is None or ":" in model_name or ":" in str(params.get("model", "")):
+    inner = params.get("model")
+    if (
+        sklearn is None
+        or model_name not in BUILTIN
+        or (isinstance(inner, str) and inner not in BUILTIN)
+    ):
         return contextlib.nullcontext()
     return sklearn.config_context(skip_parameter_validation=True)
 

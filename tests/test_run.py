@@ -356,6 +356,8 @@ def test_a_sweep_on_one_fold_cut_for_two_processes_writes_the_bytes_of_one(tmp_p
         ("inner_cv", {"model": "tfidf_logreg"}, True),
         ("my_models:build", {}, False),
         ("inner_cv", {"model": "my_models:build"}, False),
+        ("tfidf_ridge", {}, False),  # what a plug-in's @text_model("tfidf_ridge") registers
+        ("inner_cv", {"model": "tfidf_ridge"}, False),
     ],
 )
 def test_scikit_learn_skips_its_parameter_checks_only_for_builtin_models(model, params, skipped):

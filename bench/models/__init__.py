@@ -14,4 +14,8 @@ from bench.models import external as _external  # noqa: F401  (registers predict
 from bench.models.features import FEATURES, text_model
 from bench.models.registry import REGISTRY, ModelSpec, register, resolve
 
-__all__ = ["FEATURES", "REGISTRY", "ModelSpec", "register", "resolve", "text_model"]
+# the models stance-bench registers itself; a plug-in's registrations (its own
+# ``@register`` or ``@text_model``) come later and are not among them
+BUILTIN = frozenset(REGISTRY)
+
+__all__ = ["BUILTIN", "FEATURES", "REGISTRY", "ModelSpec", "register", "resolve", "text_model"]
