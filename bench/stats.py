@@ -60,31 +60,21 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-# scipy.special's normal and Student t functions, imported on first use (importing
-# scipy.special takes ~0.25 s, which a run without intervals or tests need not pay)
-def ndtr(x):
-    from scipy.special import ndtr as f  # type: ignore[import-untyped]
+def _special(name: str) -> Callable:
+    """scipy.special's function ``name``, imported on its first call: importing
+    scipy.special takes ~0.25 s, which a run computing no interval or test need not pay."""
 
-    return f(x)
+    def call(*args):
+        import scipy.special  # type: ignore[import-untyped]
 
+        return getattr(scipy.special, name)(*args)
 
-def ndtri(p):
-    from scipy.special import ndtri as f  # type: ignore[import-untyped]
-
-    return f(p)
-
-
-def stdtr(df, t):
-    from scipy.special import stdtr as f  # type: ignore[import-untyped]
-
-    return f(df, t)
+    call.__name__ = name
+    return call
 
 
-def stdtrit(df, p):
-    from scipy.special import stdtrit as f  # type: ignore[import-untyped]
-
-    return f(df, p)
-
+# the normal and Student t distribution functions and their inverses
+ndtr, ndtri, stdtr, stdtrit = map(_special, ("ndtr", "ndtri", "stdtr", "stdtrit"))
 
 Metric = Callable[[np.ndarray], np.ndarray]
 RandomState = np.random.Generator | int | None
