@@ -272,6 +272,57 @@ def test_majority_is_scikit_learns_most_frequent_dummy(seed):
     assert list(tie.predict(X_new.iloc[:1])) == ["fact"]
 
 
+def _same_matrix(a, b) -> None:
+    from scipy import sparse
+
+    assert sparse.issparse(a) == sparse.issparse(b) and a.dtype == b.dtype and a.shape == b.shape
+    if sparse.issparse(a):
+        assert a.format == b.format == "csr"
+        a, b = a.toarray(), b.toarray()
+    assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_columns_stacks_what_column_transformer_stacks(seed):
+    """``Columns`` (the builtin models' feature stack) gives ColumnTransformer's matrices
+    byte for byte: sparse or dense as ColumnTransformer decides (small vocabularies make
+    dense stacks), its dtypes, the weights, new rows and unseen targets, feature names."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import OneHotEncoder
+
+    from bench.models.columns import Columns
+    from bench.models.cues import CueFeatures
+
+    rng = np.random.default_rng(seed)
+    letters = list("abcdefghijklmnop")
+    words = ["".join(rng.choice(letters, int(rng.integers(3, 9)))) for _ in range(80)]
+    vocab = words[: int(rng.integers(2, 81))]  # few words: dense stacks, many: sparse
+    n = int(rng.integers(3, 30))
+    frame = pd.DataFrame(
+        {
+            "text": [" ".join(rng.choice(vocab, int(rng.integers(1, 12)))) for _ in range(n + 5)],
+            "target": rng.choice(["plan", "talks", "deal"], n + 5),
+        }
+    )
+    fit, new = frame.iloc[:n], frame.iloc[n:].assign(target="unseen")
+    parts = [
+        ("word", TfidfVectorizer(sublinear_tf=True, dtype=np.float32), "text"),
+        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)), "text"),
+        ("cues", CueFeatures(), "text"),
+        ("target", OneHotEncoder(handle_unknown="ignore"), ["target"]),
+    ]
+    parts = [p for p in parts if rng.random() < 0.7] or parts[:1]
+    weights = {p[0]: float(rng.choice([0.5, 1.0, 3.0])) for p in parts if rng.random() < 0.5}
+    ours = Columns(parts, transformer_weights=weights)
+    theirs = ColumnTransformer(parts, transformer_weights=weights)
+    _same_matrix(ours.fit_transform(fit), theirs.fit_transform(fit))
+    assert ours.sparse_output_ == theirs.sparse_output_
+    _same_matrix(ours.transform(new), theirs.transform(new))
+    _same_matrix(clone(ours).fit(fit).transform(fit), theirs.transform(fit))
+    assert list(ours.get_feature_names_out()) == list(theirs.get_feature_names_out())
+
+
 # ----------------------------------------------------------------------- model faults (D)
 PLUGIN = """
 from sklearn.dummy import DummyClassifier

@@ -128,9 +128,10 @@ class CueLogisticClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def _pipeline(self):
-        from sklearn.compose import ColumnTransformer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import Pipeline
+
+        from bench.models.columns import Columns
 
         parts = [("cues", CueFeatures(lexicon=self.lexicon), "text")]
         if self.text_features == "embeddings":
@@ -152,7 +153,7 @@ class CueLogisticClassifier(ClassifierMixin, BaseEstimator):
                 "text_features must be 'embeddings', 'e5', 'tfidf' or 'none'; got "
                 f"{self.text_features!r}"
             )
-        features = ColumnTransformer(parts, transformer_weights={"cues": self.cue_weight})
+        features = Columns(parts, transformer_weights={"cues": self.cue_weight})
         clf = LogisticRegression(
             C=self.C,
             class_weight=self.class_weight or None,

@@ -32,11 +32,13 @@ FEATURE_CONSTRAINTS: dict[str, Rule] = {
 
 def tfidf_features(word_ngrams, char_ngrams, target_aware: bool, min_df: int, max_features: int):
     """TF-IDF word n-grams + char n-grams of the text; with ``target_aware``, the target
-    too (one-hot and its words). ``char_ngrams = []`` drops the char features."""
+    too (one-hot and its words). ``char_ngrams = []`` drops the char features. The parts
+    are stacked by ``bench.models.columns.Columns`` (ColumnTransformer's output, without
+    its per-call overhead)."""
     import numpy as np
-    from sklearn.compose import ColumnTransformer
     from sklearn.preprocessing import OneHotEncoder
 
+    from bench.models.columns import Columns
     from bench.models.tfidf import SharedTfidfVectorizer as TfidfVectorizer
 
     def tfidf(**kw):
@@ -54,7 +56,7 @@ def tfidf_features(word_ngrams, char_ngrams, target_aware: bool, min_df: int, ma
     if target_aware:
         parts.append(("target", OneHotEncoder(handle_unknown="ignore"), ["target"]))
         parts.append(("target_words", TfidfVectorizer(dtype=np.float32), "target"))
-    return ColumnTransformer(parts)
+    return Columns(parts)
 
 
 def shares_features(factory: Callable) -> bool:
