@@ -103,9 +103,9 @@ def proportion_interval(k: int, n: int, level: float = 0.95) -> tuple[float, flo
     """Wilson score interval for ``k`` successes in ``n`` trials (0, 1 when n is 0)."""
     if n == 0:
         return 0.0, 1.0
-    from scipy.stats import norm
+    from bench.stats import ndtri  # scipy.stats.norm.ppf's own function, without scipy.stats
 
-    z = float(norm.ppf(0.5 + level / 2))
+    z = float(ndtri(0.5 + level / 2))
     p = k / n
     den = 1 + z * z / n
     mid = (p + z * z / (2 * n)) / den

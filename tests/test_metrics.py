@@ -13,6 +13,7 @@ from bench.metrics import (
     evaluate,
     intervals,
     log_loss,
+    proportion_interval,
     scores,
     width,
 )
@@ -277,3 +278,17 @@ def test_per_target_f_avg_is_semeval_eval_pl():
         np.array(gold)[rows], np.array(pred)[rows], labels=[0, 1], average="macro", zero_division=0
     )
     assert t["ceasefire"]["f_avg"] == pytest.approx(ref)
+
+
+@pytest.mark.parametrize("level", [0.9, 0.95, 0.99])
+def test_a_failure_rate_interval_is_scipys_wilson_interval(level):
+    """The contrast suite's failure-rate interval is the Wilson score interval (scipy's
+    ``binomtest(...).proportion_ci(method="wilson")``), 0 to 1 with no trials."""
+    from scipy.stats import binomtest
+
+    assert proportion_interval(0, 0, level) == (0.0, 1.0)
+    for n in (1, 2, 7, 19, 100, 1000):
+        for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
+            ci = binomtest(k, n).proportion_ci(confidence_level=level, method="wilson")
+            assert proportion_interval(k, n, level) == pytest.approx((ci.low, ci.high), abs=1e-10)
+    assert proportion_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=5e-5)  # by hand
