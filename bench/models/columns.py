@@ -17,6 +17,8 @@ It is no general replacement: no remainder, no callables or masks for columns, n
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -76,9 +78,7 @@ class Columns(TransformerMixin, BaseEstimator):
 
     def _stack(self, outs: list):
         if self.sparse_output_:
-            from sklearn.utils import check_array
-
-            outs = [check_array(o, accept_sparse=True, ensure_all_finite=False) for o in outs]
+            outs = [_as_array(o) for o in outs]
             return sparse.hstack(outs).tocsr()
         return np.hstack([o.toarray() if sparse.issparse(o) else o for o in outs])
 
@@ -87,3 +87,21 @@ class Columns(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "transformers_")
         names = [f"{n}__{f}" for n, t, _ in self.transformers_ for f in t.get_feature_names_out()]
         return np.array(names, dtype=object)
+
+
+def _as_array(out):
+    """``check_array(out, accept_sparse=True)`` with infinite values allowed, as
+    ColumnTransformer checks each part before a sparse stack; the keyword that allows them
+    is ``ensure_all_finite`` from scikit-learn 1.6 and ``force_all_finite`` before (1.4.2,
+    the lowest version this project supports, knows only the latter)."""
+    from sklearn.utils import check_array
+
+    return check_array(out, accept_sparse=True, **{_finite_keyword(): False})
+
+
+@functools.cache
+def _finite_keyword() -> str:
+    from sklearn.utils import check_array
+
+    names = inspect.signature(check_array).parameters
+    return "ensure_all_finite" if "ensure_all_finite" in names else "force_all_finite"
