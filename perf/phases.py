@@ -11,8 +11,12 @@ the per-view metrics), writing (the run folders: predictions, metrics, reports) 
 leaderboard. With several processes, fitting runs in the workers while this process
 scores and writes the runs already complete: the phases then are the main process's
 timeline (startup, loading, waiting for the first result, the rest until the last, the
-end). Medians of ``--runs`` runs; CPU time is this process's and its workers'.
-``--quick``: one run.
+end), and a table of each process's tasks: how many, the seconds spent fitting them, and
+the rest of the window from the run's first task to its last (this process: scoring and
+writing the runs already complete; a worker: waiting for its next task). Last, the
+seconds a fresh interpreter takes to import the estimators the builtin models fit, which
+every process of a run pays once. Medians of ``--runs`` runs; CPU time is this process's
+and its workers'. ``--quick``: one run.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
-import json, sys, time
+import json, os, sys, time
 T0 = time.perf_counter()
 import bench.cli, bench.execute, bench.runner, bench.runs, bench.backends
 marks = {"imported": time.perf_counter()}
@@ -66,6 +70,17 @@ def watched(*a, **k):
         yield r
     marks["last"] = time.perf_counter()
 bench.runner.execute = watched
+TRACE = os.environ.get("PHASES_TRACE")
+if TRACE:  # each task's (process, start, end): pickled by value into the workers
+    fit_group = bench.runner.fit_group
+    def traced(*a, _f=fit_group, _dir=TRACE, **k):
+        import os, time
+        t = time.perf_counter()
+        out = _f(*a, **k)
+        with open(os.path.join(_dir, str(os.getpid())), "a") as fh:
+            fh.write(f"{t} {time.perf_counter()}\n")
+        return out
+    bench.runner.fit_group = traced
 run_configs = bench.execute.run_configs
 def runs(*a, **k):
     out = run_configs(*a, **k)
@@ -75,7 +90,8 @@ import bench.execute as ex
 ex.run_configs = runs
 code = bench.cli.main(sys.argv[1:])
 marks["end"] = time.perf_counter()
-print("PHASES " + json.dumps({"t0": T0, "marks": marks, "phases": phases, "fits": fits}))
+doc = {"t0": T0, "marks": marks, "phases": phases, "fits": fits, "pid": os.getpid()}
+print("PHASES " + json.dumps(doc))
 sys.exit(code)
 """
 
@@ -87,15 +103,22 @@ def one(configs: list[str], n_jobs: int | None, out: Path) -> dict:
     start = os.times()
     import time
 
-    t0 = time.perf_counter()
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    end = os.times()
+    with tempfile.TemporaryDirectory() as trace:
+        t0 = time.perf_counter()
+        env = {**os.environ, "PHASES_TRACE": trace}
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+        wall = time.perf_counter() - t0
+        end = os.times()
+        tasks = {
+            f.name: [tuple(map(float, x.split())) for x in f.read_text().splitlines()]
+            for f in Path(trace).iterdir()
+        }
     if done.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{done.stderr[-2000:]}")
     line = next(x for x in done.stdout.splitlines() if x.startswith("PHASES "))
     doc = json.loads(line[len("PHASES ") :])
     doc["wall"] = wall
+    doc["tasks"] = tasks
     doc["cpu"] = (end.children_user - start.children_user) + (
         end.children_system - start.children_system
     )
@@ -148,12 +171,68 @@ def main() -> None:
         ]
     for name, f in rows:
         print(f"| {name} | {med(f):.2f} |")
+    if jobs > 1:
+        print("\n| process | tasks | fitting s | fitting window s | not fitting s |")
+        print("|---|---:|---:|---:|---:|")
+        for name, f in pool_rows(docs):
+            tasks, busy, window = (med(lambda d, f=f, i=i: f(d)[i]) for i in range(3))
+            print(f"| {name} | {tasks:.0f} | {busy:.2f} | {window:.2f} | {window - busy:.2f} |")
     if jobs == 1:
         models = sorted({m for d in docs for m in d["fits"]}, key=lambda m: -docs[0]["fits"][m])
         print("\n| model (summed over its configs) | fitting seconds |")
         print("|---|---:|")
         for m in models:
             print(f"| {m} | {med(lambda d, m=m: d['fits'].get(m, 0.0)):.2f} |")
+    print(f"\nimporting scikit-learn's estimators, a fresh interpreter: {sklearn_import():.2f} s")
+
+
+SKLEARN = (
+    "sklearn.pipeline, sklearn.svm, sklearn.linear_model, sklearn.naive_bayes, "
+    "sklearn.feature_extraction.text"
+)
+
+
+def sklearn_import(runs: int = 3) -> float:
+    """The median seconds of importing the estimators the builtin models fit, as every
+    process of a run does once."""
+    code = f"import time; t = time.perf_counter(); import {SKLEARN}; print(time.perf_counter() - t)"
+    times = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(runs)
+    ]
+    return statistics.median(times)
+
+
+def pool_rows(docs: list[dict]) -> list[tuple[str, object]]:
+    """Per process of the pool (this one first, then the workers by their first task):
+    (tasks, seconds fitting, the window from the run's first task to its last), so that
+    what a process spends between its tasks shows (this one: scoring and writing the runs
+    already complete; a worker: waiting for its next task)."""
+
+    def ordered(d: dict) -> list[list[tuple[float, float]]]:
+        main = d["tasks"].get(str(d["pid"]), [])
+        workers = sorted((t for p, t in d["tasks"].items() if p != str(d["pid"])), key=min)
+        return [main, *workers]
+
+    def window(d: dict) -> float:
+        spans = [x for t in d["tasks"].values() for x in t]
+        return max(b for _, b in spans) - min(a for a, _ in spans)
+
+    n = max(len(ordered(d)) for d in docs)
+    rows: list[tuple[str, object]] = []
+    for i in range(n):
+
+        def stats(d: dict, i: int = i) -> tuple[float, float, float]:
+            procs = ordered(d)
+            t = procs[i] if i < len(procs) else []
+            return (len(t), sum(b - a for a, b in t), window(d))
+
+        rows.append(("this process" if i == 0 else f"worker {i}", stats))
+    return rows
 
 
 if __name__ == "__main__":
