@@ -78,7 +78,8 @@ class Columns(TransformerMixin, BaseEstimator):
 
     def _stack(self, outs: list):
         if self.sparse_output_:
-            outs = [_as_array(o) for o in outs]
+            check = _check_part()
+            outs = [check(o) for o in outs]
             return sparse.hstack(outs).tocsr()
         return np.hstack([o.toarray() if sparse.issparse(o) else o for o in outs])
 
@@ -89,19 +90,14 @@ class Columns(TransformerMixin, BaseEstimator):
         return np.array(names, dtype=object)
 
 
-def _as_array(out):
-    """``check_array(out, accept_sparse=True)`` with infinite values allowed, as
-    ColumnTransformer checks each part before a sparse stack; the keyword that allows them
+@functools.cache
+def _check_part() -> Any:
+    """``check_array(part, accept_sparse=True)`` with infinite values allowed, as
+    ColumnTransformer checks each part before a sparse stack. The keyword that allows them
     is ``ensure_all_finite`` from scikit-learn 1.6 and ``force_all_finite`` before (1.4.2,
     the lowest version this project supports, knows only the latter)."""
     from sklearn.utils import check_array
 
-    return check_array(out, accept_sparse=True, **{_finite_keyword(): False})
-
-
-@functools.cache
-def _finite_keyword() -> str:
-    from sklearn.utils import check_array
-
     names = inspect.signature(check_array).parameters
-    return "ensure_all_finite" if "ensure_all_finite" in names else "force_all_finite"
+    finite = "ensure_all_finite" if "ensure_all_finite" in names else "force_all_finite"
+    return functools.partial(check_array, accept_sparse=True, **{finite: False})
