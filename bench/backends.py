@@ -116,17 +116,23 @@ def warm_up(n_jobs: int, backend: Backend, call: Any) -> None:
         executor.submit(func, *args, **kwargs)
 
 
+# Calls queued per worker while many are left. This process tops the workers up only
+# between its own fits, so a worker with too few queued waits for its next call: with two,
+# a worker of the default benchmark waited about a fifth of the fitting window, with four
+# about a sixth (`perf/phases.py`, its per-process table); deeper queues leave this
+# process waiting at the end for calls a worker holds.
+QUEUED_PER_WORKER = 4
+
+
 def _local(calls: list, n_jobs: int, isolate: bool = False) -> Generator[Any, None, None]:
     """The results of ``calls`` in submission order, from ``n_jobs - 1`` worker processes
     and this one. Calls go to the workers in order, no more at a time than keep them busy
-    (four each while more than two per process are left, then one each: a call sent to a
-    worker can no longer be taken back, and this process tops the workers up only between
-    its own fits: with two queued, a worker of the default benchmark waited 1.0 to 1.2 s of
-    a 4.5 to 5 s fitting window, with four 0.7 to 0.9 s, ``perf/phases.py``); while the
-    next result is not in, this process fits the next call not yet sent. So two calls on
-    two processes run side by side, one here, one in a worker. With ``isolate``, this
-    process fits none: ``n_jobs`` workers fit them all (code that may end its process,
-    ``os._exit`` or a crash, then ends a worker, not the run).
+    (``QUEUED_PER_WORKER`` each while more than two per process are left, then one each: a
+    call sent to a worker can no longer be taken back); while the next result is not in,
+    this process fits the next call not yet sent. So two calls on two processes run side
+    by side, one here, one in a worker. With ``isolate``, this process fits none:
+    ``n_jobs`` workers fit them all (code that may end its process, ``os._exit`` or a
+    crash, then ends a worker, not the run).
     """
     if n_jobs < 2:
         for func, args, kwargs in calls:
@@ -141,7 +147,7 @@ def _local(calls: list, n_jobs: int, isolate: bool = False) -> Generator[Any, No
         for i in range(len(calls)):
             while True:
                 busy = sum(not f.done() for f in futures.values())
-                depth = 4 if len(calls) - sent > 2 * n_jobs else 1
+                depth = QUEUED_PER_WORKER if len(calls) - sent > 2 * n_jobs else 1
                 while sent < len(calls) and busy < depth * workers:
                     func, args, kwargs = calls[sent]
                     futures[sent] = executor.submit(func, *args, **kwargs)
