@@ -70,17 +70,15 @@ def watched(*a, **k):
         yield r
     marks["last"] = time.perf_counter()
 bench.runner.execute = watched
-TRACE = os.environ.get("PHASES_TRACE")
-if TRACE:  # each task's (process, start, end): pickled by value into the workers
-    fit_group = bench.runner.fit_group
-    def traced(*a, _f=fit_group, _dir=TRACE, **k):
-        import os, time
-        t = time.perf_counter()
-        out = _f(*a, **k)
-        with open(os.path.join(_dir, str(os.getpid())), "a") as fh:
-            fh.write(f"{t} {time.perf_counter()}\n")
-        return out
-    bench.runner.fit_group = traced
+# each task's start and end, in a file per process: pickled by value into the workers
+def traced(*a, _f=bench.runner.fit_group, _dir=os.environ["PHASES_TRACE"], **k):
+    import os, time
+    t = time.perf_counter()
+    out = _f(*a, **k)
+    with open(os.path.join(_dir, str(os.getpid())), "a") as fh:
+        fh.write(f"{t} {time.perf_counter()}\n")
+    return out
+bench.runner.fit_group = traced
 run_configs = bench.execute.run_configs
 def runs(*a, **k):
     out = run_configs(*a, **k)
@@ -174,8 +172,11 @@ def main() -> None:
     if jobs > 1:
         print("\n| process | tasks | fitting s | fitting window s | not fitting s |")
         print("|---|---:|---:|---:|---:|")
-        for name, f in pool_rows(docs):
-            tasks, busy, window = (med(lambda d, f=f, i=i: f(d)[i]) for i in range(3))
+        per_run = [pool(d) for d in docs]
+        for i in range(max(len(p) for p in per_run)):
+            rows = [p[i] for p in per_run if i < len(p)]
+            tasks, busy, window = (statistics.median(r[k] for r in rows) for k in range(3))
+            name = "this process" if i == 0 else f"worker {i}"
             print(f"| {name} | {tasks:.0f} | {busy:.2f} | {window:.2f} | {window - busy:.2f} |")
     if jobs == 1:
         models = sorted({m for d in docs for m in d["fits"]}, key=lambda m: -docs[0]["fits"][m])
@@ -207,32 +208,16 @@ def sklearn_import(runs: int = 3) -> float:
     return statistics.median(times)
 
 
-def pool_rows(docs: list[dict]) -> list[tuple[str, object]]:
-    """Per process of the pool (this one first, then the workers by their first task):
-    (tasks, seconds fitting, the window from the run's first task to its last), so that
-    what a process spends between its tasks shows (this one: scoring and writing the runs
-    already complete; a worker: waiting for its next task)."""
-
-    def ordered(d: dict) -> list[list[tuple[float, float]]]:
-        main = d["tasks"].get(str(d["pid"]), [])
-        workers = sorted((t for p, t in d["tasks"].items() if p != str(d["pid"])), key=min)
-        return [main, *workers]
-
-    def window(d: dict) -> float:
-        spans = [x for t in d["tasks"].values() for x in t]
-        return max(b for _, b in spans) - min(a for a, _ in spans)
-
-    n = max(len(ordered(d)) for d in docs)
-    rows: list[tuple[str, object]] = []
-    for i in range(n):
-
-        def stats(d: dict, i: int = i) -> tuple[float, float, float]:
-            procs = ordered(d)
-            t = procs[i] if i < len(procs) else []
-            return (len(t), sum(b - a for a, b in t), window(d))
-
-        rows.append(("this process" if i == 0 else f"worker {i}", stats))
-    return rows
+def pool(doc: dict) -> list[tuple[int, float, float]]:
+    """(tasks, seconds fitting, the window from the run's first task to its last) of each
+    process of one run's pool, this one first, then the workers by their first task: the
+    window less the fitting is what a process spent between its tasks (this one: scoring
+    and writing the runs already complete; a worker: waiting for its next task)."""
+    spans = [x for t in doc["tasks"].values() for x in t]
+    window = max(b for _, b in spans) - min(a for a, _ in spans)
+    here = doc["tasks"].get(str(doc["pid"]), [])
+    workers = sorted((t for p, t in doc["tasks"].items() if p != str(doc["pid"])), key=min)
+    return [(len(t), sum(b - a for a, b in t), window) for t in (here, *workers)]
 
 
 if __name__ == "__main__":
