@@ -140,6 +140,7 @@ def phase(args, tmp: Path, configs: list[str]) -> None:
 
 def main() -> None:
     from plain_sklearn import QUICK
+    from scale import byte_compile
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="rounds of every command")
@@ -151,6 +152,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.runs = 1
+    byte_compile()
     configs = [f"configs/{name}.toml" for name in QUICK] if args.quick else ["configs"]
     print(f"cores {os.cpu_count()}, {args.runs} round(s), configs: {' '.join(configs)}")
     phases = {"both": ("off", "on"), "off": ("off",), "on": ("on",)}[args.load]

@@ -125,6 +125,8 @@ def one(configs: list[str], n_jobs: int | None, out: Path) -> dict:
 
 
 def main() -> None:
+    from scale import byte_compile
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("configs", nargs="*", default=["configs"])
     parser.add_argument("--n-jobs", type=int, help="processes (default: the CLI's, every core)")
@@ -133,6 +135,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.runs = 1
+    byte_compile()
     with tempfile.TemporaryDirectory() as tmp:
         one(args.configs, args.n_jobs, Path(tmp) / "warm")  # derived data, page cache
         docs = [one(args.configs, args.n_jobs, Path(tmp) / f"r{i}") for i in range(args.runs)]

@@ -30,7 +30,7 @@ CONFIG = ROOT / "configs" / "semeval2016" / "svm_ngrams_per_target.toml"
 
 
 def main() -> None:
-    from scale import measure
+    from scale import byte_compile, measure
     from synth import write_semeval
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -41,6 +41,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.runs = 2
+    byte_compile()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         data = args.data

@@ -66,7 +66,7 @@ def row(n: int, got: dict[str, list[tuple[float, float, float]]]) -> str:
 
 
 def main() -> None:
-    from scale import TimedOut, measure
+    from scale import TimedOut, byte_compile, measure
     from synth import make
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -77,6 +77,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.sizes, args.runs = [10000], 1
+    byte_compile()
     print(f"C = {', '.join(map(str, C_VALUES))}; {args.runs} round(s) per size\n")
     print(
         "| rows | harness s | harness -j1 s | plain s | wall ratio | wall ratio -j1 "
