@@ -56,7 +56,7 @@ def byte_compile() -> None:
     installed package: the harness's modules then load as an installed copy's do, and as
     scikit-learn's and pandas's do for both commands. Without it, under
     PYTHONDONTWRITEBYTECODE=1, a checkout installed in editable mode compiles every module
-    it imports from source in every process (about 0.1 s of a SemEval run here)."""
+    it imports from source in every process."""
     import compileall
 
     if not compileall.compile_dir(ROOT / "bench", quiet=1):
