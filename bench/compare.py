@@ -140,7 +140,9 @@ class Row:
     dropped: bool  # fell by more than --max-drop
     n_discordant: int  # sentence groups (units) in which the two runs differ
     in_family: bool  # False: the runs do not differ (the row left the family)
-    decider: str  # maxt-exact | maxt-monte-carlo | bootstrap-unpaired | holm-<test>
+    decider: (
+        str  # maxt-exact | maxt-monte-carlo | bootstrap-unpaired | holm-<test> | holm-sign-flip
+    )
     level: float  # the per-row two-sided level fixed in advance (the MDE's)
     critical: float  # the |delta| needed to be significant; inf: it cannot be
     note: str  # why the row cannot be significant, or ""
@@ -277,12 +279,32 @@ def _unit_labels(run: Run, groups: np.ndarray) -> np.ndarray:
     return np.char.add(f"{run.metrics['data_hash']}\x1f", np.unique(groups).astype(str))
 
 
-def _nadeau_bengio(per_fold: tuple[list, list], metric: str, n_examples: int) -> float | None:
-    """The corrected resampled t-test on folds matched by (repeat, fold), or None."""
+def distinct_repeats(pred: Predictions) -> set[int]:
+    """The repeats of a view's predictions whose partition into test folds no earlier
+    repeat has: each repeat's first copy. With as many folds as sentence groups (2 groups
+    in 2 folds, say), every repeat draws the same partition again."""
+    keep: set[int] = set()
+    seen: set[frozenset] = set()
+    for r in np.unique(pred.repeat).tolist():
+        rows = pred.repeat == r
+        ids, folds = pred.ids[rows].astype(str), pred.fold[rows]
+        part = frozenset(frozenset(ids[folds == f].tolist()) for f in np.unique(folds).tolist())
+        if part not in seen:
+            seen.add(part)
+            keep.add(int(r))
+    return keep
+
+
+def _nadeau_bengio(
+    per_fold: tuple[list, list], metric: str, n_examples: int, repeats: set[int]
+) -> float | None:
+    """The corrected resampled t-test on folds matched by (repeat, fold), over the
+    ``repeats`` that drew distinct partitions (``distinct_repeats``: a repeat of the same
+    folds is no new evidence, and the test would count its folds again), or None."""
     cand = {(f["repeat"], f["fold"]): f for f in per_fold[1]}
-    pairs = [(f, cand.get((f["repeat"], f["fold"]))) for f in per_fold[0]]
-    if len({f["repeat"] for f in per_fold[0]}) < 2:
-        return None  # one repeat of k folds, or one split: not repeated CV
+    pairs = [(f, cand.get((f["repeat"], f["fold"]))) for f in per_fold[0] if f["repeat"] in repeats]
+    if len({f["repeat"] for f, _ in pairs}) < 2:
+        return None  # one repeat of k folds, one split, or repeats of the same folds
     if any(c is None or c["n_test"] != b["n_test"] for b, c in pairs):
         return None
     if any(b[metric] is None or c[metric] is None for b, c in pairs):  # type: ignore[index]
@@ -333,7 +355,9 @@ def _view_row(
     tests = TestResults(
         mcnemar=mcnemar,
         mcnemar_method=method,
-        nadeau_bengio=_nadeau_bengio(per_fold, metric, n_examples) if paired else None,
+        nadeau_bengio=(
+            _nadeau_bengio(per_fold, metric, n_examples, distinct_repeats(base)) if paired else None
+        ),
     )
     units = _unit_labels(base_run, base.groups) if paired else np.empty(0, dtype=str)
     return PairResult(
@@ -564,25 +588,39 @@ def decide(
         )  # fmt: skip
     if gate.test not in ("sign-flip",) and live:
         # another test decides: Holm over its p-values of the rows in the family
-        pv = []
+        pv, source, borrowed = [], [], []
         for i in live:
             p = raw[i].tests.get(gate.test)
+            name = gate.test
             if gate.test == "bootstrap":
                 p = reps[i].p_value()
-            elif gate.test == "permutation" or p is None:
+            elif gate.test == "permutation":
                 p = decided[i].p_value
+            elif p is None:  # the test does not apply to this row: its sign-flip p stands in
+                p, name = decided[i].p_value, "sign-flip"
+                borrowed.append(f"{raw[i].config} [{raw[i].view}] {raw[i].metric}")
             pv.append(float(p))
+            source.append(name)
         adj = stats.holm(pv) * alpha / alpha_p  # Holm at alpha_p, reported on alpha's scale
-        for i, p, q in zip(live, pv, adj, strict=True):
+        for i, p, q, name in zip(live, pv, adj, source, strict=True):
             d0 = decided[i]
             decided[i] = _Decided(
                 p, float(min(q, 1.0)), bool(q <= alpha), d0.interval, d0.mde, d0.n_discordant,
-                True, f"holm-{gate.test}", d0.level, d0.critical, d0.note,
+                True, f"holm-{name}", d0.level, d0.critical, d0.note,
             )  # fmt: skip
         notes.append(
             f"verdicts from the {gate.test} test's Holm-adjusted p-values over the rows that "
             "differ; the intervals are the sign-flip family's and can disagree at the edge"
         )
+        if borrowed:
+            shown = ", ".join(borrowed[:4]) + (
+                f" and {len(borrowed) - 4} more" if len(borrowed) > 4 else ""
+            )
+            notes.append(
+                f"no {gate.test} p for {len(borrowed)} row(s), {shown} (the test does not apply "
+                "there): their sign-flip p-values enter the Holm family instead (decider "
+                "holm-sign-flip)"
+            )
     for i in paired:
         if i not in decided:
             decided[i] = _identical(raw[i], alpha)

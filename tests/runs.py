@@ -29,20 +29,29 @@ def write_run(
     task: str = "joint",
     views: tuple[str, ...] = ("cv",),
     ids=None,
+    partitions: list[int] | None = None,
 ) -> Path:
     """A run folder whose ``repeats`` repeats all predict ``pred`` for items 0..n-1 (or
     the given ``ids``); ``group_size`` items per sentence group; folds assign groups
-    round-robin. Each of ``views`` (the main one first) holds these same predictions."""
+    round-robin, the same in every repeat, or with ``partitions`` (a seed per repeat)
+    after shuffling the groups by that seed (the same seed, the same partition). Each of
+    ``views`` (the main one first) holds these same predictions."""
     gold, pred = np.asarray(gold), np.asarray(pred)
     n = len(gold)
     ids = np.array([f"x{i:04d}" for i in range(n)] if ids is None else list(ids))
     groups = np.array([f"g{i // group_size:04d}" for i in range(n)])
-    fold = (np.arange(n) // group_size) % n_folds
+    group = np.arange(n) // group_size
+    if partitions is None:
+        fold = np.tile(group % n_folds, repeats)
+    else:
+        assert len(partitions) == repeats
+        shuffled = [np.random.default_rng(s).permutation(group.max() + 1) for s in partitions]
+        fold = np.concatenate([order[group] % n_folds for order in shuffled])
     p = Predictions(
         ids=np.tile(ids, repeats),
         groups=np.tile(groups, repeats),
         repeat=np.repeat(np.arange(repeats), n),
-        fold=np.tile(fold, repeats),
+        fold=fold,
         gold=np.tile(gold, repeats),
         pred=np.tile(pred, repeats),
         proba=None,

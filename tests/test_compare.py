@@ -286,11 +286,11 @@ def test_scenario_1_a_regression_among_54_rows_fails_naming_it(tmp_path, capsys)
     assert "▼ worse" in rows["cue_lexicon", "cv"]
     assert "▼ worse" in rows["cue_lexicon", "cross_target"]
     headline = next(line for line in out.splitlines() if line.startswith("FAIL"))
-    assert "cue_lexicon cv" in headline and "of 72 rows that differ" in headline
-    # the headline names exactly the rows that fail, in their words
+    assert "cue_lexicon cv macro-F1" in headline and "of 72 rows that differ" in headline
+    # the headline names exactly the rows that fail, in their words: config, view, metric
     worse = [k for k, line in rows.items() if "▼ worse" in line]
     assert f"{len(worse)} significant regression(s)" in headline
-    assert all(f"{c} {v}" in headline for c, v in worse)
+    assert all(f"{c} {v} macro-F1" in headline for c, v in worse)
     assert "∞" not in out and "[-inf" not in out
     # every contrast row says what it is
     contrast = [v for _, v in rows if v.startswith("contrast")]
@@ -329,3 +329,50 @@ def test_no_interval_prints_infinity(runs, tmp_path, capsys):
         assert "∞" not in out and "inf" not in out.replace("info", ""), fmt
         if fmt != "json":
             assert "not estimable at this level" in out
+
+
+def test_nadeau_bengio_counts_a_repeat_of_the_same_folds_once(tmp_path):
+    """A repeat that draws the same partition into folds again (as every repeat does with
+    as many folds as sentence groups) is no new evidence: the corrected resampled t-test
+    runs on the distinct partitions only, and with one it does not apply: the row's
+    sign-flip p stands in, under its own name (decider holm-sign-flip), and a note says so."""
+    import json
+
+    from bench.stats import nadeau_bengio
+
+    base, cand = noisy(GOLD, 0.85, 1), noisy(GOLD, 0.8, 2)
+    gate = Gate(metrics=("accuracy",), n_boot=300, test="nadeau_bengio")
+
+    def row(name, **kw):
+        write_run(tmp_path / name / "a", "m", GOLD, base, repeats=3, **kw)
+        write_run(tmp_path / name / "b", "m", GOLD, cand, repeats=3, **kw)
+        return compare(tmp_path / name / "a", tmp_path / name / "b", gate)
+
+    def by_hand(name, repeats):
+        folds = []
+        for side in ("a", "b"):
+            doc = json.loads((tmp_path / name / side / "m" / "metrics.json").read_text())
+            folds.append({(f["repeat"], f["fold"]): f for f in doc["per_fold"]})
+        keys = sorted(k for k in folds[0] if k[0] in repeats)
+        n_test = float(np.mean([folds[0][k]["n_test"] for k in keys]))
+        test = nadeau_bengio(
+            [folds[0][k]["accuracy"] for k in keys],
+            [folds[1][k]["accuracy"] for k in keys],
+            n_train=len(GOLD) - n_test,
+            n_test=n_test,
+        )
+        return test.p_value
+
+    same = row("same")  # round-robin folds in every repeat: one partition, three times
+    r = same.rows[0]
+    assert r.tests.nadeau_bengio is None and r.decider == "holm-sign-flip"
+    assert any("no nadeau_bengio p for 1 row(s), m [cv] accuracy" in n for n in same.notes)
+    # repeats 0 and 2 draw the same partition: the test counts repeats 0 and 1
+    mixed = row("mixed", partitions=[5, 6, 5])
+    assert mixed.rows[0].decider == "holm-nadeau_bengio"
+    assert mixed.rows[0].tests.nadeau_bengio == pytest.approx(by_hand("mixed", {0, 1}), rel=1e-12)
+    assert mixed.rows[0].tests.nadeau_bengio != pytest.approx(by_hand("mixed", {0, 1, 2}))
+    distinct = row("distinct", partitions=[5, 6, 7])
+    assert distinct.rows[0].tests.nadeau_bengio == pytest.approx(
+        by_hand("distinct", {0, 1, 2}), rel=1e-12
+    )
