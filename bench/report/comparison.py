@@ -52,7 +52,9 @@ def _mde(row) -> str:
 
 
 def _name(row) -> str:
-    return f"{row.config} {row.label}"
+    """A row's name in a sentence: config, view and metric (a config's views have one row
+    per metric)."""
+    return f"{row.config} {row.label} {label(row.metric)}"
 
 
 def _verdict(row) -> str:
@@ -118,8 +120,11 @@ def _footnotes(c) -> list[str]:
             "jointly for every row (cluster sign flips), and a row is significant when its "
             "|Δ| over the spread of its own flips beats the family's maximum (Westfall-Young "
             "step-down max-T); rows whose runs do not differ leave the family. The interval "
-            "is Δ ± the |Δ| the row needed, so it excludes 0 exactly when the row is "
-            f"significant; it holds for every row at once at {level_pct(1 - g.alpha)}."
+            "is Δ ± the |Δ| the row needed at its step of the procedure, so it excludes 0 "
+            "exactly when the row is significant. Intervals at the first step's critical |t| "
+            f"would hold for every row at once at {level_pct(1 - g.alpha)}; a later step's "
+            "critical value is smaller, so its rows' intervals are narrower than simultaneous "
+            "ones."
         )
     tol = (
         f"--max-drop {g.max_drop}"
