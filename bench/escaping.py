@@ -9,7 +9,7 @@ import re
 from html import escape as html_escape
 from typing import Any
 
-_PLAIN = re.compile(r"[A-Za-z0-9 .,+\-\[\]()%/:=–<>]*")  # numbers, intervals, words
+_PLAIN = re.compile(r"[A-Za-z0-9 .,+\-\[\]()%/:=–<>†]*")  # numbers, intervals, words
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 # Characters that change how text around them displays without showing themselves: the
 # C0/C1 controls and the bidirectional overrides, embeddings and isolates (CVE-2021-42574)

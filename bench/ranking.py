@@ -95,6 +95,7 @@ class Entry:
     fit_seconds: float | None
     tier: int | None = None
     trained: bool = True  # false: a zero-shot model (no training items; bench.views.zero_shot)
+    ci_note: str = ""  # why the run's interval is rough (too few sentence groups), or ""
 
     @property
     def main(self) -> str:
@@ -123,6 +124,7 @@ def entry(run: Run, metric: str) -> Entry:
         log_loss=m["pooled"].get("log_loss"),
         fit_seconds=run.manifest.get("fit_seconds"),
         trained=m.get("trained", True) is not False,
+        ci_note=str(m.get("ci_note") or ""),
     )
 
 

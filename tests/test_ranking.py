@@ -184,6 +184,31 @@ def test_leaderboard_tiers_and_formats(tmp_path, capsys):
     assert main(["leaderboard", str(tmp_path / "runs"), "--out", str(tmp_path)]) == 2
 
 
+def test_an_interval_from_too_few_sentence_groups_is_marked_rough_in_every_format(tmp_path, capsys):
+    """A run whose interval comes from fewer sentence groups than nominal coverage needs
+    says so in its metrics (ci_note); the leaderboard marks that interval and says why,
+    and leaves the intervals of runs with enough groups unmarked."""
+    from bench.metrics import _min_groups
+    from bench.report.leaderboard import ROUGH
+
+    few, many = 2 * (_min_groups() - 1), 2 * (_min_groups() + 10)  # two items per group
+    for name, n in (("few", few), ("many", many)):
+        gold = np.arange(n) % 4
+        write_run(tmp_path / "runs", name, gold, noisy(gold, 0.8, 1), data_hash=name * 32)
+    rough = f"{_min_groups() - 1} sentence groups: fewer than the {_min_groups()}"
+    assert main(["leaderboard", str(tmp_path / "runs")]) == 0
+    text = capsys.readouterr().out
+    assert main(["leaderboard", str(tmp_path / "runs"), "--format", "markdown"]) == 0
+    markdown = capsys.readouterr().out
+    out = tmp_path / "board.html"
+    assert main(["leaderboard", str(tmp_path / "runs"), "--format", "html", "--out", str(out)]) == 0
+    for board in (text, markdown, out.read_text()):
+        lines = board.replace("<tr", "\n<tr").splitlines()  # the HTML table's rows
+        rows = {n: x for x in lines for n in ("few", "many") if f" {n} " in x or f">{n}<" in x}
+        assert rows["few"].count(f"]{ROUGH}") == 1 and ROUGH not in rows["many"], board
+        assert board.count(f"{ROUGH} {rough}") == 1 and str(_min_groups() + 10) not in board
+
+
 def test_leaderboard_shows_runs_of_one_name_from_two_folders_and_skips_staging(tmp_path, capsys):
     gold = np.arange(100) % 4
     write_run(tmp_path / "a", "svm", gold, noisy(gold, 0.8, 1))

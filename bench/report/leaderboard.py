@@ -46,6 +46,7 @@ ZERO_SHOT_NOTE = (
     "(zero-shot): trained = false; the model learned nothing from the data, every item "
     "was a test item, so its in-data and cross-target scores are the same predictions."
 )
+ROUGH = "†"  # after an interval the run calls rough (its ci_note)
 
 
 def views_of(entries: list[Entry]) -> list[str]:
@@ -88,7 +89,7 @@ def _cells(e: Entry, views: list[str], tiered: bool = False) -> list[str]:
     for v in views:
         value = num(e.views.get(v))
         if v == e.main and ci(e.cv_ci):
-            value += f" {ci(e.cv_ci)}"
+            value += f" {ci(e.cv_ci)}" + (ROUGH if e.ci_note else "")
         cells.append(value)
     return cells + [num(e.accuracy), num(e.fit_seconds, 2)]
 
@@ -108,8 +109,11 @@ def basis(b: Board) -> str:
     return f"Rank score: the mean {metric} of {', '.join(parts[:-1])} and {parts[-1]}."
 
 
-def _note(entries: list[Entry]) -> str:
-    return ZERO_SHOT_NOTE if any(not e.trained for e in entries) else ""
+def _notes(entries: list[Entry]) -> list[str]:
+    """What the table's marks mean: zero-shot rows, and intervals their runs call rough
+    (each distinct reason once)."""
+    notes = [ZERO_SHOT_NOTE] if any(not e.trained for e in entries) else []
+    return notes + [f"{ROUGH} {n}" for n in dict.fromkeys(e.ci_note for e in entries if e.ci_note)]
 
 
 def tier_note(b: Board) -> str:
@@ -127,8 +131,7 @@ def render_text(boards: list[Board]) -> str:
         tiered = _tiered(b.entries)
         rows = [_cells(e, views, tiered) for e in b.entries]
         out.append(text_table(_header(b.entries), rows))
-        if _note(b.entries):
-            out.append(_note(b.entries) + "\n")
+        out += [n + "\n" for n in _notes(b.entries)]
     return "\n".join(out)
 
 
@@ -164,7 +167,7 @@ def _table(board: list[Entry], entries: list[Entry]) -> list[str]:
     out = [md_row(header), md_rule(align)]
     out += [md_row(_cells(e, views, _tiered(entries))) for e in entries]
     out.append("")
-    return out + ([md(_note(entries)), ""] if _note(entries) else [])
+    return out + [x for n in _notes(entries) for x in (md(n), "")]
 
 
 def render_csv(boards: list[Board]) -> str:
@@ -223,6 +226,5 @@ def render_html(boards: list[Board]) -> str:
                 numeric={i for i, h in enumerate(header) if h not in ("task", "config", "model")},
             )
         )
-        if _note(b.entries):
-            parts.append(f'<p class="small">{escape(_note(b.entries))}</p>')
+        parts += [f'<p class="small">{escape(n)}</p>' for n in _notes(b.entries)]
     return page("stance-bench leaderboard", "".join(parts))
