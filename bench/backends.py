@@ -166,11 +166,13 @@ def _local(calls: list, n_jobs: int, isolate: bool = False) -> Generator[Any, No
                 here[sent] = func(*args, **kwargs)
                 sent += 1
     except BaseException:  # a failed fit, Ctrl-C, or a caller that stopped reading
-        for future in futures.values():
-            future.cancel()
-        # fits still running are moot; waiting for the pool to end its workers lets it
-        # release its semaphores, which loky's resource tracker otherwise cleans up (and,
-        # but for QUIET_TRACKER, reports on stderr) as this process exits
+        # fits still running or queued are moot: the pool fails the queued ones itself and
+        # ends its workers (no future is cancelled here first: loky's shutdown then sets
+        # an exception on a cancelled future, its manager thread dies of InvalidStateError
+        # on stderr, and the workers outlive the run until their idle timeout, minutes);
+        # waiting for the pool lets it release its semaphores, which loky's resource
+        # tracker otherwise cleans up (and, but for QUIET_TRACKER, reports on stderr) as
+        # this process exits
         executor.shutdown(wait=True, kill_workers=True)
         raise
 

@@ -610,9 +610,11 @@ NEEDS_ROOT = (pytest.mark.skipif(not ROOT, reason="mounts and setpriv need root"
 F_EXIT = "plugin-exit"
 
 
-def exit_case(where: str, stmt: str, n_jobs: int, command: str = "run", sub: bool = False):
+def exit_case(
+    where: str, stmt: str, n_jobs: int, command: str = "run", sub: bool = False, extra: str = ""
+):
     def setup(env: Env):
-        cfg = plug(env, **{where: stmt})
+        cfg = plug(env, extra=extra, **{where: stmt})
         argv = [command, "-q", str(cfg.relative_to(env.proj)), "--n-jobs", str(n_jobs)]
         return (argv + ["--out", "runs"] if command == "run" else argv), {"sub": sub}
 
@@ -686,6 +688,24 @@ EXIT_CASES = [
         exit_case("fit", "os._exit(0)", 2, "check", sub=True),
         1,
         ("plugcfg", FOLD, DIED),
+        marks=SLOW,
+    ),
+    # an error in fit while the workers hold queued folds (10 folds, 4 queued per worker):
+    # the pool fails those itself (before: this process cancelled them first, loky's
+    # manager thread died of InvalidStateError on stderr and the workers kept the run
+    # alive for their 300 s idle timeout)
+    Case(
+        F_EXIT,
+        "fit-raises-with-folds-queued-n2",
+        exit_case(
+            "fit",
+            "raise ValueError('exploded in fit')",
+            2,
+            sub=True,
+            extra="[protocol]\nn_splits = 5\nn_repeats = 2\n",
+        ),
+        2,
+        ("plugcfg", FOLD, "exploded in fit"),
         marks=SLOW,
     ),
 ]
