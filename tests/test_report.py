@@ -77,3 +77,15 @@ def test_an_open_interval_side_is_drawn_and_printed_one_sided():
     assert ci([0.25, 0.5]) == "[0.250, 0.500]" and ci([None, None]) == ""
     closed, open_ = bars([("a", 0.8, (0.7, 0.9))]), bars([("a", 0.8, (0.7, None))])
     assert open_.count("<line") == closed.count("<line") - 1  # one cap fewer
+
+
+def test_the_report_says_folds_per_repeat_and_fits_apart():
+    """``n_folds`` counts every fit of the view: 3 splits x 5 repeats are 15 fits, said as
+    3 folds x 5 repeats, never "15 fold(s), 5 repeat(s)"."""
+    from bench.report.markdown import _protocol
+
+    cv = {"protocol": {"group_by": "group", "kind": "group_kfold", "n_folds": 15, "n_repeats": 5}}
+    assert _protocol(cv) == "group_kfold, grouped by group: 3 folds x 5 repeats (15 fits)"
+    one = {"protocol": {"group_by": "target", "kind": "leave_one_group_out", "n_folds": 11}}
+    one["protocol"]["n_repeats"] = 1
+    assert _protocol(one) == "leave_one_group_out, grouped by target: 11 fold(s), 1 repeat(s)"

@@ -36,7 +36,11 @@ def _protocol(doc: ViewMetrics) -> str:
 
     p = doc.get("protocol", {})
     by = f", grouped by {p.get('group_by', 'group')}" if p.get("kind") in KINDS else ""
-    return f"{p.get('kind')}{by}: {p.get('n_folds')} fold(s), {p.get('n_repeats')} repeat(s)"
+    folds, repeats = p.get("n_folds"), p.get("n_repeats")
+    if isinstance(folds, int) and isinstance(repeats, int) and repeats > 1 and folds % repeats == 0:
+        # n_folds counts every fit: per repeat, n_folds / n_repeats folds
+        return f"{p.get('kind')}{by}: {folds // repeats} folds x {repeats} repeats ({folds} fits)"
+    return f"{p.get('kind')}{by}: {folds} fold(s), {repeats} repeat(s)"
 
 
 def notes(doc: ViewMetrics) -> list[str]:
