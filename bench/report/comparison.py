@@ -76,7 +76,7 @@ def _family(c) -> str:
     if c.family_size:
         crit = f"{c.critical_t:.2f}" if math.isfinite(c.critical_t) else "∞"
         flips = f"all {c.n_flips} joint flips" if c.exact else f"{c.n_flips} joint flips"
-        text += f", critical |t| {crit} ({flips} of {c.n_units} sentence groups)"
+        text += f", critical |t| {crit} ({flips} of the {c.n_units} sentence groups that differ)"
     if c.n_unpaired:
         text += f"; {c.n_unpaired} unpaired row(s) by the bootstrap, Holm"
     return text + f"; alpha {g.alpha}"
