@@ -140,9 +140,7 @@ class Row:
     dropped: bool  # fell by more than --max-drop
     n_discordant: int  # sentence groups (units) in which the two runs differ
     in_family: bool  # False: the runs do not differ (the row left the family)
-    decider: (
-        str  # maxt-exact | maxt-monte-carlo | bootstrap-unpaired | holm-<test> | holm-sign-flip
-    )
+    decider: str  # maxt-exact | maxt-monte-carlo | bootstrap-unpaired | holm-<test or sign-flip>
     level: float  # the per-row two-sided level fixed in advance (the MDE's)
     critical: float  # the |delta| needed to be significant; inf: it cannot be
     note: str  # why the row cannot be significant, or ""
@@ -331,7 +329,10 @@ def _view_row(
     paired: bool,
     per_fold: tuple[list, list],
     n_examples: int,
+    repeats: set[int],
 ) -> PairResult:
+    """One view's row for ``metric``; ``repeats``: the repeats of distinct folds
+    (``distinct_repeats``), the ones the Nadeau-Bengio test counts."""
     L = len(base_run.labels)
     f_idx = [base_run.labels.index(lab) for lab in base_run.metrics["f_avg_labels"]]
     W = width(L, base.pred, cand.pred)  # a no-answer column when either run abstains
@@ -355,9 +356,7 @@ def _view_row(
     tests = TestResults(
         mcnemar=mcnemar,
         mcnemar_method=method,
-        nadeau_bengio=(
-            _nadeau_bengio(per_fold, metric, n_examples, distinct_repeats(base)) if paired else None
-        ),
+        nadeau_bengio=_nadeau_bengio(per_fold, metric, n_examples, repeats) if paired else None,
     )
     units = _unit_labels(base_run, base.groups) if paired else np.empty(0, dtype=str)
     return PairResult(
@@ -434,6 +433,7 @@ def compare_runs(
             notes.append(f"{name} [{view}]: unpaired comparison: {why}")
             why_rank.append(why)
         folds = (docs_b[view].get("per_fold", []), docs_c[view].get("per_fold", []))
+        distinct = distinct_repeats(vb) if not why and folds[0] else set()
         pooled = True if docs_b[view].get("by_test_type") else None
         for metric in metrics:
             row = _view_row(
@@ -447,6 +447,7 @@ def compare_runs(
                 paired=not why,
                 per_fold=folds,
                 n_examples=int(docs_b[view].get("n_examples", 0)),
+                repeats=distinct,
             )
             if single and view == parts[0].view and METRICS[metric].comparable:
                 row = replace(row, kind=RANK_ROW)
