@@ -207,6 +207,18 @@ def test_an_interval_from_too_few_sentence_groups_is_marked_rough_in_every_forma
         rows = {n: x for x in lines for n in ("few", "many") if f" {n} " in x or f">{n}<" in x}
         assert rows["few"].count(f"]{ROUGH}") == 1 and ROUGH not in rows["many"], board
         assert board.count(f"{ROUGH} {rough}") == 1 and str(_min_groups() + 10) not in board
+    # a table of several tasks (the README's compact board) says which tasks a note is of
+    from dataclasses import replace
+
+    from bench.ranking import entry
+    from bench.report.leaderboard import _notes
+
+    few_run = entry(load_run(tmp_path / "runs" / "few"), "macro_f1")
+    many_run = entry(load_run(tmp_path / "runs" / "many"), "macro_f1")
+    mixed = [few_run, replace(few_run, task="fact"), replace(many_run, task="stance")]
+    note = _notes([few_run])[0].removeprefix(f"{ROUGH} ")
+    assert note.startswith(rough)
+    assert _notes(mixed) == [f"{ROUGH} (tasks joint, fact) {note}"]
 
 
 def test_leaderboard_shows_runs_of_one_name_from_two_folders_and_skips_staging(tmp_path, capsys):

@@ -111,9 +111,17 @@ def basis(b: Board) -> str:
 
 def _notes(entries: list[Entry]) -> list[str]:
     """What the table's marks mean: zero-shot rows, and intervals their runs call rough
-    (each distinct reason once)."""
+    (each distinct reason once; in a table of several tasks, naming the tasks it is of)."""
     notes = [ZERO_SHOT_NOTE] if any(not e.trained for e in entries) else []
-    return notes + [f"{ROUGH} {n}" for n in dict.fromkeys(e.ci_note for e in entries if e.ci_note)]
+    tasks: dict[str, dict[str, None]] = {}  # reason -> its tasks, in table order
+    for e in entries:
+        if e.ci_note:
+            tasks.setdefault(e.ci_note, {})[e.task] = None
+    several = len({e.task for e in entries}) > 1
+    for note, of in tasks.items():
+        where = f" (task{'s' if len(of) > 1 else ''} {', '.join(of)})" if several else ""
+        notes.append(f"{ROUGH}{where} {note}")
+    return notes
 
 
 def tier_note(b: Board) -> str:
