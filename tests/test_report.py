@@ -86,6 +86,6 @@ def test_the_report_says_folds_per_repeat_and_fits_apart():
 
     cv = {"protocol": {"group_by": "group", "kind": "group_kfold", "n_folds": 15, "n_repeats": 5}}
     assert _protocol(cv) == "group_kfold, grouped by group: 3 folds x 5 repeats (15 fits)"
-    one = {"protocol": {"group_by": "target", "kind": "leave_one_group_out", "n_folds": 11}}
-    one["protocol"]["n_repeats"] = 1
+    logo = {"group_by": "target", "kind": "leave_one_group_out", "n_folds": 11, "n_repeats": 1}
+    one = {"protocol": logo}
     assert _protocol(one) == "leave_one_group_out, grouped by target: 11 fold(s), 1 repeat(s)"
