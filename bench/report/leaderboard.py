@@ -72,7 +72,8 @@ def _header(entries: list[Entry]) -> list[str]:
     if len(views) > 1:
         head.append(f"rank score {metric}")
     head += [_view_header(metric, v, level, entries) for v in views]
-    return head + ["accuracy", "fit s"]
+    # accuracy is the main view's, as the interval is
+    return head + [f"accuracy {first.main}" if first else "accuracy", "fit s"]
 
 
 def _tiered(entries: list[Entry]) -> bool:
