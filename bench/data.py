@@ -342,7 +342,7 @@ def _read_hub(ds):
     import datasets
 
     try:
-        loaded = datasets.load_dataset(ds.name, split=ds.split)
+        loaded = _load_hub(datasets, ds.name, ds.split)
     except Exception as exc:  # the hub raises many types: network, missing, auth
         raise DataError(
             f"hub dataset {ds.name!r} (split {ds.split!r}) could not be loaded: {_first_line(exc)}"
@@ -354,6 +354,21 @@ def _read_hub(ds):
             frame[name] = names[frame[name].to_numpy()]
     frame["_where"] = _numbered(f"{ds.name}[{ds.split}]:row ", len(frame))
     return frame
+
+
+def _load_hub(datasets, name: str, split: str):
+    """``name`` read the way its owner wrote it: a folder from ``save_to_disk`` (it holds
+    ``dataset_dict.json`` or ``state.json``) with ``load_from_disk``, anything else (a hub
+    id, a folder of data files, a loading script) with ``load_dataset``."""
+    folder = Path(name)
+    if (folder / "dataset_dict.json").is_file() or (folder / "state.json").is_file():
+        loaded = datasets.load_from_disk(str(folder))
+        if isinstance(loaded, datasets.DatasetDict):
+            if split not in loaded:
+                raise ValueError(f"it has no split {split!r}; its splits are {sorted(loaded)}")
+            loaded = loaded[split]
+        return loaded
+    return datasets.load_dataset(name, split=split)
 
 
 def _examples(frame, mask, limit: int = 3) -> str:

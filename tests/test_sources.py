@@ -4,6 +4,7 @@ bad input, SemEval-2016 in its original layout, and cross-dataset runs."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -11,9 +12,9 @@ import pytest
 from sklearn.metrics import f1_score
 
 from bench.cli import main
-from bench.config import load_config
+from bench.config import as_dict, load_config
 from bench.data import source_frame
-from bench.errors import DataError
+from bench.errors import ConfigError, DataError
 from tests.conftest import REPO
 
 SEMEVAL = REPO / "tests" / "data" / "semeval2016"
@@ -89,10 +90,53 @@ def test_hub_code_path_on_a_local_folder(tmp_path, derived_dir):
 
 
 def test_hub_failure_is_one_clear_line(tmp_path):
-    cfg = load_config(
-        _config(tmp_path, f'[dataset]\nsource = "hub"\nname = "{tmp_path / "missing"}"\n')
-    )
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "notes.bin").write_bytes(b"\x00\x01")
+    cfg = load_config(_config(tmp_path, '[dataset]\nsource = "hub"\nname = "./junk"\n'))
     with pytest.raises(DataError, match="could not be loaded"):
+        source_frame(cfg.dataset, "joint")
+
+
+@pytest.mark.parametrize("written", ["corpus", "./corpus"])
+def test_a_local_hub_folder_is_relative_to_the_config_not_the_working_folder(
+    tmp_path, derived_dir, monkeypatch, written
+):
+    shutil.copytree(derived_dir, tmp_path / "exp" / "corpus")
+    config = _config(
+        tmp_path / "exp",
+        f'[dataset]\nsource = "hub"\nname = "{written}"\ncolumns = {{ text = "sentence" }}\n',
+    )
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    cfg = load_config(config)
+    assert cfg.dataset.name == str(tmp_path / "exp" / "corpus")
+    assert len(source_frame(cfg.dataset, "joint")[0]) == 25
+    # the resolved config names it relative to the project, as a path, and reloads
+    resolved = as_dict(cfg, root=tmp_path)
+    assert resolved["dataset"]["name"] == "./exp/corpus"
+    assert "name" not in as_dict(cfg, root=None)["dataset"]  # the hash holds no path
+
+
+def test_a_missing_local_hub_folder_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"names the local dataset .*nope, which does not exist"):
+        load_config(_config(tmp_path, '[dataset]\nsource = "hub"\nname = "./nope"\n'))
+    # a hub id is not a path: it stays as written for the hub to resolve
+    cfg = load_config(_config(tmp_path, '[dataset]\nsource = "hub"\nname = "owner/nope"\n'))
+    assert cfg.dataset.name == "owner/nope"
+
+
+def test_a_save_to_disk_folder_is_read_with_load_from_disk(tmp_path):
+    import datasets
+
+    dd = datasets.DatasetDict(
+        {"train": datasets.Dataset.from_pandas(ROWS), "dev": datasets.Dataset.from_pandas(ROWS[:2])}
+    )
+    dd.save_to_disk(str(tmp_path / "saved"))
+    body = f'[dataset]\nsource = "hub"\nname = "saved"\nsplit = "train"\n{MAPPING}'
+    cfg = load_config(_config(tmp_path, body))
+    assert source_frame(cfg.dataset, "joint")[0]["id"].tolist() == ["a1", "a2", "a3", "a4"]
+    cfg = load_config(_config(tmp_path, body.replace('"train"', '"test"')))
+    with pytest.raises(DataError, match=r"has no split 'test'; its splits are \['dev', 'train'\]"):
         source_frame(cfg.dataset, "joint")
 
 

@@ -53,9 +53,16 @@ def as_dict(cfg: Config, root: Path | None) -> dict:
         names = [f.name for f in fields(obj)]
         if isinstance(obj, DatasetConfig):  # only the keys its source reads
             names = [n for n in names if n in SOURCE_KEYS[obj.source]]
-        out = {}
+        out: dict[str, Any] = {}
         for name in names:
             value = getattr(obj, name)
+            if isinstance(obj, DatasetConfig) and name == "name" and Path(value).is_absolute():
+                # a local hub folder (``bench.config.load`` made it absolute): a path like
+                # any other, written "./"-relative so that a reload reads it as a path
+                if root is not None:
+                    where = portable(Path(value), root)
+                    out[name] = where if Path(where).is_absolute() else f"./{where}"
+                continue
             if name in PAIRS:
                 out[name] = {k: plain(v) for k, v in value}
             elif keep(value):

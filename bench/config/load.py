@@ -242,6 +242,8 @@ def _load_layer(path: Path, chain: tuple[Path, ...]) -> dict:
             layer[key] = _check_table(value, SECTIONS[key], key, path, base)
             if key in ("dataset", "test") and "path" in value and "source" not in value:
                 layer[key]["source"] = "file"  # a path means a file
+            if key in ("dataset", "test") and "name" in layer[key]:
+                layer[key]["name"] = _hub_name(layer[key]["name"], _where("name", key, path), base)
         elif key == "views":
             layer[key] = _views_table(value, path)
         elif key in ("model", "sweep"):
@@ -264,6 +266,25 @@ def _load_layer(path: Path, chain: tuple[Path, ...]) -> dict:
             )
         layer = _merge(_load_layer(parent_path, (*chain, path)), layer)
     return layer
+
+
+def _hub_name(name: str, where: str, base: Path) -> str:
+    """A hub dataset's ``name``: a local folder or file (one that exists beside the config,
+    or one written as a path: ``./x``, ``../x``, ``/x``, ``~/x``) resolved against the
+    folder of the file that wrote it, as every path is, never against the working folder;
+    any other name is a hub id (``owner/dataset``) and stays as written."""
+    expanded = Path(_expand(name, where)).expanduser()
+    local = Path(os.path.normpath(expanded if expanded.is_absolute() else base / expanded))
+    written_as_path = name.startswith(("./", "../", "/", "~", ".\\", "..\\")) or name in (".", "..")
+    if local.exists():
+        return str(local)
+    if written_as_path or expanded.is_absolute():
+        raise ConfigError(
+            f"{where} names the local dataset {local}, which does not exist; fix the path "
+            "(relative paths are relative to the config's folder), or name a hub dataset "
+            'as "owner/dataset"'
+        )
+    return name
 
 
 # ---------------------------------------------------------------------------- sections
