@@ -131,7 +131,8 @@ def prepare(cfg: Config, cache: DataCache | None = None) -> Prepared:
     missing = [lab for lab in cfg.f_avg_labels if lab not in plan_.labels]
     if missing:
         raise ProtocolError(
-            f"{cfg.path}: the test data holds no {', '.join(map(repr, missing))}, which "
+            f"{cfg.path}: the {'[test]' if cfg.test else '[dataset]'} data holds no "
+            f"{', '.join(map(repr, missing))}, which "
             f"F_avg averages over (its labels: {', '.join(plan_.labels)}); set "
             "f_avg_labels in [metrics] to labels it has"
         )

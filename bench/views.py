@@ -123,10 +123,10 @@ def _protocol_doc(kind: str, group_by: str, n_splits: int, folds: list[Fold]) ->
 
 
 def _run_labels(cfg: Config, frame) -> tuple[str, ...]:
-    """The labels of a run: the config's (``Config.labels``), and with a ``[test]`` set
-    whose labels need no mapping, only those its data holds."""
-    if cfg.test is None or cfg.test.gold_labels() is not None:
-        return cfg.labels
+    """The labels of a run: the config's (``Config.labels``) that the evaluated data
+    (``frame``: the ``[test]`` set, else the dataset) holds, so that no macro average
+    counts a label no split can contain (a CSV of our labels with no ``skeptical`` row, a
+    mapped label no row has)."""
     held = set(frame["label"])
     return tuple(lab for lab in cfg.labels if lab in held)
 
@@ -166,7 +166,11 @@ def _plan_cv(cfg: Config, main: ViewPlan | None, cache: DataCache | None) -> Vie
         n_repeats=p.n_repeats,
         test_size=p.test_size,
     )
-    return ViewPlan("cv", frame, folds, _protocol_doc(p.kind, p.group_by, p.n_splits, folds))
+    doc = _protocol_doc(p.kind, p.group_by, p.n_splits, folds)
+    labels = _run_labels(cfg, frame)
+    if labels != cfg.labels:  # recorded when narrowed (the test view always records them)
+        doc["labels"] = list(labels)
+    return ViewPlan("cv", frame, folds, doc)
 
 
 def _plan_test(cfg: Config, main: ViewPlan | None, cache: DataCache | None) -> ViewPlan:

@@ -245,3 +245,49 @@ def test_semeval_reference_baselines_end_to_end(monkeypatch, tmp_path):
     back = json.loads((out / "semeval2016_semeval_to_seed_svm" / "metrics.json").read_text())
     assert back["view"] == "test" and back["labels"] == ["support", "condemn", "skeptical", "fact"]
     assert back["n_examples"] == 25 and back["views"]["contrast"]["capabilities"]
+
+
+def _three_label_rows(n: int = 24) -> pd.DataFrame:
+    words = {"support": "backs welcomes", "condemn": "condemns denounces", "fact": "was held"}
+    labels = ["support", "condemn", "fact"] * (n // 3)
+    return pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(n)],
+            "text": [f"Official {i} {words[lab]} the plan." for i, lab in enumerate(labels)],
+            "target": ["plan"] * n,
+            "label": labels,
+        }
+    )
+
+
+def test_a_label_no_row_holds_is_left_out_of_the_macro_average(tmp_path):
+    """Our own labels, no mapping, no ``skeptical`` row: the run is scored over the three
+    labels the data holds (a fourth, empty label would pull macro F1 down by a quarter)."""
+    _write(tmp_path / "d.csv", _three_label_rows())
+    cfg = _config(
+        tmp_path,
+        '[dataset]\npath = "d.csv"\n[protocol]\nn_splits = 3\n'
+        '[metrics]\nf_avg_labels = ["support", "condemn"]\n',
+    )
+    out = tmp_path / "runs"
+    assert main(["run", "-q", str(cfg), "--out", str(out)]) == 0
+    metrics = json.loads((out / "c" / "metrics.json").read_text())
+    assert metrics["labels"] == ["support", "condemn", "fact"]
+    preds = [json.loads(x) for x in (out / "c" / "predictions.jsonl").read_text().splitlines()]
+    gold = [p["gold"] for p in preds]
+    pred = [p["predicted"] for p in preds]
+    expected = f1_score(
+        gold, pred, labels=["support", "condemn", "fact"], average="macro", zero_division=0
+    )
+    assert metrics["pooled"]["macro_f1"] == pytest.approx(expected)
+
+
+def test_f_avg_over_a_label_the_dataset_lacks_names_the_dataset(tmp_path, capsys):
+    _write(tmp_path / "d.csv", _three_label_rows())
+    cfg = _config(
+        tmp_path,
+        '[dataset]\npath = "d.csv"\n[metrics]\nf_avg_labels = ["support", "skeptical"]\n',
+    )
+    assert main(["run", "-q", str(cfg), "--out", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert "the [dataset] data holds no 'skeptical'" in err and "Traceback" not in err
