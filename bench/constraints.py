@@ -11,6 +11,7 @@ DataError), so each message still names its file.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,7 @@ class Interval:
     def accepts(self, value: Any) -> bool:
         if not (_is_integer(value) if self.integer else _is_number(value)):
             return False
-        if value != value:  # NaN is in no range
+        if not math.isfinite(value):  # NaN is in no range; inf is no setting (nor JSON)
             return False
         lo_ok = self.low is None or (
             value >= self.low if self.closed in ("both", "left") else value > self.low

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,17 @@ def test_test_set_needs_split_protocol(tmp_path):
     p = write(tmp_path / "t.toml", '[model]\nname = "majority"\n[test]\npath = "t.csv"\n')
     with pytest.raises(ConfigError, match='needs kind = "split"'):
         load_config(p)
+
+
+@pytest.mark.parametrize(
+    "body, key",
+    [
+        ('[model]\nname = "tfidf_logreg"\nC = inf\n', "model.C"),
+        ('timeout = inf\n[model]\nname = "majority"\n', "timeout"),
+        ('[model]\nname = "tfidf_logreg"\n[sweep]\n"model.C" = [1.0, nan]\n', "sweep.model.C[1]"),
+    ],
+)
+def test_inf_and_nan_are_refused_with_their_key(tmp_path, body, key):
+    """TOML writes inf and nan; JSON (metrics.json, the config hash) does not."""
+    with pytest.raises(ConfigError, match=re.escape(f"{key} is inf or nan")):
+        load_config(write(tmp_path / "c.toml", body))

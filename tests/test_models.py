@@ -499,3 +499,13 @@ def test_factories_that_take_labels_predict_labels_unseen_in_training():
         assert list(est.predict(X[~seen])) == ["skeptical"] * 3, name
         blind = REGISTRY[name].build({}, random_state=0).fit(X[seen], y[seen])
         assert "skeptical" not in set(blind.predict(X[~seen]))
+
+
+def test_an_interval_holds_no_inf_or_nan():
+    """A plug-in's parameters set from Python (not TOML) meet the same rule: an unbounded
+    side means any finite number."""
+    from bench.constraints import Interval
+
+    above = Interval(low=0.0, closed="neither")
+    assert above.accepts(1e300) and not above.accepts(float("inf"))
+    assert not Interval().accepts(float("nan")) and not Interval().accepts(float("-inf"))

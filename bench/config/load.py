@@ -194,7 +194,7 @@ def _read_toml(path: Path) -> dict:
                 f"{path}: starts with a byte order mark (BOM, bytes EF BB BF), which TOML "
                 "does not allow; save the file as UTF-8 without BOM"
             )
-        return tomllib.loads(data.decode("utf-8"))
+        doc = tomllib.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except IsADirectoryError:
@@ -203,6 +203,26 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8; save the config as UTF-8") from None
+    bad = _non_finite(doc)
+    if bad:
+        raise ConfigError(
+            f"{path}: {', '.join(bad)} {'is' if len(bad) == 1 else 'are'} inf or nan, which "
+            "no setting takes (a config, its hash and metrics.json hold finite numbers "
+            "only); write a finite number"
+        )
+    return doc
+
+
+def _non_finite(value: Any, where: str = "") -> list[str]:
+    """The dotted keys (``model.C``, ``sweep.model.C[1]``) of every inf or nan in a
+    parsed TOML document: TOML writes them, JSON and the config hash do not."""
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [where]
+    if isinstance(value, dict):
+        return [b for k, v in value.items() for b in _non_finite(v, f"{where}.{k}" if where else k)]
+    if isinstance(value, list):
+        return [b for i, v in enumerate(value) for b in _non_finite(v, f"{where}[{i}]")]
+    return []
 
 
 def _replaces(key: str, value: dict) -> bool:
