@@ -207,3 +207,47 @@ def test_select_on_is_checked_and_reaches_the_selecting_model(tmp_path):
     (tmp_path / "c.toml").write_text(base + 'select_on = "contrast"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="'select_on' in \\[sweep\\].*'cross_target', 'cv'"):
         load_runs(tmp_path / "c.toml")
+
+
+def test_a_sweep_over_dataset_keys_sets_them_as_their_table_would(tmp_path):
+    """``dataset.path`` is made absolute against the config's folder (and means a file),
+    a ``dataset.columns`` table is read as in ``[dataset]``: both once crashed."""
+    import pandas as pd
+
+    labels = ["support", "condemn", "fact"] * 8
+    rows = pd.DataFrame(
+        {
+            "rid": [f"r{i}" for i in range(24)],
+            "text": [f"Person {i} says {lab} things." for i, lab in enumerate(labels)],
+            "target": ["plan"] * 24,
+            "label": labels,
+        }
+    )
+    (tmp_path / "data").mkdir()
+    rows.to_csv(tmp_path / "data" / "a.csv", index=False)
+    rows.iloc[:18].to_csv(tmp_path / "data" / "b.csv", index=False)
+    path = tmp_path / "sw.toml"
+    path.write_text(
+        '[model]\nname = "majority"\n[protocol]\nn_splits = 3\nn_repeats = 1\n'
+        '[dataset]\ncolumns = { id = "rid" }\n'
+        '[sweep]\n"dataset.path" = ["data/a.csv", "data/b.csv"]\n'
+    )
+    configs = load_configs([path])
+    assert [c.dataset.path for c in configs] == [
+        (tmp_path / "data" / "a.csv",),
+        (tmp_path / "data" / "b.csv",),
+    ]
+    assert {c.dataset.source for c in configs} == {"file"}
+    out = tmp_path / "runs"
+    assert main(["run", "-q", str(path), "--out", str(out)]) == 0
+    sizes = [json.loads((out / f"sw.path-data_{x}.csv" / "metrics.json").read_text()) for x in "ab"]
+    assert [m["n_examples"] for m in sizes] == [24, 18]
+    cols = tmp_path / "cols.toml"
+    cols.write_text(
+        '[model]\nname = "majority"\n[dataset]\npath = "data/a.csv"\n'
+        '[sweep]\n"dataset.columns" = [{ id = "rid" }, { id = "rid", group = "target" }]\n'
+    )
+    assert [dict(c.dataset.columns) for c in load_configs([cols])] == [
+        {"id": "rid"},
+        {"id": "rid", "group": "target"},
+    ]

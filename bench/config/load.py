@@ -508,9 +508,12 @@ def _slug(value: Any) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "x"
 
 
-def _sweep(raw: dict, path: Path) -> tuple[list[tuple[str, list]], str, int, str]:
-    """The swept keys and their values, the selection mode, the inner folds and the view
-    inner selection selects on."""
+def _sweep(
+    raw: dict, path: Path, base: Path
+) -> tuple[list[tuple[str, list, list]], str, int, str]:
+    """The swept keys with their values as written and as checked (a ``dataset.path``
+    made absolute against ``base`` as in its table, a ``columns`` table made pairs), the
+    selection mode, the inner folds and the view inner selection selects on."""
     from bench.views import SELECT_ON
 
     table = dict(raw)
@@ -538,12 +541,18 @@ def _sweep(raw: dict, path: Path) -> tuple[list[tuple[str, list]], str, int, str
             )
         if not isinstance(values, list) or not values:
             raise ConfigError(f"{key!r} in [sweep] of {path} must be a non-empty list of values")
-        for v in values:  # checked like the same key in its table
+        checked = []
+        for v in values:  # checked like the same key in its table, and set as checked
             if section in SECTIONS:
-                _check_table({field_name: v}, SECTIONS[section], section, path, path.parent)
+                one = _check_table({field_name: v}, SECTIONS[section], section, path, base)
+                if field_name == "name" and section in ("dataset", "test"):
+                    one["name"] = _hub_name(one["name"], _where("name", section, path), base)
+                checked.append(one[field_name])
             elif section == "views":
-                _views_table({field_name: v}, path)
-        axes.append((key, values))
+                checked.append(_views_table({field_name: v}, path)[field_name])
+            else:
+                checked.append(v)
+        axes.append((key, values, checked))
     if not axes:
         raise ConfigError(f'[sweep] of {path} sweeps nothing; add e.g. "model.C" = [0.1, 1]')
     return axes, select, inner, select_on
@@ -565,15 +574,20 @@ def load_runs(path: Path | str) -> list[Config]:
     name = raw.get("name") or path.stem
     if "sweep" not in raw:
         return [_build(raw, path, name)]
-    axes, select, inner, select_on = _sweep(raw.pop("sweep"), path)
-    keys = tuple(k for k, _ in axes)
+    relative_to = _read_toml(path).get("relative_to", "file")
+    base = project.root_of(path.resolve()) if relative_to == "project" else path.resolve().parent
+    axes, select, inner, select_on = _sweep(raw.pop("sweep"), path, base)
+    keys = tuple(k for k, _, _ in axes)
     runs = []
-    settings = list(itertools.product(*(values for _, values in axes)))
-    for combo in settings:
+    settings = list(itertools.product(*(values for _, values, _ in axes)))
+    as_set = list(itertools.product(*(checked for _, _, checked in axes)))
+    for combo, set_to in zip(settings, as_set, strict=True):
         one = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
-        for key, value in zip(keys, combo, strict=True):
+        for key, value in zip(keys, set_to, strict=True):
             section, _, field_name = key.partition(".")
             one.setdefault(section, {})[field_name] = value
+            if section in ("dataset", "test") and field_name == "path":
+                one[section].setdefault("source", "file")  # a path means a file
         suffix = ".".join(
             f"{k.partition('.')[2]}-{_slug(v)}" for k, v in zip(keys, combo, strict=True)
         )
