@@ -289,14 +289,32 @@ def _csv_records(path: Path, ds, frame, quoting: Quoting) -> list[int] | None:
     if lines == len(frame) + 1 and not (frame.to_numpy() == "").any():
         return None
     sep = ds.delimiter or ("\t" if ds.format == "tsv" else ",")
+    limit = csv.field_size_limit(2**31 - 1)  # pandas reads cells of any size; so must this
+    try:
+        width, starts, short = _record_starts(path, ds, sep, quoting)
+    finally:
+        csv.field_size_limit(limit)
+    if short:
+        line, got = short[0]
+        more = f" ({len(short)} such rows)" if len(short) > 1 else ""
+        raise DataError(
+            f"{path}:{line}: row has {got} field(s) where the header has {width}{more}; a "
+            "short or malformed row: complete it, or check 'delimiter' and 'quoting'"
+        )
+    return starts if len(starts) == len(frame) else None
+
+
+def _record_starts(
+    path: Path, ds, sep: str, quoting: Quoting
+) -> tuple[int, list[int], list[tuple[int, int]]]:
+    """The header's width, the line each record starts on, and the (line, width) of each
+    record shorter than the header."""
+    import csv
+
     starts: list[int] = []
     short: list[tuple[int, int]] = []
     with open(path, encoding=_encoding(ds.encoding), newline="") as fh:
-        reader = csv.reader(
-            fh,
-            delimiter=sep,
-            quoting=quoting,
-        )
+        reader = csv.reader(fh, delimiter=sep, quoting=quoting)
         width = len(next(reader, []))
         end = reader.line_num
         for row in reader:
@@ -306,14 +324,7 @@ def _csv_records(path: Path, ds, frame, quoting: Quoting) -> list[int] | None:
             starts.append(start)
             if len(row) < width:
                 short.append((start, len(row)))
-    if short:
-        line, got = short[0]
-        more = f" ({len(short)} such rows)" if len(short) > 1 else ""
-        raise DataError(
-            f"{path}:{line}: row has {got} field(s) where the header has {width}{more}; a "
-            "short or malformed row: complete it, or check 'delimiter' and 'quoting'"
-        )
-    return starts if len(starts) == len(frame) else None
+    return width, starts, short
 
 
 def _strings(column):

@@ -170,6 +170,20 @@ def test_bad_input_says_how_many_and_where(tmp_path, change, message):
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
+def test_a_cell_longer_than_the_csv_modules_limit_is_read(tmp_path):
+    """Python's csv reader refuses fields over 131,072 characters by default; pandas
+    reads them, and the row-counting pass (run when a cell is empty) must too."""
+    import csv
+
+    frame = ROWS.assign(body=["x " * 100_000, "He backs the truce.", "", "Doubt.", "Chat."])
+    _write(tmp_path / "d.csv", frame)
+    limit = csv.field_size_limit()
+    cfg = load_config(_config(tmp_path, f'[dataset]\npath = "d.csv"\n{MAPPING}'))
+    with pytest.raises(DataError, match=r"1 row\(s\) with empty text \(first: d.csv:4\)"):
+        source_frame(cfg.dataset, "joint")
+    assert csv.field_size_limit() == limit  # the module's limit is given back
+
+
 def test_undecodable_bytes_name_the_line_and_the_fix(tmp_path):
     (tmp_path / "d.csv").write_bytes("body,y\nfine,NONE\ncaf\xe9 talks,NONE\n".encode("cp1252"))
     cfg = load_config(

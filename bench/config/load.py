@@ -508,9 +508,7 @@ def _slug(value: Any) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "x"
 
 
-def _sweep(
-    raw: dict, path: Path, base: Path
-) -> tuple[list[tuple[str, list, list]], str, int, str]:
+def _sweep(raw: dict, path: Path, base: Path) -> tuple[list[tuple[str, list, list]], str, int, str]:
     """The swept keys with their values as written and as checked (a ``dataset.path``
     made absolute against ``base`` as in its table, a ``columns`` table made pairs), the
     selection mode, the inner folds and the view inner selection selects on."""
