@@ -142,7 +142,7 @@ def _read_one(path: Path, ds):
             )
             first_line = 2  # after the header
         elif ds.format == "json":
-            frame = pd.read_json(path, lines=True, dtype=False, encoding=encoding)
+            frame, json_lines = _read_jsonl(path, encoding)
             first_line = 1
         else:
             frame = pd.read_parquet(path)
@@ -180,12 +180,52 @@ def _read_one(path: Path, ds):
     if ds.format in ("csv", "tsv") and len(frame.columns) == 1:
         _one_column(path, str(frame.columns[0]), ds)
     starts = _csv_records(path, ds, frame, quoting) if ds.format in ("csv", "tsv") else None
+    if ds.format == "json":
+        starts = json_lines
     label = "row " if first_line == 0 else ""
     if starts is not None:  # records that span lines, or blank lines between them
         frame["_where"] = [f"{path.name}:{line}" for line in starts]
     else:
         frame["_where"] = _numbered(f"{path.name}:{label}", len(frame), first_line)
     return frame
+
+
+def _read_jsonl(path: Path, encoding: str):
+    """A JSON Lines file as a frame, and the line each row is on (blank lines are
+    skipped, not counted as rows). Each line must be a JSON object: a scalar, an array or
+    broken JSON is an error naming its line and how many such lines there are. Values
+    are kept as JSON gives them (no dates guessed from column names, as pandas would)."""
+    import json
+
+    import pandas as pd
+
+    records: list[dict] = []
+    lines: list[int] = []
+    bad: list[tuple[int, str]] = []
+    with open(path, encoding=encoding) as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                bad.append((number, f"not valid JSON ({exc.msg}, column {exc.colno})"))
+                continue
+            if not isinstance(value, dict):
+                bad.append((number, f"holds a JSON {type(value).__name__}, not an object"))
+                continue
+            records.append(value)
+            lines.append(number)
+    if bad:
+        number, why = bad[0]
+        more = f" ({len(bad)} such lines)" if len(bad) > 1 else ""
+        raise DataError(
+            f"{path}:{number}: {why}{more}; write one JSON object per line, "
+            'e.g. {"text": "...", "label": "..."}'
+        )
+    if not records:
+        raise DataError(f"{path}: holds blank lines only; add one JSON object per line")
+    return pd.DataFrame.from_records(records), lines
 
 
 def _encoding(name: str) -> str:

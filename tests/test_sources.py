@@ -4,6 +4,7 @@ bad input, SemEval-2016 in its original layout, and cross-dataset runs."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -182,6 +183,34 @@ def test_a_cell_longer_than_the_csv_modules_limit_is_read(tmp_path):
     with pytest.raises(DataError, match=r"1 row\(s\) with empty text \(first: d.csv:4\)"):
         source_frame(cfg.dataset, "joint")
     assert csv.field_size_limit() == limit  # the module's limit is given back
+
+
+def _jsonl(tmp_path: Path, lines: list[str]):
+    (tmp_path / "d.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return load_config(_config(tmp_path, f'[dataset]\npath = "d.jsonl"\n{MAPPING}'))
+
+
+def _json_rows() -> list[str]:
+    return [json.dumps(r) for r in ROWS.to_dict(orient="records")]
+
+
+@pytest.mark.parametrize(
+    "line, why",
+    [("42", "holds a JSON int, not an object"), ('["a", "b"]', "holds a JSON list, not an object")],
+)
+def test_a_jsonl_line_that_is_not_an_object_names_its_line(tmp_path, line, why):
+    rows = _json_rows()
+    cfg = _jsonl(tmp_path, [*rows[:2], line, *rows[2:], line])
+    with pytest.raises(DataError, match=re.escape(f"d.jsonl:3: {why} (2 such lines)")):
+        source_frame(cfg.dataset, "joint")
+
+
+def test_blank_jsonl_lines_do_not_shift_the_line_numbers(tmp_path):
+    rows = _json_rows()
+    rows[3] = json.dumps({**ROWS.iloc[3].to_dict(), "body": ""})
+    cfg = _jsonl(tmp_path, [rows[0], "", rows[1], "   ", rows[2], rows[3], rows[4]])
+    with pytest.raises(DataError, match=re.escape("1 row(s) with empty text (first: d.jsonl:6)")):
+        source_frame(cfg.dataset, "joint")
 
 
 def test_undecodable_bytes_name_the_line_and_the_fix(tmp_path):
