@@ -563,7 +563,11 @@ def _check_text_cells(raw, column: str, role: str, origin: str) -> None:
             f"{_examples(raw, values.notna(), 1)}: the {role} column {column!r} holds "
             f"{values.dtype} values, not text; map {role} to a text column in [dataset.columns]"
         )
-    odd = values.map(lambda v: v is not None and not isinstance(v, str) and v == v)
+
+    def missing(v) -> bool:  # no == on the cell: a list or array cell would not give a bool
+        return v is None or v is pd.NA or (isinstance(v, float) and v != v)
+
+    odd = values.map(lambda v: not isinstance(v, str) and not missing(v))
     if odd.any():
         first = values[odd].iloc[0]
         raise DataError(

@@ -213,6 +213,14 @@ def test_blank_jsonl_lines_do_not_shift_the_line_numbers(tmp_path):
         source_frame(cfg.dataset, "joint")
 
 
+def test_a_parquet_text_column_of_lists_is_named_not_crashed_on(tmp_path):
+    frame = ROWS.assign(body=[["a", "b"], ["c"], ["d"], ["e"], ["f"]])
+    _write(tmp_path / "d.parquet", frame)
+    cfg = load_config(_config(tmp_path, f'[dataset]\npath = "d.parquet"\n{MAPPING}'))
+    with pytest.raises(DataError, match=r"the text 'body' is ndarray .*not text \(5 such row"):
+        source_frame(cfg.dataset, "joint")
+
+
 def test_undecodable_bytes_name_the_line_and_the_fix(tmp_path):
     (tmp_path / "d.csv").write_bytes("body,y\nfine,NONE\ncaf\xe9 talks,NONE\n".encode("cp1252"))
     cfg = load_config(
