@@ -89,6 +89,14 @@ def test_extends_merges_tables_and_resolves_paths_against_each_file(tmp_path):
         ),
         ('[model]\nname = "majority"\n[dataset]\npath = "x.xlsx"\n', "cannot tell the format of"),
         ("[model\n", "{p}: not valid TOML"),
+        (
+            '[model]\nname = "majority"\n[dataset]\npath = "d.csv"\nencoding = "rot13"\n',
+            "'encoding' in [dataset] of {p} is not a known text encoding: 'rot13'",
+        ),
+        (
+            '[model]\nname = "majority"\n[dataset]\npath = "d.csv"\nencoding = "utf-9"\n',
+            "'encoding' in [dataset] of {p} is not a known text encoding: 'utf-9'",
+        ),
     ],
 )
 def test_bad_configs_name_file_key_and_allowed_values(tmp_path, body, message):

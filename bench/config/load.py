@@ -366,12 +366,15 @@ def _dataset(raw: dict, section: str, path: Path) -> DatasetConfig:
     if "delimiter" in merged and len(merged["delimiter"]) != 1:
         raise ConfigError(f"'delimiter' in {where} must be one character")
     if "encoding" in merged:
-        try:
-            codecs.lookup(merged["encoding"])
+        try:  # a text encoding: rot13, base64 or zip are codecs that open() refuses
+            known = getattr(codecs.lookup(merged["encoding"]), "_is_text_encoding", True)
         except LookupError:
+            known = False
+        if not known:
             raise ConfigError(
-                f"'encoding' in {where} is not a known encoding: {merged['encoding']!r}"
-            ) from None
+                f"'encoding' in {where} is not a known text encoding: {merged['encoding']!r}; "
+                'name one such as "utf-8", "cp1252" or "latin-1"'
+            )
     return DatasetConfig(**merged)
 
 
