@@ -632,6 +632,43 @@ def _mismatch(value: Any, tp: Any, where: str) -> str | None:
     return None
 
 
+def _inconsistent(doc: MetricsDoc) -> str | None:
+    """Where a metrics.json that has the schema's types contradicts itself (what readers
+    index by: a label the confusion matrix has no row for, a view no module knows), or
+    None. Checked beside the digest, which a hand edit can recompute."""
+    from bench.labels import TASKS
+    from bench.views import VIEWS
+
+    if doc["task"] not in TASKS:
+        return f"'task' is {doc['task']!r}, not one of {', '.join(map(repr, TASKS))}"
+    if doc["primary"] not in specs.METRICS:
+        return f"'primary' is {doc['primary']!r}, not one of {', '.join(map(repr, specs.METRICS))}"
+    known = TASKS[doc["task"]].labels
+    names = [doc.get("view", MAIN), *doc.get("views", {})]
+    for name in names:
+        if name not in VIEWS:
+            return f"the view {name!r} is not one of {', '.join(map(repr, VIEWS))}"
+    for name, view in [(names[0], doc), *doc.get("views", {}).items()]:
+        where = f"view {name!r}"
+        labels = view["labels"]
+        if not labels or len(set(labels)) != len(labels) or not set(labels) <= set(known):
+            return (
+                f"{where}: 'labels' {labels} must be distinct labels of the task "
+                f"{doc['task']!r} ({', '.join(known)})"
+            )
+        if not set(view["f_avg_labels"]) <= set(labels):
+            return f"{where}: 'f_avg_labels' {view['f_avg_labels']} are not all in {labels}"
+        if set(view["per_class"]) != set(labels):
+            return f"{where}: 'per_class' has {sorted(view['per_class'])}, not {labels}"
+        cm = view["confusion_matrix"]
+        if len(cm) != len(labels) or any(len(row) != len(labels) for row in cm):
+            return f"{where}: 'confusion_matrix' is not {len(labels)} x {len(labels)} (its labels)"
+        for target, scores in view.get("per_target", {}).items():
+            if not isinstance(scores.get("n_predictions"), int):
+                return f"{where}: 'per_target' {target!r} has no count 'n_predictions'"
+    return None
+
+
 def _fits_shallow(value: Any, tp: Any) -> bool:
     import typing
 
@@ -675,7 +712,7 @@ def load_run(run_dir: Path, *, verify: bool = True) -> Run:
             f"metrics.json lacks {', '.join(absent)}; not a run of this version of "
             "stance-bench (re-run the config)",
         )
-    departs = _mismatch(metrics, MetricsDoc, "")
+    departs = _mismatch(metrics, MetricsDoc, "") or _inconsistent(metrics)  # type: ignore[arg-type]
     if departs:
         raise _fail(run_dir, f"metrics.json: {departs}; it was edited by hand, re-run the config")
     if verify and DIGEST in metrics and metrics_digest(metrics) != metrics[DIGEST]:

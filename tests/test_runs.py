@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import stat
 
 import numpy as np
@@ -77,6 +78,35 @@ def test_a_cut_or_edited_run_is_refused_on_load(tmp_path):
     (run / "metrics.json").write_text("{}")
     with pytest.raises(RunError, match="metrics.json lacks config"):
         load_run(run)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda d: d.update(confusion_matrix=[[1]]), "'confusion_matrix' is not 4 x 4"),
+        (lambda d: d.update(labels=[*d["labels"], "zzz"]), "must be distinct labels of the task"),
+        (lambda d: d.update(per_class={}), "'per_class' has []"),
+        (lambda d: d.update(f_avg_labels=["zzz"]), "'f_avg_labels' ['zzz'] are not all in"),
+        (lambda d: d.update(primary="bogus"), "'primary' is 'bogus'"),
+        (lambda d: d.update(view="bogus"), "the view 'bogus' is not one of"),
+        (lambda d: d.update(per_target={"x": {}}), "'per_target' 'x' has no count"),
+    ],
+)
+def test_a_self_contradicting_metrics_json_is_refused_even_with_a_valid_digest(
+    tmp_path, edit, message
+):
+    """The digest catches an edit, not an editor who recomputes it: ``report`` indexed
+    the confusion matrix and per-class table by ``labels`` and crashed."""
+    from bench.runs import DIGEST, metrics_digest
+
+    gold = np.arange(40) % 4
+    run = write_known_run(tmp_path, "m", gold, noisy(gold, 0.8, 1))
+    doc = json.loads((run / "metrics.json").read_text())
+    edit(doc)
+    doc[DIGEST] = metrics_digest(doc)
+    (run / "metrics.json").write_text(json.dumps(doc))
+    with pytest.raises(RunError, match=re.escape(message)):
+        load_run(run, verify=False)
 
 
 @pytest.mark.slow
