@@ -181,8 +181,21 @@ def _plan_test(cfg: Config, main: ViewPlan | None, cache: DataCache | None) -> V
 
     assert cfg.test is not None
     test = _load(cfg.test, cfg.task, "train", "test", cache)
+    if len(test) == 0:
+        from bench.labels import TASKS
+
+        raise ProtocolError(
+            f"{cfg.path}: the [test] data holds no row of the task {cfg.task!r} (labels "
+            f"{', '.join(TASKS[cfg.task].labels)}) after its labels mapping; test on data "
+            "with such rows, or set task"
+        )
     labels = _run_labels(cfg, test)
     train, dropped = _keep_labels(_load(cfg.dataset, cfg.task, "train", "dataset", cache), labels)
+    if len(train) == 0:
+        raise ProtocolError(
+            f"{cfg.path}: [dataset] holds no training row of the labels the [test] data has "
+            f"({', '.join(labels)}); train on data with such rows"
+        )
     frame = _stack(train, test)
     is_test = frame["is_test"].to_numpy()
     p = cfg.protocol

@@ -342,3 +342,27 @@ def test_f_avg_over_a_label_the_dataset_lacks_names_the_dataset(tmp_path, capsys
     assert main(["run", "-q", str(cfg), "--out", str(tmp_path / "runs")]) == 2
     err = capsys.readouterr().err
     assert "the [dataset] data holds no 'skeptical'" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "task, test_labels, message",
+    [
+        ("stance", ["fact", "fact"], "the [test] data holds no row of the task 'stance'"),
+        ("joint", ["skeptical", "skeptical"], "[dataset] holds no training row of the labels"),
+    ],
+)
+def test_a_test_set_with_no_usable_rows_says_so(tmp_path, capsys, task, test_labels, message):
+    """Once a misleading "group_by needs a group per row" (no rows: no groups)."""
+    _write(tmp_path / "d.csv", _three_label_rows())
+    test = pd.DataFrame(
+        {"id": ["t1", "t2"], "text": ["A.", "B."], "target": ["p", "q"], "label": test_labels}
+    )
+    _write(tmp_path / "t.csv", test)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f'task = "{task}"\n[model]\nname = "majority"\n[dataset]\npath = "d.csv"\n'
+        '[protocol]\nkind = "split"\n[test]\npath = "t.csv"\n'
+    )
+    assert main(["run", "-q", str(cfg), "--out", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
