@@ -719,7 +719,8 @@ def _add_annotate(sub) -> None:
 
 def _error(message: str) -> None:
     """The one error line."""
-    print(f"stance-bench: error: {_spelled(message)}", file=sys.stderr)
+    for line in message.splitlines() or [""]:  # gathered errors: one line each
+        print(f"stance-bench: error: {_spelled(line)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

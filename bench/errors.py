@@ -21,6 +21,15 @@ class ConfigError(BenchError):
     """A config file is missing, malformed or holds a bad value."""
 
 
+def gathered(found: list[BenchError]) -> BenchError:
+    """Several errors as one: each message on its own line (``bench.cli`` prints each
+    as an error line), repeats once, in the order found; one error as itself."""
+    if len(found) == 1:
+        return found[0]
+    lines = list(dict.fromkeys(line for err in found for line in str(err).splitlines()))
+    return type(found[0])("\n".join(lines)) if lines else found[0]
+
+
 class ProtocolError(BenchError):
     """The evaluation protocol cannot be applied to this data."""
 

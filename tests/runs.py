@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.io import dumps_json
+from bench.labels import TASKS
 from bench.metrics import Predictions, evaluate
 from bench.runs import RUN_FILES, metrics_document, predictions_digest, predictions_jsonl
 from bench.runs import write_run as write_folder
@@ -30,12 +31,16 @@ def write_run(
     views: tuple[str, ...] = ("cv",),
     ids=None,
     partitions: list[int] | None = None,
+    labels: tuple[str, ...] | None = None,
 ) -> Path:
     """A run folder whose ``repeats`` repeats all predict ``pred`` for items 0..n-1 (or
     the given ``ids``); ``group_size`` items per sentence group; folds assign groups
     round-robin, the same in every repeat, or with ``partitions`` (a seed per repeat)
     after shuffling the groups by that seed (the same seed, the same partition). Each of
-    ``views`` (the main one first) holds these same predictions."""
+    ``views`` (the main one first) holds these same predictions. ``gold`` and ``pred``
+    index ``labels`` (default: the task's)."""
+    labels = tuple(labels or TASKS[task].labels)
+    f_avg = [lab for lab in TASKS[task].f_avg_labels if lab in labels]
     gold, pred = np.asarray(gold), np.asarray(pred)
     n = len(gold)
     ids = np.array([f"x{i:04d}" for i in range(n)] if ids is None else list(ids))
@@ -57,7 +62,7 @@ def write_run(
         proba=None,
     )
     jsonl = "".join(
-        predictions_jsonl(v, p.ids, p.groups, p.repeat, p.fold, p.gold, p.pred, None, LABELS)
+        predictions_jsonl(v, p.ids, p.groups, p.repeat, p.fold, p.gold, p.pred, None, list(labels))
         for v in views
     )
     protocol = {
@@ -73,9 +78,7 @@ def write_run(
         task=task,
         primary="macro_f1",
         hashes={"data_hash": data_hash, "folds_hash": folds_hash, "config_hash": "c" * 64},
-        views=[
-            (v, protocol, evaluate(p, LABELS, ["support", "condemn"], n_boot=100)) for v in views
-        ],
+        views=[(v, protocol, evaluate(p, list(labels), f_avg, n_boot=100)) for v in views],
         predictions_sha256=predictions_digest(jsonl),
     )
     run = folder / name

@@ -193,3 +193,28 @@ def test_inf_and_nan_are_refused_with_their_key(tmp_path, body, key):
     """TOML writes inf and nan; JSON (metrics.json, the config hash) does not."""
     with pytest.raises(ConfigError, match=re.escape(f"{key} is inf or nan")):
         load_config(write(tmp_path / "c.toml", body))
+
+
+def test_every_error_of_a_file_and_of_a_folder_is_told_at_once(tmp_path, capsys):
+    from bench.cli import main
+
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    a = write(
+        folder / "a.toml",
+        'sed = 1\n[model]\nname = "majority"\n[protocol]\nn_splits = 1\nkind = "nope"\n',
+    )
+    b = write(folder / "b.toml", '[model]\nname = "majority"\n[metrics]\nprimary = "f1"\n')
+    write(folder / "c.toml", '[model]\nname = "majority"\n')
+    with pytest.raises(ConfigError) as err:
+        load_configs([folder])
+    lines = str(err.value).splitlines()
+    assert len(lines) == 4
+    assert f"No such key 'sed' in {a}; did you mean 'seed'?" in lines[0]
+    assert lines[1].startswith(f"'n_splits' in [protocol] of {a}")
+    assert lines[2].startswith(f"'kind' in [protocol] of {a}")
+    assert lines[3].startswith(f"'primary' in [metrics] of {b}")
+    assert main(["run", "-q", str(folder), "--out", str(tmp_path / "runs")]) == 2
+    printed = capsys.readouterr().err.splitlines()
+    assert len(printed) == 4 and all(x.startswith("stance-bench: error: ") for x in printed)
+    assert not (tmp_path / "runs").exists()  # nothing ran

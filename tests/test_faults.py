@@ -1396,8 +1396,9 @@ F_CMP = "compare-pairing"
 def different_tasks(folders: bool):
     def setup(env: Env):
         g, p = gold_pred()
-        fake_run(env.proj / "base", "m", g, p, task="joint")
-        fake_run(env.proj / "cand", "m", g, p, task="stance")  # same label list, other task
+        both = ("support", "condemn")  # the same label list (data of these two), other task
+        fake_run(env.proj / "base", "m", g % 2, p % 2, task="joint", labels=both)
+        fake_run(env.proj / "cand", "m", g % 2, p % 2, task="stance", labels=both)
         return ["compare", "base" if folders else "base/m", "cand" if folders else "cand/m"]
 
     return setup

@@ -42,7 +42,7 @@ from bench.config.schema import (
     ViewsConfig,
 )
 from bench.constraints import Interval, OneOf, check, check_keys
-from bench.errors import ConfigError, did_you_mean, shown
+from bench.errors import BenchError, ConfigError, did_you_mean, gathered, shown
 from bench.io import tomllib
 from bench.labels import DROP, LABELS, TASKS
 
@@ -173,14 +173,20 @@ def _check_table(table: Any, cls: type, section: str, path: Path, base: Path) ->
     hints = typing.get_type_hints(cls)
     by_name = {f.name: f for f in fields(cls) if f.name not in ("params", "depends_on")}
     out = {}
-    check_keys(table, by_name, f"[{section}] of {path}")
+    found: list[BenchError] = []  # every bad key of the table, not only the first
     for key, value in table.items():
-        f = by_name[key]
-        where = _where(key, section, path)
-        if key == "seeds" and isinstance(value, str) and project.is_packaged(value):
-            out[key] = project.packaged_seeds(value, where)
-            continue
-        out[key] = _check(value, _kind(hints[key]), f.metadata, where, base)
+        try:
+            check_keys([key], by_name, f"[{section}] of {path}")
+            f = by_name[key]
+            where = _where(key, section, path)
+            if key == "seeds" and isinstance(value, str) and project.is_packaged(value):
+                out[key] = project.packaged_seeds(value, where)
+                continue
+            out[key] = _check(value, _kind(hints[key]), f.metadata, where, base)
+        except ConfigError as err:
+            found.append(err)
+    if found:
+        raise gathered(found)
     return out
 
 
@@ -252,32 +258,19 @@ def _load_layer(path: Path, chain: tuple[Path, ...]) -> dict:
             f"{chain[-1].name}); extend a shared base instead of a chain"
         )
     raw = _read_toml(path)
-    check_keys(raw, _TOP, str(path))
     relative_to = raw.pop("relative_to", "file")
     check(relative_to, OneOf(RELATIVE_TO), _where("relative_to", "", path))
     base = project.root_of(path) if relative_to == "project" else path.parent
     layer: dict[str, Any] = {}
+    found: list[BenchError] = []  # every bad table and key of the file, not only the first
     for key, value in raw.items():
-        if key in SECTIONS:
-            layer[key] = _check_table(value, SECTIONS[key], key, path, base)
-            if key in ("dataset", "test") and "path" in value and "source" not in value:
-                layer[key]["source"] = "file"  # a path means a file
-            if key in ("dataset", "test") and "name" in layer[key]:
-                layer[key]["name"] = _hub_name(layer[key]["name"], _where("name", key, path), base)
-        elif key == "views":
-            layer[key] = _views_table(value, path)
-        elif key in ("model", "sweep"):
-            if not isinstance(value, dict):
-                raise ConfigError(f"[{key}] of {path} must be a table, got {value!r}")
-            layer[key] = dict(value)
-        elif key == "extends" and isinstance(value, str) and project.is_packaged(value):
-            layer[key] = project.packaged_config(value, _where(key, "", path))
-        elif key == "extends":
-            layer[key] = _check(value, "path", {}, _where(key, "", path), base)
-        else:
-            tp = typing.get_type_hints(Config)[key]
-            meta = next(f.metadata for f in fields(Config) if f.name == key)
-            layer[key] = _check(value, _kind(tp), meta, _where(key, "", path), base)
+        try:
+            check_keys([key], _TOP, str(path))
+            _layer_key(layer, key, value, path, base)
+        except ConfigError as err:
+            found.append(err)
+    if found:
+        raise gathered(found)
     if "extends" in layer:
         parent_path = layer.pop("extends")
         if parent_path.is_dir():
@@ -286,6 +279,30 @@ def _load_layer(path: Path, chain: tuple[Path, ...]) -> dict:
             )
         layer = _merge(_load_layer(parent_path, (*chain, path)), layer)
     return layer
+
+
+def _layer_key(layer: dict[str, Any], key: str, value: Any, path: Path, base: Path) -> None:
+    """One top-level key of a config file, checked and set in ``layer``."""
+    if key in SECTIONS:
+        layer[key] = _check_table(value, SECTIONS[key], key, path, base)
+        if key in ("dataset", "test") and "path" in value and "source" not in value:
+            layer[key]["source"] = "file"  # a path means a file
+        if key in ("dataset", "test") and "name" in layer[key]:
+            layer[key]["name"] = _hub_name(layer[key]["name"], _where("name", key, path), base)
+    elif key == "views":
+        layer[key] = _views_table(value, path)
+    elif key in ("model", "sweep"):
+        if not isinstance(value, dict):
+            raise ConfigError(f"[{key}] of {path} must be a table, got {value!r}")
+        layer[key] = dict(value)
+    elif key == "extends" and isinstance(value, str) and project.is_packaged(value):
+        layer[key] = project.packaged_config(value, _where(key, "", path))
+    elif key == "extends":
+        layer[key] = _check(value, "path", {}, _where(key, "", path), base)
+    else:
+        tp = typing.get_type_hints(Config)[key]
+        meta = next(f.metadata for f in fields(Config) if f.name == key)
+        layer[key] = _check(value, _kind(tp), meta, _where(key, "", path), base)
 
 
 def _hub_name(name: str, where: str, base: Path) -> str:
@@ -646,7 +663,17 @@ def discover(targets: list[Path]) -> list[Path]:
 
 
 def load_configs(targets: list[Path]) -> list[Config]:
-    configs = [cfg for p in discover(targets) for cfg in load_runs(p)]
+    """Every run of the config files ``targets`` name; the errors of all the files at
+    once (a folder of configs with three broken ones says all three)."""
+    configs: list[Config] = []
+    found: list[BenchError] = []
+    for p in discover(targets):
+        try:
+            configs.extend(load_runs(p))
+        except ConfigError as err:
+            found.append(err)
+    if found:
+        raise gathered(found)
     seen: dict[str, Path] = {}
     for cfg in configs:
         if cfg.name in seen:
