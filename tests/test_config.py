@@ -218,3 +218,21 @@ def test_every_error_of_a_file_and_of_a_folder_is_told_at_once(tmp_path, capsys)
     printed = capsys.readouterr().err.splitlines()
     assert len(printed) == 4 and all(x.startswith("stance-bench: error: ") for x in printed)
     assert not (tmp_path / "runs").exists()  # nothing ran
+
+
+def test_a_missing_file_inside_an_extends_chain_names_who_extends_it(tmp_path):
+    write(tmp_path / "top.toml", 'extends = "mid.toml"\n')
+    mid = write(tmp_path / "mid.toml", 'extends = "gone.toml"\n[model]\nname = "majority"\n')
+    with pytest.raises(ConfigError, match=re.escape(f"'extends' in {mid} names {tmp_path}")):
+        load_config(tmp_path / "top.toml")
+
+
+def test_sweep_values_that_give_one_run_name_say_so(tmp_path):
+    (tmp_path / "d.csv").write_text("id,text,target,label\na,x,t,fact\nb,y,t,support\n")
+    path = write(
+        tmp_path / "s.toml",
+        '[model]\nname = "majority"\n[dataset]\npath = "d.csv"\n'
+        '[sweep]\n"dataset.encoding" = ["utf 8", "utf_8"]\n',
+    )
+    with pytest.raises(ConfigError, match=r"two settings give the run name 's.encoding-utf_8'"):
+        load_configs([path])

@@ -277,6 +277,11 @@ def _load_layer(path: Path, chain: tuple[Path, ...]) -> dict:
             raise ConfigError(
                 f"'extends' in {path} names a folder ({parent_path}); name a .toml file"
             )
+        if not parent_path.exists():
+            raise ConfigError(
+                f"'extends' in {path} names {parent_path}, which does not exist; fix the path "
+                "(relative to the file that names it)"
+            )
         layer = _merge(_load_layer(parent_path, (*chain, path)), layer)
     return layer
 
@@ -676,6 +681,12 @@ def load_configs(targets: list[Path]) -> list[Config]:
         raise gathered(found)
     seen: dict[str, Path] = {}
     for cfg in configs:
+        if cfg.name in seen and cfg.sweep is not None and seen[cfg.name] == cfg.path:
+            raise ConfigError(
+                f"[sweep] of {cfg.path}: two settings give the run name {cfg.name!r} (names "
+                "keep letters, digits, '.', '-' and '_' of each value); sweep values that "
+                "differ in those"
+            )
         if cfg.name in seen:
             raise ConfigError(
                 f"{cfg.path}: config name {cfg.name!r} is also used by {seen[cfg.name]}; "
