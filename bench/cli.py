@@ -719,8 +719,7 @@ def _add_annotate(sub) -> None:
 
 def _error(message: str) -> None:
     """The one error line."""
-    for line in message.splitlines() or [""]:  # gathered errors: one line each
-        print(f"stance-bench: error: {_spelled(line)}", file=sys.stderr)
+    print(f"stance-bench: error: {_spelled(message)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

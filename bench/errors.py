@@ -21,13 +21,30 @@ class ConfigError(BenchError):
     """A config file is missing, malformed or holds a bad value."""
 
 
-def gathered(found: list[BenchError]) -> BenchError:
-    """Several errors as one: each message on its own line (``bench.cli`` prints each
-    as an error line), repeats once, in the order found; one error as itself."""
-    if len(found) == 1:
-        return found[0]
-    lines = list(dict.fromkeys(line for err in found for line in str(err).splitlines()))
-    return type(found[0])("\n".join(lines)) if lines else found[0]
+MAX_SHOWN = 20  # errors one message lists; the rest are counted
+
+
+def gathered(
+    messages: list[str], head: str, again: str, error: type[BenchError] = ConfigError
+) -> BenchError:
+    """Several errors as one message: ``head`` ("PATH: 7 annotation errors"), then each
+    error on its own indented line (repeats once, at most ``MAX_SHOWN``, the rest
+    counted); ``again`` names what to do once they are fixed ("derive again"). One error
+    is itself."""
+    messages = list(dict.fromkeys(messages))
+    if len(messages) == 1:
+        return error(messages[0])
+    listed = messages[:MAX_SHOWN]
+    more = len(messages) - len(listed)
+    tail = [f"… and {more} more (fix these and {again} to see them)"] if more else []
+    err = error(f"{head}; fix them all, then {again}:\n  " + "\n  ".join(listed + tail))
+    err.messages = messages  # type: ignore[attr-defined]  # for a caller that gathers again
+    return err
+
+
+def each_message(found: list[BenchError]) -> list[str]:
+    """The single messages of errors, some of them ``gathered`` ones."""
+    return [m for err in found for m in getattr(err, "messages", [str(err)])]
 
 
 class ProtocolError(BenchError):

@@ -393,7 +393,11 @@ CASES = [
     Case("config-folder-without-configs", no_configs_in_folder, "no configs (*.toml) in cfgs"),
     Case("config-missing", run(lambda t, d: t / "nope.toml"), "nope.toml: no such config"),
     Case("extends-folder", run(extends_folder), "names a folder"),
-    Case("extends-missing", run(raw_config('extends = "nope.toml"\n')), "config file not found"),
+    Case(
+        "extends-missing",
+        run(raw_config('extends = "nope.toml"\n')),
+        "nope.toml, which does not exist",
+    ),
     Case("extends-cycle", run(extends_cycle), "forms a cycle"),
     Case("name-traversal", run(cfg('name = "../victim"\n')), "not a safe folder name"),
     Case("name-absolute", run(cfg('name = "/tmp/victim"\n')), "not a safe folder name"),

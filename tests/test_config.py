@@ -208,15 +208,16 @@ def test_every_error_of_a_file_and_of_a_folder_is_told_at_once(tmp_path, capsys)
     write(folder / "c.toml", '[model]\nname = "majority"\n')
     with pytest.raises(ConfigError) as err:
         load_configs([folder])
-    lines = str(err.value).splitlines()
-    assert len(lines) == 4
+    head, *lines = str(err.value).splitlines()
+    assert head == "4 config errors in 2 file(s); fix them all, then run again:"
+    assert len(lines) == 4 and all(line.startswith("  ") for line in lines)
     assert f"No such key 'sed' in {a}; did you mean 'seed'?" in lines[0]
-    assert lines[1].startswith(f"'n_splits' in [protocol] of {a}")
-    assert lines[2].startswith(f"'kind' in [protocol] of {a}")
-    assert lines[3].startswith(f"'primary' in [metrics] of {b}")
+    assert lines[1].startswith(f"  'n_splits' in [protocol] of {a}")
+    assert lines[2].startswith(f"  'kind' in [protocol] of {a}")
+    assert lines[3].startswith(f"  'primary' in [metrics] of {b}")
     assert main(["run", "-q", str(folder), "--out", str(tmp_path / "runs")]) == 2
     printed = capsys.readouterr().err.splitlines()
-    assert len(printed) == 4 and all(x.startswith("stance-bench: error: ") for x in printed)
+    assert printed[0] == f"stance-bench: error: {head}" and printed[1:] == lines
     assert not (tmp_path / "runs").exists()  # nothing ran
 
 

@@ -301,7 +301,7 @@ def test_every_annotation_error_of_a_file_is_reported_at_once(tmp_path, capsys):
 
 
 def test_many_errors_are_capped_with_a_count(tmp_path, capsys):
-    from bench.corpus.annotations import MAX_SHOWN
+    from bench.errors import MAX_SHOWN
 
     seeds = _tram(tmp_path)
     rows = _tram_rows(seeds)

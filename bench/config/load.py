@@ -42,7 +42,7 @@ from bench.config.schema import (
     ViewsConfig,
 )
 from bench.constraints import Interval, OneOf, check, check_keys
-from bench.errors import BenchError, ConfigError, did_you_mean, gathered, shown
+from bench.errors import BenchError, ConfigError, did_you_mean, each_message, gathered, shown
 from bench.io import tomllib
 from bench.labels import DROP, LABELS, TASKS
 
@@ -186,7 +186,8 @@ def _check_table(table: Any, cls: type, section: str, path: Path, base: Path) ->
         except ConfigError as err:
             found.append(err)
     if found:
-        raise gathered(found)
+        head = f"[{section}] of {path}: {len(found)} errors"
+        raise gathered(each_message(found), head, "run again")
     return out
 
 
@@ -270,7 +271,8 @@ def _load_layer(path: Path, chain: tuple[Path, ...]) -> dict:
         except ConfigError as err:
             found.append(err)
     if found:
-        raise gathered(found)
+        messages = each_message(found)
+        raise gathered(messages, f"{path}: {len(messages)} config errors", "run again")
     if "extends" in layer:
         parent_path = layer.pop("extends")
         if parent_path.is_dir():
@@ -678,7 +680,9 @@ def load_configs(targets: list[Path]) -> list[Config]:
         except ConfigError as err:
             found.append(err)
     if found:
-        raise gathered(found)
+        messages = each_message(found)
+        head = f"{len(messages)} config errors in {len(found)} file(s)"
+        raise gathered(messages, head, "run again")
     seen: dict[str, Path] = {}
     for cfg in configs:
         if cfg.name in seen and cfg.sweep is not None and seen[cfg.name] == cfg.path:

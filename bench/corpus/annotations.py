@@ -8,14 +8,13 @@ from pathlib import Path
 
 from bench.constraints import Interval, OneOf, check, check_keys
 from bench.corpus.segment import Unit
-from bench.errors import DataError, shown
+from bench.errors import DataError, gathered, shown
 from bench.labels import LABELS
 
 ANNOTATION_SUFFIX = ".annotations.jsonl"
 _ITEM_KEYS = {"id", "evidence", "label", "holder", "target", "offset", "note"}
 _EXCLUSION_KEYS = {"id", "evidence", "exclude", "offset", "note"}
 OFFSET = Interval(0, None, integer=True)
-MAX_SHOWN = 20  # errors of one file listed in one message; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -84,15 +83,8 @@ class _Problems:
     def raise_if_any(self) -> None:
         if not self.messages:
             return
-        if len(self.messages) == 1:
-            raise DataError(self.messages[0])
-        shown_ = self.messages[:MAX_SHOWN]
-        more = len(self.messages) - len(shown_)
-        tail = [f"… and {more} more (fix these and derive again to see them)"] if more else []
-        raise DataError(
-            f"{self.path}: {len(self.messages)} annotation errors; fix them all, then derive "
-            "again:\n  " + "\n  ".join(shown_ + tail)
-        )
+        head = f"{self.path}: {len(self.messages)} annotation errors"
+        raise gathered(self.messages, head, "derive again", DataError)
 
 
 def _parse_line(path: Path, lineno: int, raw: str) -> dict | str:
