@@ -190,6 +190,13 @@ def _read_one(path: Path, ds):
     return frame
 
 
+def _first_bad(path: Path, found: list[tuple[int, str]], noun: str, fix: str) -> DataError:
+    """The error for the first of ``found`` (line, what is wrong), counting the others."""
+    line, why = found[0]
+    more = f" ({len(found)} such {noun})" if len(found) > 1 else ""
+    return DataError(f"{path}:{line}: {why}{more}; {fix}")
+
+
 def _read_jsonl(path: Path, encoding: str):
     """A JSON Lines file as a frame, and the line each row is on (blank lines are
     skipped, not counted as rows). Each line must be a JSON object: a scalar, an array or
@@ -217,12 +224,8 @@ def _read_jsonl(path: Path, encoding: str):
             records.append(value)
             lines.append(number)
     if bad:
-        number, why = bad[0]
-        more = f" ({len(bad)} such lines)" if len(bad) > 1 else ""
-        raise DataError(
-            f"{path}:{number}: {why}{more}; write one JSON object per line, "
-            'e.g. {"text": "...", "label": "..."}'
-        )
+        fix = 'write one JSON object per line, e.g. {"text": "...", "label": "..."}'
+        raise _first_bad(path, bad, "lines", fix)
     if not records:
         raise DataError(f"{path}: holds blank lines only; add one JSON object per line")
     return pd.DataFrame.from_records(records), lines
@@ -335,12 +338,11 @@ def _csv_records(path: Path, ds, frame, quoting: Quoting) -> list[int] | None:
     finally:
         csv.field_size_limit(limit)
     if short:
-        line, got = short[0]
-        more = f" ({len(short)} such rows)" if len(short) > 1 else ""
-        raise DataError(
-            f"{path}:{line}: row has {got} field(s) where the header has {width}{more}; a "
-            "short or malformed row: complete it, or check 'delimiter' and 'quoting'"
-        )
+        found = [
+            (line, f"row has {got} field(s) where the header has {width}") for line, got in short
+        ]
+        fix = "a short or malformed row: complete it, or check 'delimiter' and 'quoting'"
+        raise _first_bad(path, found, "rows", fix)
     return starts if len(starts) == len(frame) else None
 
 
