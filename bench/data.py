@@ -145,7 +145,10 @@ def _read_one(path: Path, ds):
             frame, json_lines = _read_jsonl(path, encoding)
             first_line = 1
         else:
-            frame = pd.read_parquet(path)
+            import pyarrow.parquet as pq
+
+            # integers with nulls stay integers (not floats: 1 -> "1.0", big ids rounded)
+            frame = pq.read_table(path).to_pandas(integer_object_nulls=True)
             first_line = 0
     except UnicodeDecodeError as exc:
         line = _line_of_byte(path, exc)
@@ -228,7 +231,8 @@ def _read_jsonl(path: Path, encoding: str):
         raise _first_bad(path, bad, "lines", fix)
     if not records:
         raise DataError(f"{path}: holds blank lines only; add one JSON object per line")
-    return pd.DataFrame.from_records(records), lines
+    # object columns: values as JSON gave them (an id column with a null stays integers)
+    return pd.DataFrame(records, dtype=object), lines
 
 
 def _encoding(name: str) -> str:
@@ -512,6 +516,12 @@ def source_frame(ds, task: str, where: str = "dataset", split: str = "train"):
         )
     if columns["id"] in raw.columns:
         ids = _strings(raw[columns["id"]])
+        no_id = ids.str.strip() == ""
+        if no_id.any():
+            raise DataError(
+                f"{origin}: {int(no_id.sum())} row(s) have no id (first: "
+                f"{_examples(raw, no_id)}); fill them in, or unmap 'id' to number the rows"
+            )
         dup = ids.duplicated(keep=False)
         if dup.any():
             raise DataError(

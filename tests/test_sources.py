@@ -221,6 +221,21 @@ def test_a_parquet_text_column_of_lists_is_named_not_crashed_on(tmp_path):
         source_frame(cfg.dataset, "joint")
 
 
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_integer_ids_stay_integers_and_a_missing_id_is_an_error(tmp_path, suffix):
+    """An integer id column with a null was read as floats: ids "0.0", "1.0", and tweet
+    ids rounded into false duplicates."""
+    big = [1234567890123456700 + i for i in range(5)]
+    _write(tmp_path / f"d{suffix}", ROWS.assign(tid=pd.array(big, dtype="Int64")))
+    cfg = load_config(_config(tmp_path, f'[dataset]\npath = "d{suffix}"\n{MAPPING}'))
+    assert source_frame(cfg.dataset, "joint")[0]["id"].tolist() == [str(i) for i in big[:4]]
+    with_null = pd.array([*big[:2], None, *big[3:]], dtype="Int64")
+    _write(tmp_path / f"d{suffix}", ROWS.assign(tid=with_null))
+    where = "d.jsonl:3" if suffix == ".jsonl" else "d.parquet:row 2"
+    with pytest.raises(DataError, match=re.escape(f"1 row(s) have no id (first: {where})")):
+        source_frame(cfg.dataset, "joint")
+
+
 def test_undecodable_bytes_name_the_line_and_the_fix(tmp_path):
     (tmp_path / "d.csv").write_bytes("body,y\nfine,NONE\ncaf\xe9 talks,NONE\n".encode("cp1252"))
     cfg = load_config(
@@ -348,12 +363,15 @@ def test_f_avg_over_a_label_the_dataset_lacks_names_the_dataset(tmp_path, capsys
     "task, test_labels, message",
     [
         ("stance", ["fact", "fact"], "the [test] data holds no row of the task 'stance'"),
-        ("joint", ["skeptical", "skeptical"], "[dataset] holds no training row of the labels"),
+        ("joint", ["skeptical", "fact"], "[dataset] holds no training row of the labels"),
+        ("fact", ["support", "condemn"], "the [test] data holds one label of the task 'fact'"),
     ],
 )
 def test_a_test_set_with_no_usable_rows_says_so(tmp_path, capsys, task, test_labels, message):
-    """Once a misleading "group_by needs a group per row" (no rows: no groups)."""
-    _write(tmp_path / "d.csv", _three_label_rows())
+    """Once a misleading "group_by needs a group per row" (no rows: no groups), or, for a
+    test set of one label, a perfect score that measured nothing."""
+    train = _three_label_rows()
+    _write(tmp_path / "d.csv", train[train["label"] != "fact"])  # support and condemn
     test = pd.DataFrame(
         {"id": ["t1", "t2"], "text": ["A.", "B."], "target": ["p", "q"], "label": test_labels}
     )
