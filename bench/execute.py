@@ -56,9 +56,9 @@ def export_items(cfg: Config, *, train: bool = False) -> tuple[Items, str]:
     from bench.items import lines, planned
     from bench.runner import plan
 
-    trained, views = plan(cfg)
-    items = planned(views, trained)
-    text = lines(items, cfg.name, cfg.task, list(cfg.labels), views if train else None)
+    trained, views, labels = plan(cfg)
+    items = planned(views, trained)  # the labels a system may answer: the run's (narrowed)
+    text = lines(items, cfg.name, cfg.task, list(labels), views if train else None)
     return items, text
 
 

@@ -151,12 +151,15 @@ def prepare(cfg: Config, cache: DataCache | None = None) -> Prepared:
     return Prepared(cfg, views, hashes, plan_.absent, plan_.labels, trained)
 
 
-def plan(cfg: Config, cache: DataCache | None = None) -> tuple[bool, list[ViewPlan]]:
-    """Whether the config's model trains per fold, and its views planned accordingly
-    (what ``stance-bench items`` exports; nothing is built or checked)."""
+def plan(
+    cfg: Config, cache: DataCache | None = None
+) -> tuple[bool, list[ViewPlan], tuple[str, ...]]:
+    """Whether the config's model trains per fold, its views planned accordingly, and the
+    run's labels (what ``stance-bench items`` exports; nothing is built or checked)."""
     spec = resolve(cfg.model.name, where=f"[model] of {cfg.path}", search_path=cfg.plugins)
     trained = spec.trained(dict(cfg.model.params))
-    return trained, plan_views(cfg, cache, trained=trained).views
+    planned = plan_views(cfg, cache, trained=trained)
+    return trained, planned.views, planned.labels
 
 
 # ------------------------------------------------------------------------------ fitting

@@ -384,3 +384,17 @@ def test_a_test_set_with_no_usable_rows_says_so(tmp_path, capsys, task, test_lab
     assert main(["run", "-q", str(cfg), "--out", str(tmp_path / "runs")]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_the_items_header_lists_the_labels_the_run_is_scored_over(tmp_path):
+    """A system told it may answer ``skeptical`` on data without such rows had those
+    answers scored as unknown labels."""
+    _write(tmp_path / "d.csv", _three_label_rows())
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[model]\nname = "predictions"\npath = "p.jsonl"\n[dataset]\npath = "d.csv"\n'
+        "[protocol]\nn_splits = 3\nn_repeats = 1\n"
+    )
+    assert main(["items", str(cfg), "--out", str(tmp_path / "items.jsonl")]) == 0
+    header = json.loads((tmp_path / "items.jsonl").read_text().splitlines()[0])
+    assert header["labels"] == ["support", "condemn", "fact"]
