@@ -3,6 +3,7 @@ these into messages and exit codes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 QUOTE_LIMIT = 80  # characters of data an error message may quote
@@ -42,9 +43,19 @@ def gathered(
     return err
 
 
-def each_message(found: list[BenchError]) -> list[str]:
-    """The single messages of errors, some of them ``gathered`` ones."""
-    return [m for err in found for m in getattr(err, "messages", [str(err)])]
+def all_of(found: Sequence[BenchError], head: str, again: str = "run again") -> BenchError:
+    """The errors ``found`` as one: the error itself when they say one thing (its class
+    kept: an unknown model stays a ModelError), else ``gathered`` under ``head``, whose
+    ``{n}`` is the count of different messages."""
+    messages = each_message(found)
+    if len(messages) == 1:
+        return found[0]
+    return gathered(messages, head.replace("{n}", str(len(messages))), again)
+
+
+def each_message(found: Sequence[BenchError]) -> list[str]:
+    """The single messages of errors, some of them ``gathered`` ones, each once."""
+    return list(dict.fromkeys(m for err in found for m in getattr(err, "messages", [str(err)])))
 
 
 class ProtocolError(BenchError):

@@ -209,7 +209,7 @@ def test_every_error_of_a_file_and_of_a_folder_is_told_at_once(tmp_path, capsys)
     with pytest.raises(ConfigError) as err:
         load_configs([folder])
     head, *lines = str(err.value).splitlines()
-    assert head == "4 config errors in 2 file(s); fix them all, then run again:"
+    assert head == "4 config errors; fix them all, then run again:"
     assert len(lines) == 4 and all(line.startswith("  ") for line in lines)
     assert f"No such key 'sed' in {a}; did you mean 'seed'?" in lines[0]
     assert lines[1].startswith(f"  'n_splits' in [protocol] of {a}")
@@ -237,3 +237,35 @@ def test_sweep_values_that_give_one_run_name_say_so(tmp_path):
     )
     with pytest.raises(ConfigError, match=r"two settings give the run name 's.encoding-utf_8'"):
         load_configs([path])
+
+
+def test_model_errors_are_gathered_with_the_others(tmp_path):
+    """An unknown model stopped the folder's list; a table's and the model's parameter
+    errors were told one at a time."""
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    write(folder / "a.toml", '[model]\nname = "tfidf_logregg"\n')
+    b = write(
+        folder / "b.toml",
+        '[model]\nname = "tfidf_logreg"\nC = "x"\nnope = 3\n'
+        '[dataset]\npath = "d.csv"\ncolumns = { txt = "text" }\ndelimiter = ";;"\n',
+    )
+    with pytest.raises(ConfigError) as err:
+        load_configs([folder])
+    head, *lines = str(err.value).splitlines()
+    assert head == "5 config errors; fix them all, then run again:"
+    assert "unknown model 'tfidf_logregg'; did you mean 'tfidf_logreg'?" in lines[0]
+    assert f"No such key 'txt' in [dataset.columns] of {b}" in lines[1]
+    assert f"'delimiter' in [dataset] of {b} must be one character" in lines[2]
+    assert "'C' in [model]" in lines[3] and "No such key 'nope' in [model]" in lines[4]
+
+
+def test_files_that_extend_one_broken_base_tell_its_errors_once(tmp_path):
+    base = write(tmp_path / "_base.toml", "seed = -1\n[protocol]\nn_splits = 1\n")
+    for name in "abc":
+        write(tmp_path / f"{name}.toml", 'extends = "_base.toml"\n[model]\nname = "majority"\n')
+    with pytest.raises(ConfigError) as err:
+        load_configs([tmp_path])
+    head, *lines = str(err.value).splitlines()
+    assert head == "2 config errors; fix them all, then run again:"
+    assert all(str(base) in line for line in lines)

@@ -19,7 +19,7 @@ import os
 import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,14 @@ from bench.config.schema import (
     ViewsConfig,
 )
 from bench.constraints import Interval, OneOf, check, check_keys
-from bench.errors import BenchError, ConfigError, did_you_mean, each_message, gathered, shown
+from bench.errors import (
+    BenchError,
+    ConfigError,
+    ModelError,
+    all_of,
+    did_you_mean,
+    shown,
+)
 from bench.io import tomllib
 from bench.labels import DROP, LABELS, TASKS
 
@@ -186,8 +193,7 @@ def _check_table(table: Any, cls: type, section: str, path: Path, base: Path) ->
         except ConfigError as err:
             found.append(err)
     if found:
-        head = f"[{section}] of {path}: {len(found)} errors"
-        raise gathered(each_message(found), head, "run again")
+        raise all_of(found, f"[{section}] of {path}: {{n}} errors")
     return out
 
 
@@ -271,8 +277,7 @@ def _load_layer(path: Path, chain: tuple[Path, ...]) -> dict:
         except ConfigError as err:
             found.append(err)
     if found:
-        messages = each_message(found)
-        raise gathered(messages, f"{path}: {len(messages)} config errors", "run again")
+        raise all_of(found, f"{path}: {{n}} config errors")
     if "extends" in layer:
         parent_path = layer.pop("extends")
         if parent_path.is_dir():
@@ -362,8 +367,9 @@ def _dataset(raw: dict, section: str, path: Path) -> DatasetConfig:
             if source == "seed"
             else f"remove them (source is {source!r})"
         )
+        verb = "does" if len(stray) == 1 else "do"
         raise ConfigError(
-            f"{where}: {', '.join(map(repr, stray))} do not apply to source {source!r}; {fix}"
+            f"{where}: {', '.join(map(repr, stray))} {verb} not apply to source {source!r}; {fix}"
         )
     if source == "seed":  # the packaged seeds, derived into the project's data/derived
         merged.setdefault("seeds", project.SEEDS)
@@ -375,30 +381,38 @@ def _dataset(raw: dict, section: str, path: Path) -> DatasetConfig:
             merged["format"] = _infer_format(merged["path"][0], where)
     if source == "hub" and "name" not in merged:
         raise ConfigError(f"{where}: source 'hub' needs name = \"owner/dataset\"")
-    for role, _ in merged.get("columns", ()):
-        if role not in COLUMN_ROLES:
-            raise ConfigError(
-                f"No such key {role!r} in [{section}.columns] of {path}"
-                f"{did_you_mean(role, COLUMN_ROLES)} (allowed: {', '.join(COLUMN_ROLES)})"
-            )
-    for src, ours in merged.get("labels", ()):
-        if ours not in (*LABELS, DROP):
-            raise ConfigError(
-                f"{src!r} in [{section}.labels] of {path} must map to one of "
-                f"{', '.join(LABELS)} or {DROP!r}; got {ours!r}{did_you_mean(str(ours), LABELS)}"
-            )
+    found = [  # the table's independent checks, all told at once
+        ConfigError(
+            f"No such key {role!r} in [{section}.columns] of {path}"
+            f"{did_you_mean(role, COLUMN_ROLES)} (allowed: {', '.join(COLUMN_ROLES)})"
+        )
+        for role, _ in merged.get("columns", ())
+        if role not in COLUMN_ROLES
+    ]
+    found += [
+        ConfigError(
+            f"{src!r} in [{section}.labels] of {path} must map to one of "
+            f"{', '.join(LABELS)} or {DROP!r}; got {ours!r}{did_you_mean(str(ours), LABELS)}"
+        )
+        for src, ours in merged.get("labels", ())
+        if ours not in (*LABELS, DROP)
+    ]
     if "delimiter" in merged and len(merged["delimiter"]) != 1:
-        raise ConfigError(f"'delimiter' in {where} must be one character")
+        found.append(ConfigError(f"'delimiter' in {where} must be one character"))
     if "encoding" in merged:
         try:  # a text encoding: rot13, base64 or zip are codecs that open() refuses
             known = getattr(codecs.lookup(merged["encoding"]), "_is_text_encoding", True)
         except LookupError:
             known = False
         if not known:
-            raise ConfigError(
-                f"'encoding' in {where} is not a known text encoding: {merged['encoding']!r}; "
-                'name one such as "utf-8", "cp1252" or "latin-1"'
+            found.append(
+                ConfigError(
+                    f"'encoding' in {where} is not a known text encoding: "
+                    f'{merged["encoding"]!r}; name one such as "utf-8", "cp1252" or "latin-1"'
+                )
             )
+    if found:
+        raise all_of(found, f"{where}: {{n}} errors")
     return DatasetConfig(**merged)
 
 
@@ -464,22 +478,36 @@ def _check_f_avg(cfg: Config) -> None:
 def _build(raw: dict, path: Path, name: str, sweep: SweepInfo | None = None) -> Config:
     if "model" not in raw:
         raise ConfigError(f'{path}: no [model] table; add [model] with name = "majority"')
-    _check_name(name, path, sweep)
-    test = _dataset(raw["test"], "test", path) if "test" in raw else None
+    found: list[BenchError] = []  # the errors of every part, not only the first's
+
+    def part(build: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return build(*args)
+        except (ConfigError, ModelError) as err:
+            found.append(err)
+            return None
+
+    part(_check_name, name, path, sweep)
+    test = part(_dataset, raw["test"], "test", path) if "test" in raw else None
+    dataset = part(_dataset, raw.get("dataset", {}), "dataset", path)
+    protocol = part(_protocol, raw.get("protocol", {}), path, "test" in raw)
     plugin_dir = raw.get("plugin_dir")
     if plugin_dir is not None and not plugin_dir.is_dir():
-        raise ConfigError(f"'plugin_dir' in {path}: {plugin_dir} is not a folder")
-    model, depends_on = _model(raw["model"], path, plugin_dir or path.parent)
+        found.append(ConfigError(f"'plugin_dir' in {path}: {plugin_dir} is not a folder"))
+    built = part(_model, raw["model"], path, plugin_dir or path.parent)
+    if found:
+        raise all_of(found, f"{path}: {{n}} config errors")
+    model, depends_on = built
     cfg = Config(
         name=name,
         path=path.resolve(),
         description=raw.get("description", ""),
         seed=raw.get("seed", 0),
         task=raw.get("task", "joint"),
-        dataset=_dataset(raw.get("dataset", {}), "dataset", path),
+        dataset=dataset,
         test=test,
         model=model,
-        protocol=_protocol(raw.get("protocol", {}), path, test is not None),
+        protocol=protocol,
         views=_views(raw.get("views", {})),
         metrics=MetricsConfig(**raw.get("metrics", {})),
         timeout=raw.get("timeout"),
@@ -677,12 +705,10 @@ def load_configs(targets: list[Path]) -> list[Config]:
     for p in discover(targets):
         try:
             configs.extend(load_runs(p))
-        except ConfigError as err:
+        except (ConfigError, ModelError) as err:
             found.append(err)
-    if found:
-        messages = each_message(found)
-        head = f"{len(messages)} config errors in {len(found)} file(s)"
-        raise gathered(messages, head, "run again")
+    if found:  # (files that extend one broken base repeat its errors: told once)
+        raise all_of(found, "{n} config errors")
     seen: dict[str, Path] = {}
     for cfg in configs:
         if cfg.name in seen and cfg.sweep is not None and seen[cfg.name] == cfg.path:

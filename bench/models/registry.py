@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.constraints import FilePath, Rule, check
-from bench.errors import ConfigError, ModelError, did_you_mean
+from bench.errors import ConfigError, ModelError, all_of, did_you_mean
 from bench.models.plugins import (
     PluginExit,
     folder_sources,
@@ -91,37 +91,47 @@ class ModelSpec:
         factory's parameters, their types (those of the defaults) and their allowed
         values; ``where`` is the config file. Raises ConfigError."""
         accepted = self.parameters()
+        found: list[ConfigError] = []  # every bad parameter, not only the first
         for key, value in params.items():
-            if key == TRAINED and key not in accepted:
-                raise ConfigError(
-                    f"{key!r} in [model] of {where}: model {self.name!r} learns from its "
-                    "training items; trained = false is for a model that predicts without "
-                    "them (predictions, openai_chat, or a plug-in whose factory takes trained)"
-                )
-            if key not in accepted:
-                raise ConfigError(
-                    f"No such key {key!r} in [model] of {where}{did_you_mean(key, accepted)} "
-                    f"(parameters of {self.name}: {', '.join(accepted)})"
-                )
-            at = f"{key!r} in [model] of {where}"
-            if key in (PER_TARGET, TRAINED):
-                if not isinstance(value, bool):
-                    raise ConfigError(f"{at} must be true or false; got {value!r}")
-                if key == PER_TARGET and value and TRAINED in accepted:
-                    raise ConfigError(
-                        f"{at}: model {self.name!r} answers item by item (it may learn "
-                        "nothing); one copy per target changes nothing; remove per_target"
-                    )
-                continue
-            default = accepted[key]
-            if default is not inspect.Parameter.empty and default is not None:
-                _check_type(at, value, default)
-            rule = self.constraints.get(key)
-            if rule is not None:
-                check(value, rule, at, folder=self.folder)
+            try:
+                self._check_param(key, value, accepted, where)
+            except ConfigError as err:
+                found.append(err)
+        if found:
+            raise all_of(found, f"[model] of {where}: {{n}} errors")
         if self.validate is not None:
             self.validate(self._with_paths(params), where)
         return dict(params)
+
+    def _check_param(self, key: str, value: Any, accepted: Mapping[str, Any], where: str) -> None:
+        """One parameter of ``check_params``."""
+        if key == TRAINED and key not in accepted:
+            raise ConfigError(
+                f"{key!r} in [model] of {where}: model {self.name!r} learns from its "
+                "training items; trained = false is for a model that predicts without "
+                "them (predictions, openai_chat, or a plug-in whose factory takes trained)"
+            )
+        if key not in accepted:
+            raise ConfigError(
+                f"No such key {key!r} in [model] of {where}{did_you_mean(key, accepted)} "
+                f"(parameters of {self.name}: {', '.join(accepted)})"
+            )
+        at = f"{key!r} in [model] of {where}"
+        if key in (PER_TARGET, TRAINED):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{at} must be true or false; got {value!r}")
+            if key == PER_TARGET and value and TRAINED in accepted:
+                raise ConfigError(
+                    f"{at}: model {self.name!r} answers item by item (it may learn "
+                    "nothing); one copy per target changes nothing; remove per_target"
+                )
+            return
+        default = accepted[key]
+        if default is not inspect.Parameter.empty and default is not None:
+            _check_type(at, value, default)
+        rule = self.constraints.get(key)
+        if rule is not None:
+            check(value, rule, at, folder=self.folder)
 
     def trained(self, params: Mapping[str, Any]) -> bool:
         """Whether the model learns from each fold's training items: always, unless it
