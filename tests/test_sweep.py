@@ -251,3 +251,23 @@ def test_a_sweep_over_dataset_keys_sets_them_as_their_table_would(tmp_path):
         {"id": "rid"},
         {"id": "rid", "group": "target"},
     ]
+
+
+def test_a_swept_path_replaces_an_inherited_seed_dataset_and_bad_values_name_the_sweep(
+    tmp_path,
+):
+    (tmp_path / "a.csv").write_text("id,text,target,label\na,x,t,fact\nb,y,t,support\n")
+    path = tmp_path / "sw.toml"
+    path.write_text(
+        'extends = "stance-bench:defaults"\n[model]\nname = "majority"\n'
+        "[views]\ncontrast = false\n"
+        '[sweep]\n"dataset.path" = ["a.csv"]\n"protocol.n_splits" = [2]\n'
+    )
+    (cfg,) = load_configs([path])
+    assert cfg.dataset.source == "file" and cfg.dataset.path == (tmp_path / "a.csv",)
+    path.write_text(
+        '[model]\nname = "majority"\n[dataset]\npath = "a.csv"\n'
+        '[sweep]\n"dataset.format" = ["csv", "xls"]\n'
+    )
+    with pytest.raises(ConfigError, match=r"\[sweep\] of .*sw.toml, 'dataset.format' = 'xls': "):
+        load_configs([path])

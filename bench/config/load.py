@@ -596,19 +596,26 @@ def _sweep(raw: dict, path: Path, base: Path) -> tuple[list[tuple[str, list, lis
             raise ConfigError(f"{key!r} in [sweep] of {path} must be a non-empty list of values")
         checked = []
         for v in values:  # checked like the same key in its table, and set as checked
-            if section in SECTIONS:
-                one = _check_table({field_name: v}, SECTIONS[section], section, path, base)
-                if field_name == "name" and section in ("dataset", "test"):
-                    one["name"] = _hub_name(one["name"], _where("name", section, path), base)
-                checked.append(one[field_name])
-            elif section == "views":
-                checked.append(_views_table({field_name: v}, path)[field_name])
-            else:
-                checked.append(v)
+            try:
+                checked.append(_swept_value(section, field_name, v, path, base))
+            except ConfigError as err:  # the value is in [sweep], not in the table it names
+                raise ConfigError(f"[sweep] of {path}, {key!r} = {shown(v)}: {err}") from None
         axes.append((key, values, checked))
     if not axes:
         raise ConfigError(f'[sweep] of {path} sweeps nothing; add e.g. "model.C" = [0.1, 1]')
     return axes, select, inner, select_on
+
+
+def _swept_value(section: str, field_name: str, value: Any, path: Path, base: Path) -> Any:
+    """One value of a swept key, checked and read as the same key in its table."""
+    if section in SECTIONS:
+        one = _check_table({field_name: value}, SECTIONS[section], section, path, base)
+        if field_name == "name" and section in ("dataset", "test"):
+            one["name"] = _hub_name(one["name"], _where("name", section, path), base)
+        return one[field_name]
+    if section == "views":
+        return _views_table({field_name: value}, path)[field_name]
+    return value
 
 
 def load_runs(path: Path | str) -> list[Config]:
@@ -638,9 +645,11 @@ def load_runs(path: Path | str) -> list[Config]:
         one = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
         for key, value in zip(keys, set_to, strict=True):
             section, _, field_name = key.partition(".")
-            one.setdefault(section, {})[field_name] = value
             if section in ("dataset", "test") and field_name == "path":
-                one[section].setdefault("source", "file")  # a path means a file
+                if one.get(section, {}).get("source", "file") != "file":
+                    one[section] = {}  # a path replaces a seed or hub table, as in a layer
+                one.setdefault(section, {})["source"] = "file"  # a path means a file
+            one.setdefault(section, {})[field_name] = value
         suffix = ".".join(
             f"{k.partition('.')[2]}-{_slug(v)}" for k, v in zip(keys, combo, strict=True)
         )
