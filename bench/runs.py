@@ -135,6 +135,16 @@ class Answers(TypedDict):
     coverage: float | None  # answered / asked
 
 
+class SubsetMetrics(TypedDict):
+    """The scores of one target or article (``bench.metrics.per_target``)."""
+
+    n_predictions: int
+    macro_f1: float | None
+    f_avg: float | None
+    accuracy: float | None
+    kappa: NotRequired[float | None]
+
+
 class ViewMetrics(TypedDict):
     """One view's metrics (``bench.metrics.evaluate``, the contrast parts added by the
     runner). Scores are null where undefined; intervals are [low, high] or [null, null]."""
@@ -157,11 +167,11 @@ class ViewMetrics(TypedDict):
     ci_level: float
     ci_method: str
     ci_note: NotRequired[str]
-    per_target: NotRequired[dict[str, dict[str, Any]]]
+    per_target: NotRequired[dict[str, SubsetMetrics]]
     ci: dict[str, Any]  # metric -> [low, high]; per_class_f1 -> label -> [low, high]
     # sides beyond the bootstrap's resamples (null in ci): metric -> ["low"] | ["high"]
     ci_open: NotRequired[dict[str, Any]]
-    per_article: NotRequired[dict[str, dict[str, Any]]]  # data of two or more articles
+    per_article: NotRequired[dict[str, SubsetMetrics]]  # data of two or more articles
     capabilities: NotRequired[list[dict[str, Any]]]  # the contrast suite, per capability
     by_test_type: NotRequired[dict[str, dict[str, float | None]]]
     balanced: NotRequired[dict[str, float | None]]  # mean over test types
@@ -636,6 +646,8 @@ def _inconsistent(doc: MetricsDoc) -> str | None:
     """Where a metrics.json that has the schema's types contradicts itself (what readers
     index by: a label the confusion matrix has no row for, a view no module knows), or
     None. Checked beside the digest, which a hand edit can recompute."""
+    import math
+
     from bench.labels import TASKS
     from bench.views import VIEWS
 
@@ -663,9 +675,19 @@ def _inconsistent(doc: MetricsDoc) -> str | None:
         cm = view["confusion_matrix"]
         if len(cm) != len(labels) or any(len(row) != len(labels) for row in cm):
             return f"{where}: 'confusion_matrix' is not {len(labels)} x {len(labels)} (its labels)"
-        for target, scores in view.get("per_target", {}).items():
-            if not isinstance(scores.get("n_predictions"), int):
-                return f"{where}: 'per_target' {target!r} has no count 'n_predictions'"
+        for fold in view["per_fold"]:
+            for key in ("test_support", "train_support"):
+                if key in fold and len(fold[key]) != len(labels):  # type: ignore[literal-required]
+                    return f"{where}: a fold's {key!r} has not one count per label of {labels}"
+        for metric, interval in view["ci"].items():
+            if metric == "per_class_f1" and not isinstance(interval, dict):
+                return f"{where}: 'ci' 'per_class_f1' must be an object of [low, high] per label"
+            pairs = interval.items() if metric == "per_class_f1" else [(metric, interval)]
+            for name, pair in pairs:
+                if not (isinstance(pair, list) and len(pair) == 2) or not all(
+                    x is None or (isinstance(x, (int, float)) and math.isfinite(x)) for x in pair
+                ):
+                    return f"{where}: 'ci' {name!r} must be [low, high] (numbers or null)"
     return None
 
 

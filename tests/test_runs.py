@@ -89,7 +89,9 @@ def test_a_cut_or_edited_run_is_refused_on_load(tmp_path):
         (lambda d: d.update(f_avg_labels=["zzz"]), "'f_avg_labels' ['zzz'] are not all in"),
         (lambda d: d.update(primary="bogus"), "'primary' is 'bogus'"),
         (lambda d: d.update(view="bogus"), "the view 'bogus' is not one of"),
-        (lambda d: d.update(per_target={"x": {}}), "'per_target' 'x' has no count"),
+        (lambda d: d.update(per_target={"x": {"n_predictions": 3}}), "'macro_f1' is missing"),
+        (lambda d: d["ci"].update(macro_f1=[0.5]), "'ci' 'macro_f1' must be [low, high]"),
+        (lambda d: d["per_fold"][0].update(test_support=[1]), "'test_support' has not one count"),
     ],
 )
 def test_a_self_contradicting_metrics_json_is_refused_even_with_a_valid_digest(
