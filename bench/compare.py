@@ -254,10 +254,11 @@ def check_pairing(base: Run, cand: Run, *, unpaired: bool = False) -> None:
     resampled on its own, and the verdict says so)."""
     tb, tc = base.metrics["task"], cand.metrics["task"]
     if tb != tc or base.labels != cand.labels:
+        what = "different tasks" if tb != tc else "the same task over different labels"
         raise RunError(
-            f"{base.path} and {cand.path} are runs of different tasks ({tb!r} with labels "
+            f"{base.path} and {cand.path} are runs of {what} ({tb!r} with labels "
             f"{', '.join(base.labels)} vs {tc!r} with labels {', '.join(cand.labels)}); "
-            "compare runs of the same task"
+            "compare runs of the same task and labels"
         )
     if base.metrics["data_hash"] != cand.metrics["data_hash"] and not unpaired:
         raise RunError(

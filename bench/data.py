@@ -7,6 +7,7 @@ The Python API is ``bench.load_dataset(task="joint")``; the runner uses ``source
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -124,6 +125,7 @@ def _read_one(path: Path, ds):
         raise DataError(f"{path}: dataset file not found; check 'path' in the config")
     encoding = _encoding(ds.encoding)
     quoting: Quoting = csv.QUOTE_MINIMAL
+    long_rows = False
     try:
         quoting = _quoting(path, ds, encoding)
         _check_shape(path, ds, encoding, quoting)
@@ -131,15 +133,20 @@ def _read_one(path: Path, ds):
             _check_no_nul(path, encoding)
         if ds.format in ("csv", "tsv"):
             sep = ds.delimiter or ("\t" if ds.format == "tsv" else ",")
-            frame = pd.read_csv(
-                path,
-                sep=sep,
-                encoding=encoding,
-                quoting=quoting,
-                dtype=str,
-                keep_default_na=False,
-                engine="c",
-            )
+            with warnings.catch_warnings(record=True) as said:
+                warnings.simplefilter("always", pd.errors.ParserWarning)
+                frame = pd.read_csv(
+                    path,
+                    sep=sep,
+                    encoding=encoding,
+                    quoting=quoting,
+                    dtype=str,
+                    keep_default_na=False,
+                    index_col=False,  # a delimiter ending every row is not an index column
+                    engine="c",
+                )
+            # rows longer than the header: pandas dropped their extra fields (checked below)
+            long_rows = any(issubclass(w.category, pd.errors.ParserWarning) for w in said)
             first_line = 2  # after the header
         elif ds.format == "json":
             frame, json_lines = _read_jsonl(path, encoding)
@@ -173,16 +180,19 @@ def _read_one(path: Path, ds):
         if long_row:
             want, line, got = long_row.groups()
             raise DataError(
-                f"{path}:{line}: row has {got} fields where the header has {want}; a "
+                f"{path}:{line}: row has {got} fields where the rows before it have {want}; a "
                 f"malformed row: quote text that holds the delimiter, or set 'delimiter' "
                 f"or 'quoting' in the config"
             ) from None
         raise DataError(f"{path}: cannot read as {ds.format}: {why}") from None
     if len(frame) == 0:
-        raise DataError(f"{path}: no data rows (a header only); add rows to the file")
+        only = "empty objects only" if ds.format == "json" else "a header only"
+        raise DataError(f"{path}: no data rows ({only}); add rows to the file")
     if ds.format in ("csv", "tsv") and len(frame.columns) == 1:
         _one_column(path, str(frame.columns[0]), ds)
-    starts = _csv_records(path, ds, frame, quoting) if ds.format in ("csv", "tsv") else None
+    starts = (
+        _csv_records(path, ds, frame, quoting, long_rows) if ds.format in ("csv", "tsv") else None
+    )
     if ds.format == "json":
         starts = json_lines
     label = "row " if first_line == 0 else ""
@@ -217,7 +227,7 @@ def _read_jsonl(path: Path, encoding: str):
             if not line.strip():
                 continue
             try:
-                value = json.loads(line)
+                value = json.loads(line.rstrip("\r\n"))  # columns of the line itself
             except json.JSONDecodeError as exc:
                 bad.append((number, f"not valid JSON ({exc.msg}, column {exc.colno})"))
                 continue
@@ -322,30 +332,37 @@ def _one_column(path: Path, header: str, ds) -> None:
             )
 
 
-def _csv_records(path: Path, ds, frame, quoting: Quoting) -> list[int] | None:
+def _csv_records(
+    path: Path, ds, frame, quoting: Quoting, long_rows: bool = False
+) -> list[int] | None:
     """The line each record starts on, when records are not simply lines 2, 3, ... (a
     quoted field spans lines, or blank lines are skipped); None when they are. pandas
     fills the missing fields of a short row with "", so when any cell is empty the fields
-    of each record are counted too, and the first short record is an error. The second
-    pass (Python's csv reader) runs only in those cases."""
+    of each record are counted too, and the first short record is an error; with
+    ``long_rows`` (pandas dropped fields past the header's), a row whose extra fields are
+    not all empty is one too (a row that merely ends with the delimiter is fine). The
+    second pass (Python's csv reader) runs only in those cases."""
     import csv
 
     with open(path, "rb") as raw:
         data = raw.read()
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if lines == len(frame) + 1 and not (frame.to_numpy() == "").any():
+    if lines == len(frame) + 1 and not long_rows and not (frame.to_numpy() == "").any():
         return None
     sep = ds.delimiter or ("\t" if ds.format == "tsv" else ",")
     limit = csv.field_size_limit(2**31 - 1)  # pandas reads cells of any size; so must this
     try:
-        width, starts, short = _record_starts(path, ds, sep, quoting)
+        width, starts, odd = _record_starts(path, ds, sep, quoting)
     finally:
         csv.field_size_limit(limit)
-    if short:
+    if odd:
         found = [
-            (line, f"row has {got} field(s) where the header has {width}") for line, got in short
+            (line, f"row has {got} field(s) where the header has {width}") for line, got in odd
         ]
-        fix = "a short or malformed row: complete it, or check 'delimiter' and 'quoting'"
+        fix = (
+            "a short or malformed row: complete it, quote text that holds the delimiter, "
+            "or check 'delimiter' and 'quoting'"
+        )
         raise _first_bad(path, found, "rows", fix)
     return starts if len(starts) == len(frame) else None
 
@@ -354,7 +371,7 @@ def _record_starts(
     path: Path, ds, sep: str, quoting: Quoting
 ) -> tuple[int, list[int], list[tuple[int, int]]]:
     """The header's width, the line each record starts on, and the (line, width) of each
-    record shorter than the header."""
+    record shorter than the header or longer with a non-empty field past it."""
     import csv
 
     starts: list[int] = []
@@ -368,7 +385,7 @@ def _record_starts(
             if not row:  # a blank line: pandas skips it
                 continue
             starts.append(start)
-            if len(row) < width:
+            if len(row) < width or any(x.strip() for x in row[width:]):
                 short.append((start, len(row)))
     return width, starts, short
 

@@ -476,7 +476,7 @@ CASES = [
     Case(
         "csv-long-row",
         run(file_data("d.csv", "id,text,label\n" + CSV_ROWS + "13,a,b,A\n")),
-        "d.csv:14: row has 4 fields where the header has 3",
+        "d.csv:14: row has 4 fields where the rows before it have 3",
     ),
     Case("csv-empty", run(file_data("d.csv", "")), "d.csv: the file is empty"),
     Case("csv-header-only", run(file_data("d.csv", "id,text,label\n")), "d.csv: no data rows"),

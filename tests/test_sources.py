@@ -398,3 +398,21 @@ def test_the_items_header_lists_the_labels_the_run_is_scored_over(tmp_path):
     assert main(["items", str(cfg), "--out", str(tmp_path / "items.jsonl")]) == 0
     header = json.loads((tmp_path / "items.jsonl").read_text().splitlines()[0])
     assert header["labels"] == ["support", "condemn", "fact"]
+
+
+def test_a_csv_whose_rows_end_with_the_delimiter_is_read_column_by_column(tmp_path):
+    """Some exporters end every data row with a comma: pandas took the first column as
+    an index, and every label shifted into the wrong column ("no label")."""
+    header = "tid,body,about,y\n"
+    rows = "".join(f"{r.tid},{r.body},{r.about},{r.y},\n" for r in ROWS.itertuples())
+    (tmp_path / "d.csv").write_text(header + rows)
+    cfg = load_config(_config(tmp_path, f'[dataset]\npath = "d.csv"\n{MAPPING}'))
+    frame, _ = source_frame(cfg.dataset, "joint")
+    assert frame["id"].tolist() == ["a1", "a2", "a3", "a4"]
+    assert frame["label"].tolist() == ["condemn", "support", "fact", "skeptical"]
+    # a row whose field past the header is not empty is an error, not silently cut
+    (tmp_path / "d.csv").write_text(header + rows.replace("a3,Talks", "a3,Talks,extra", 1))
+    with pytest.raises(
+        DataError, match=re.escape("d.csv:4: row has 6 fields where the rows before it have 5")
+    ):
+        source_frame(cfg.dataset, "joint")
