@@ -41,7 +41,9 @@ class Interval:
     def accepts(self, value: Any) -> bool:
         if not (_is_integer(value) if self.integer else _is_number(value)):
             return False
-        if not math.isfinite(value):  # NaN is in no range; inf is no setting (nor JSON)
+        if isinstance(value, float) and not math.isfinite(
+            value
+        ):  # NaN: in no range; inf: no setting
             return False
         lo_ok = self.low is None or (
             value >= self.low if self.closed in ("both", "left") else value > self.low

@@ -133,20 +133,7 @@ def _read_one(path: Path, ds):
             _check_no_nul(path, encoding)
         if ds.format in ("csv", "tsv"):
             sep = ds.delimiter or ("\t" if ds.format == "tsv" else ",")
-            with warnings.catch_warnings(record=True) as said:
-                warnings.simplefilter("always", pd.errors.ParserWarning)
-                frame = pd.read_csv(
-                    path,
-                    sep=sep,
-                    encoding=encoding,
-                    quoting=quoting,
-                    dtype=str,
-                    keep_default_na=False,
-                    index_col=False,  # a delimiter ending every row is not an index column
-                    engine="c",
-                )
-            # rows longer than the header: pandas dropped their extra fields (checked below)
-            long_rows = any(issubclass(w.category, pd.errors.ParserWarning) for w in said)
+            frame, long_rows = _read_delimited(path, sep, encoding, quoting)
             first_line = 2  # after the header
         elif ds.format == "json":
             frame, json_lines = _read_jsonl(path, encoding)
@@ -186,8 +173,7 @@ def _read_one(path: Path, ds):
             ) from None
         raise DataError(f"{path}: cannot read as {ds.format}: {why}") from None
     if len(frame) == 0:
-        only = "empty objects only" if ds.format == "json" else "a header only"
-        raise DataError(f"{path}: no data rows ({only}); add rows to the file")
+        raise DataError(f"{path}: no data rows (a header only); add rows to the file")
     if ds.format in ("csv", "tsv") and len(frame.columns) == 1:
         _one_column(path, str(frame.columns[0]), ds)
     starts = (
@@ -201,6 +187,36 @@ def _read_one(path: Path, ds):
     else:
         frame["_where"] = _numbered(f"{path.name}:{label}", len(frame), first_line)
     return frame
+
+
+def _read_delimited(path: Path, sep: str, encoding: str, quoting: Quoting):
+    """A CSV/TSV file as a frame of strings, and whether pandas dropped fields past the
+    header's. Rows of one field more than the header are either R's row names (pandas
+    reads the first field as the index: kept so) or a delimiter ending every row (the
+    last column then comes out empty: read again without an index column, the extra
+    fields dropped and checked by ``_csv_records``)."""
+    import pandas as pd
+
+    def read(index_col):
+        return pd.read_csv(
+            path,
+            sep=sep,
+            encoding=encoding,
+            quoting=quoting,
+            dtype=str,
+            keep_default_na=False,
+            index_col=index_col,
+            engine="c",
+        )
+
+    frame = read(None)
+    shifted = not isinstance(frame.index, pd.RangeIndex) and len(frame.columns) > 0
+    if not shifted or not (frame.iloc[:, -1] == "").all():
+        return frame, False
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        frame = read(False)
+    return frame, any(issubclass(w.category, pd.errors.ParserWarning) for w in said)
 
 
 def _first_bad(path: Path, found: list[tuple[int, str]], noun: str, fix: str) -> DataError:
@@ -231,6 +247,10 @@ def _read_jsonl(path: Path, encoding: str):
             except json.JSONDecodeError as exc:
                 bad.append((number, f"not valid JSON ({exc.msg}, column {exc.colno})"))
                 continue
+            except (ValueError, RecursionError) as exc:  # a 5,000-digit number, deep nesting
+                why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                bad.append((number, f"not JSON this reader takes ({shown(why, 80)[1:-1]})"))
+                continue
             if not isinstance(value, dict):
                 bad.append((number, f"holds a JSON {type(value).__name__}, not an object"))
                 continue
@@ -241,6 +261,8 @@ def _read_jsonl(path: Path, encoding: str):
         raise _first_bad(path, bad, "lines", fix)
     if not records:
         raise DataError(f"{path}: holds blank lines only; add one JSON object per line")
+    if not any(records):
+        raise DataError(f"{path}: holds empty objects only ({{}}); add the rows' fields")
     # object columns: values as JSON gave them (an id column with a null stays integers)
     return pd.DataFrame(records, dtype=object), lines
 

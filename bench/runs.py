@@ -685,7 +685,8 @@ def _inconsistent(doc: MetricsDoc) -> str | None:
             pairs = interval.items() if metric == "per_class_f1" else [(metric, interval)]
             for name, pair in pairs:
                 if not (isinstance(pair, list) and len(pair) == 2) or not all(
-                    x is None or (isinstance(x, (int, float)) and math.isfinite(x)) for x in pair
+                    x is None or isinstance(x, int) or (isinstance(x, float) and math.isfinite(x))
+                    for x in pair
                 ):
                     return f"{where}: 'ci' {name!r} must be [low, high] (numbers or null)"
     return None

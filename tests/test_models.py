@@ -509,3 +509,11 @@ def test_an_interval_holds_no_inf_or_nan():
     above = Interval(low=0.0, closed="neither")
     assert above.accepts(1e300) and not above.accepts(float("inf"))
     assert not Interval().accepts(float("nan")) and not Interval().accepts(float("-inf"))
+
+
+def test_an_interval_takes_an_integer_of_any_size():
+    """math.isfinite(10**400) raises OverflowError: only floats are tested for inf."""
+    from bench.constraints import Interval
+
+    assert Interval(low=0, integer=True).accepts(10**400)
+    assert not Interval(high=5).accepts(10**400)

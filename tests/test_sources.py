@@ -416,3 +416,27 @@ def test_a_csv_whose_rows_end_with_the_delimiter_is_read_column_by_column(tmp_pa
         DataError, match=re.escape("d.csv:4: row has 6 fields where the rows before it have 5")
     ):
         source_frame(cfg.dataset, "joint")
+
+
+def test_r_row_names_still_read_as_an_index(tmp_path):
+    """R's write.table(sep = ",") writes one field more per row than in the header: the
+    row names, which pandas reads as the index (not a delimiter ending every row)."""
+    header = "tid,body,about,y\n"
+    rows = "".join(
+        f"{i},{r.tid},{r.body},{r.about},{r.y}\n" for i, r in enumerate(ROWS.itertuples())
+    )
+    (tmp_path / "d.csv").write_text(header + rows)
+    cfg = load_config(_config(tmp_path, f'[dataset]\npath = "d.csv"\n{MAPPING}'))
+    frame, _ = source_frame(cfg.dataset, "joint")
+    assert frame["id"].tolist() == ["a1", "a2", "a3", "a4"]
+    assert frame["label"].tolist() == ["condemn", "support", "fact", "skeptical"]
+
+
+def test_jsonl_lines_python_cannot_parse_name_their_line(tmp_path):
+    rows = _json_rows()
+    cfg = _jsonl(tmp_path, [rows[0], "[" * 100_000, *rows[1:]])
+    with pytest.raises(DataError, match=re.escape("d.jsonl:2: not JSON this reader takes")):
+        source_frame(cfg.dataset, "joint")
+    cfg = _jsonl(tmp_path, ["{}", "{}"])
+    with pytest.raises(DataError, match=re.escape("holds empty objects only")):
+        source_frame(cfg.dataset, "joint")
