@@ -271,3 +271,22 @@ def test_a_swept_path_replaces_an_inherited_seed_dataset_and_bad_values_name_the
     )
     with pytest.raises(ConfigError, match=r"\[sweep\] of .*sw.toml, 'dataset.format' = 'xls': "):
         load_configs([path])
+
+
+def test_a_settings_errors_name_the_setting_and_an_inherited_sweep_its_own_folder(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text('[model]\nname = "tfidf_logreg"\n[sweep]\n"model.C" = [1, -1]\n')
+    with pytest.raises(ConfigError) as err:
+        load_configs([path])
+    assert str(err.value).startswith(f"[sweep] of {path}, 'model.C' = -1: 'C' in [model]")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "a.csv").write_text("id,text,target,label\na,x,t,fact\nb,y,t,support\n")
+    (sub / "_base.toml").write_text(
+        '[model]\nname = "majority"\n[dataset]\npath = "a.csv"\n'
+        '[sweep]\n"dataset.path" = ["a.csv"]\n'
+    )
+    top = tmp_path / "top.toml"
+    top.write_text('extends = "sub/_base.toml"\n')
+    (cfg,) = load_configs([top])
+    assert cfg.dataset.path == (sub / "a.csv",)

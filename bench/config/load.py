@@ -48,11 +48,13 @@ from bench.errors import (
     ModelError,
     all_of,
     did_you_mean,
+    each_message,
     shown,
 )
 from bench.io import tomllib
 from bench.labels import DROP, LABELS, TASKS
 
+_SWEEP_BASE = "_sweep_base"  # not a TOML key: the folder a layer's [sweep] paths are relative to
 _TOP = (
     "name",
     "description",
@@ -278,6 +280,8 @@ def _load_layer(path: Path, chain: tuple[Path, ...]) -> dict:
             found.append(err)
     if found:
         raise all_of(found, f"{path}: {{n}} config errors")
+    if "sweep" in layer:
+        layer[_SWEEP_BASE] = base
     if "extends" in layer:
         parent_path = layer.pop("extends")
         if parent_path.is_dir():
@@ -634,11 +638,11 @@ def load_runs(path: Path | str) -> list[Config]:
     name = raw.get("name") or path.stem
     if "sweep" not in raw:
         return [_build(raw, path, name)]
-    relative_to = _read_toml(path).get("relative_to", "file")
-    base = project.root_of(path.resolve()) if relative_to == "project" else path.resolve().parent
-    axes, select, inner, select_on = _sweep(raw.pop("sweep"), path, base)
+    # swept paths are relative to the file that holds [sweep] (maybe a base it extends)
+    axes, select, inner, select_on = _sweep(raw.pop("sweep"), path, raw.pop(_SWEEP_BASE))
     keys = tuple(k for k, _, _ in axes)
     runs = []
+    failed: dict[str, list[str]] = {}  # message -> the settings it came from
     settings = list(itertools.product(*(values for _, values, _ in axes)))
     as_set = list(itertools.product(*(checked for _, _, checked in axes)))
     for combo, set_to in zip(settings, as_set, strict=True):
@@ -654,7 +658,18 @@ def load_runs(path: Path | str) -> list[Config]:
             f"{k.partition('.')[2]}-{_slug(v)}" for k, v in zip(keys, combo, strict=True)
         )
         info = SweepInfo(name, keys, tuple(zip(keys, combo, strict=True)), select)
-        runs.append(_build(one, path, f"{name}.{suffix}", info))
+        try:
+            runs.append(_build(one, path, f"{name}.{suffix}", info))
+        except (ConfigError, ModelError) as err:
+            setting = ", ".join(f"{k!r} = {shown(v)}" for k, v in zip(keys, combo, strict=True))
+            for message in each_message([err]):
+                failed.setdefault(message, []).append(setting)
+    if failed:  # an error of every setting is the config's; one of some is theirs
+        lines = [
+            m if len(where) == len(settings) else f"[sweep] of {path}, {'; '.join(where)}: {m}"
+            for m, where in failed.items()
+        ]
+        raise all_of([ConfigError(line) for line in lines], f"{path}: {{n}} config errors")
     if select == "inner_cv":
         from bench.views import SELECT_ON
 
