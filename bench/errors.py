@@ -50,7 +50,8 @@ def all_of(found: Sequence[BenchError], head: str, again: str = "run again") -> 
     messages = each_message(found)
     if len(messages) == 1:
         return found[0]
-    return gathered(messages, head.replace("{n}", str(len(messages))), again)
+    common = next(c for c in type(found[0]).__mro__ if all(isinstance(e, c) for e in found))
+    return gathered(messages, head.replace("{n}", str(len(messages))), again, common)
 
 
 def each_message(found: Sequence[BenchError]) -> list[str]:

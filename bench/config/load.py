@@ -731,6 +731,8 @@ def load_configs(targets: list[Path]) -> list[Config]:
             configs.extend(load_runs(p))
         except (ConfigError, ModelError) as err:
             found.append(err)
+    if len(found) == 1:  # one broken file: its own message, which names it
+        raise found[0]
     if found:  # (files that extend one broken base repeat its errors: told once)
         raise all_of(found, "{n} config errors")
     seen: dict[str, Path] = {}

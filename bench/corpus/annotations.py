@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bench.constraints import Interval, OneOf, check, check_keys
 from bench.corpus.segment import Unit
-from bench.errors import DataError, gathered, shown
+from bench.errors import DataError, all_of, shown
 from bench.labels import LABELS
 
 ANNOTATION_SUFFIX = ".annotations.jsonl"
@@ -83,8 +83,8 @@ class _Problems:
     def raise_if_any(self) -> None:
         if not self.messages:
             return
-        head = f"{self.path}: {len(self.messages)} annotation errors"
-        raise gathered(self.messages, head, "derive again", DataError)
+        found = [DataError(m) for m in self.messages]
+        raise all_of(found, f"{self.path}: {{n}} annotation errors", "derive again")
 
 
 def _parse_line(path: Path, lineno: int, raw: str) -> dict | str:
