@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -219,6 +219,18 @@ def _read_delimited(path: Path, sep: str, encoding: str, quoting: Quoting):
     return frame, any(issubclass(w.category, pd.errors.ParserWarning) for w in said)
 
 
+def _lone_surrogate(value: Any) -> bool:
+    """Whether a parsed JSON value holds a string no encoding can write (a lone UTF-16
+    surrogate, which JSON's \\u escapes can spell)."""
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_lone_surrogate(k) or _lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_lone_surrogate(v) for v in value)
+    return False
+
+
 def _first_bad(path: Path, found: list[tuple[int, str]], noun: str, fix: str) -> DataError:
     """The error for the first of ``found`` (line, what is wrong), counting the others."""
     line, why = found[0]
@@ -253,6 +265,9 @@ def _read_jsonl(path: Path, encoding: str):
                 continue
             if not isinstance(value, dict):
                 bad.append((number, f"holds a JSON {type(value).__name__}, not an object"))
+                continue
+            if "\\ud" in line.lower() and _lone_surrogate(value):  # "\ud800": no character
+                bad.append((number, "holds a lone surrogate escape (\\ud800-\\udfff), no text"))
                 continue
             records.append(value)
             lines.append(number)

@@ -440,3 +440,14 @@ def test_jsonl_lines_python_cannot_parse_name_their_line(tmp_path):
     cfg = _jsonl(tmp_path, ["{}", "{}"])
     with pytest.raises(DataError, match=re.escape("holds empty objects only")):
         source_frame(cfg.dataset, "joint")
+
+
+def test_a_lone_surrogate_escape_names_its_line_and_a_pair_is_text(tmp_path):
+    rows = _json_rows()
+    emoji = rows[1].replace("He backs", "He \\ud83d\\ude00 backs")
+    cfg = _jsonl(tmp_path, [rows[0], emoji, *rows[2:]])
+    assert "\U0001f600" in source_frame(cfg.dataset, "joint")[0]["text"].iloc[1]
+    lone = rows[2].replace("Talks", "Talks \\ud800")
+    cfg = _jsonl(tmp_path, [rows[0], rows[1], lone, *rows[3:]])
+    with pytest.raises(DataError, match=re.escape("d.jsonl:3: holds a lone surrogate escape")):
+        source_frame(cfg.dataset, "joint")
