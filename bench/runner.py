@@ -129,7 +129,7 @@ def prepare(cfg: Config, cache: DataCache | None = None) -> Prepared:
     plan_ = plan_views(cfg, cache, trained=trained)
     views = plan_.views
     missing = [lab for lab in cfg.f_avg_labels if lab not in plan_.labels]
-    if missing:
+    if missing and (cfg.metrics.f_avg_labels or not cfg.f_avg_over(plan_.labels)):
         raise ProtocolError(
             f"{cfg.path}: the {'[test]' if cfg.test else '[dataset]'} data holds no "
             f"{', '.join(map(repr, missing))}, which "
@@ -707,10 +707,11 @@ def score_view(
         articles=frame["article"].to_numpy()[kept].astype(str) if "article" in frame else None,
     )
     scores = np.concatenate([r.scores for r in results])[keep] if has_scores else None  # type: ignore[misc]
+    f_avg = cfg.f_avg_over(labels)
     m = evaluate(
         preds,
         labels,
-        cfg.f_avg_labels,
+        f_avg,
         n_boot=cfg.metrics.bootstrap,
         level=cfg.metrics.ci,
         random_state=derived_seed(cfg.seed, BOOTSTRAP, view_index),
@@ -731,7 +732,7 @@ def score_view(
         m["capabilities"] = capabilities(
             frame.iloc[kept][["id", "text", "capability", "test_type"]], preds, labels
         )
-        m.update(by_test_type(preds, labels, cfg.f_avg_labels))  # type: ignore[typeddict-item]
+        m.update(by_test_type(preds, labels, f_avg))  # type: ignore[typeddict-item]
     records: list[dict[str, Any]] = []
     usage: dict[str, float] = {}
     if answering:

@@ -451,3 +451,25 @@ def test_a_lone_surrogate_escape_names_its_line_and_a_pair_is_text(tmp_path):
     cfg = _jsonl(tmp_path, [rows[0], rows[1], lone, *rows[3:]])
     with pytest.raises(DataError, match=re.escape("d.jsonl:3: holds a lone surrogate escape")):
         source_frame(cfg.dataset, "joint")
+
+
+def test_the_default_f_avg_takes_the_labels_the_data_holds(tmp_path):
+    """Data without a condemn row: the default F_avg (support, condemn) is F1(support),
+    not an error the user never asked for (primary is macro-F1)."""
+    rows = _three_label_rows().replace({"label": {"condemn": "skeptical"}})
+    _write(tmp_path / "d.csv", rows)
+    cfg = _config(tmp_path, '[dataset]\npath = "d.csv"\n[protocol]\nn_splits = 3\n')
+    out = tmp_path / "runs"
+    assert main(["run", "-q", str(cfg), "--out", str(out)]) == 0
+    metrics = json.loads((out / "c" / "metrics.json").read_text())
+    assert metrics["labels"] == ["support", "skeptical", "fact"]
+    assert metrics["f_avg_labels"] == ["support"]
+    preds = [json.loads(x) for x in (out / "c" / "predictions.jsonl").read_text().splitlines()]
+    expected = f1_score(
+        [p["gold"] for p in preds],
+        [p["predicted"] for p in preds],
+        labels=["support"],
+        average="macro",
+        zero_division=0,
+    )
+    assert metrics["pooled"]["f_avg"] == pytest.approx(expected)

@@ -196,6 +196,14 @@ class Config:
         """The labels F_avg averages over: the config's, else the task's default."""
         return self.metrics.f_avg_labels or TASKS[self.task].f_avg_labels
 
+    def f_avg_over(self, labels: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        """F_avg's labels in a run scored over ``labels`` (the labels its data holds): the
+        config's ``f_avg_labels`` as set; by default, the task's that ``labels`` has (data
+        with no ``condemn`` row: F_avg is F1(support)), so a default never fails a run."""
+        if self.metrics.f_avg_labels:
+            return self.metrics.f_avg_labels
+        return tuple(lab for lab in TASKS[self.task].f_avg_labels if lab in labels)
+
 
 # The TOML tables and the dataclass each one fills: the top level of a file is Config.
 # [views] (keys: bench.views.OPTIONAL) and [model] (keys: the model's parameters) are read
