@@ -164,10 +164,14 @@ def _group_kfold(
                 if len(uniq) >= 2
                 else "the data has one group: add groups"
             )
+            works = (
+                f"the largest n_splits that works is {largest}"
+                if largest >= 2
+                else "no n_splits (at least 2) works"
+            )
             raise ProtocolError(
                 f"cannot stratify {k} folds: label {label!r} occurs in only {largest} "
-                f"sentence group(s); the largest n_splits that works is {max(largest, 1)}; "
-                f"{fix}"
+                f"sentence group(s); {works}; {fix}"
             )
     elif k > len(uniq):
         raise ProtocolError(

@@ -81,6 +81,11 @@ def test_too_many_splits_names_the_largest_that_works():
         r"\(s\); the largest n_splits that works is 2; set n_splits = 2",
     ):
         folds_of(proto(n_splits=3), y, GROUPS, seed=0)
+    y[GROUPS == 1] = Y[GROUPS == 1]  # in 1 group: no n_splits works (n_splits >= 2)
+    with pytest.raises(
+        ProtocolError, match=r"in only 1 sentence group\(s\); no n_splits \(at least 2\) works"
+    ):
+        folds_of(proto(n_splits=3), y, GROUPS, seed=0)
 
 
 def test_best_effort_stratification_when_not_required():

@@ -129,7 +129,7 @@ def _footnotes(c) -> list[str]:
     tol = (
         f"--max-drop {g.max_drop}"
         if g.max_drop is not None
-        else "|Δ| (no --max-drop: fixed in advance, nothing else is)"
+        else "the row's own |Δ| (no --max-drop gave a tolerance in advance)"
     )
     lines.append(
         "MDE: the smallest |Δ| this test flags with 80% power at the row's level fixed in "
