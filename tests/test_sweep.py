@@ -290,3 +290,17 @@ def test_a_settings_errors_name_the_setting_and_an_inherited_sweep_its_own_folde
     top.write_text('extends = "sub/_base.toml"\n')
     (cfg,) = load_configs([top])
     assert cfg.dataset.path == (sub / "a.csv",)
+
+
+def test_sweep_run_names_spell_lists_and_empty_values(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(
+        '[model]\nname = "tfidf_svm"\n[sweep]\n"model.char_ngrams" = [[2, 5], []]\n'
+        '"model.class_weight" = ["balanced", ""]\n'
+    )
+    assert [c.name for c in load_configs([path])] == [
+        "s.char_ngrams-2_5.class_weight-balanced",
+        "s.char_ngrams-2_5.class_weight-none",
+        "s.char_ngrams-none.class_weight-balanced",
+        "s.char_ngrams-none.class_weight-none",
+    ]

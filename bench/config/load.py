@@ -564,7 +564,7 @@ def load_config(path: Path | str) -> Config:
 
 def _slug(value: Any) -> str:
     text = str(value).lower() if isinstance(value, bool) else str(value)
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "x"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "none"  # [] or "": none
 
 
 def _sweep(raw: dict, path: Path, base: Path) -> tuple[list[tuple[str, list, list]], str, int, str]:
