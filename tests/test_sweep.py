@@ -304,3 +304,33 @@ def test_sweep_run_names_spell_lists_and_empty_values(tmp_path):
         "s.char_ngrams-none.class_weight-balanced",
         "s.char_ngrams-none.class_weight-none",
     ]
+
+
+def test_a_sweep_summary_shows_a_one_view_rank_score_once(tmp_path):
+    import pandas as pd
+
+    labels = ["support", "condemn", "fact"] * 12
+    targets = ["tax", "rail", "port", "park"] * 9
+    words = {"support": "backs", "condemn": "denounces", "fact": "reported"}
+    pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(36)],
+            "text": [
+                f"Mayor {i} {words[lab]} the {t} plan"
+                for i, (lab, t) in enumerate(zip(labels, targets, strict=True))
+            ],
+            "target": targets,
+            "label": labels,
+        }
+    ).to_csv(tmp_path / "d.csv", index=False)
+    path = tmp_path / "s.toml"
+    path.write_text(
+        '[model]\nname = "tfidf_cnb"\n[dataset]\npath = "d.csv"\n'
+        "[protocol]\nn_splits = 3\nn_repeats = 1\n[views]\ncross_target = true\n"
+        '[sweep]\n"model.alpha" = [0.1, 1.0]\n'
+    )
+    assert main(["run", "-q", str(path), "--out", str(tmp_path / "runs")]) == 0
+    summary = (tmp_path / "runs" / "s.sweep.md").read_text()
+    header = next(line for line in summary.splitlines() if line.startswith("| setting"))
+    cells = [c.strip() for c in header.strip("|").split("|")]
+    assert "cross\\_target macro-F1" in cells and "cross\\_target" not in cells

@@ -46,7 +46,9 @@ def render_markdown(s) -> str:
     first = s.rows[0].entry
     level = level_pct(first.ci_level)
     main = first.main
-    others = [v for v in views_of([r.entry for r in s.rows]) if v != main]
+    others = [  # the score column already shows a score that is one view's alone
+        v for v in views_of([r.entry for r in s.rows]) if v not in (main, first.score_basis)
+    ]
     lines = [
         f"# Sweep {md(s.name)}",
         "",
@@ -142,7 +144,9 @@ def render_html(s) -> str:
     metric = label(s.metric)
     first = s.rows[0].entry
     main = s.rows[0].entry.main
-    others = [v for v in views_of([r.entry for r in s.rows]) if v != main]
+    others = [  # the score column already shows a score that is one view's alone
+        v for v in views_of([r.entry for r in s.rows]) if v not in (main, first.score_basis)
+    ]
     body = [
         f"<h1>Sweep {escape(s.name)}</h1>",
         f"<p>{escape(_selection(s))}</p>",
