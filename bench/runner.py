@@ -78,6 +78,7 @@ class FoldResult:
     fit_seconds: float
     selected: dict[str, Any] | None = None  # the setting a selecting model chose
     answers: Answers | None = None  # a model that answers (may abstain, keeps a log)
+    warned: tuple[str, ...] = ()  # the fit's convergence warnings (told once per config)
 
 
 @dataclass(frozen=True)
@@ -362,6 +363,7 @@ def fit_predict(
                 _deadline(timeout),
                 plugin_code(f"{who}: model {model_name!r}"),
                 _lean_sklearn(model_name, params),
+                _convergence_warnings() as warned,
             ):
                 reused = cache.reused_seconds if cache is not None else 0.0
                 t0 = time.perf_counter()
@@ -394,7 +396,7 @@ def fit_predict(
             raise FoldError(
                 f"{who}: model {model_name!r} failed in fit/predict: {shown(text, 160)[1:-1]}"
             ) from None
-        return validate_output(
+        result = validate_output(
             who,
             len(test),
             labels,
@@ -406,6 +408,27 @@ def fit_predict(
             selected=getattr(est, "best_setting_", None),
             answers=answers,
         )
+        return replace(result, warned=tuple(warned)) if warned else result
+
+
+@contextlib.contextmanager
+def _convergence_warnings() -> Iterator[list[str]]:
+    """The messages of the ConvergenceWarnings (scikit-learn's: liblinear, lbfgs) raised
+    in the block, kept instead of printed: a sweep of small C printed dozens of such
+    blocks, naming no config or fold; ``_collect`` tells them once per config. Every other
+    warning is issued again as it came."""
+    import warnings
+
+    kept: list[str] = []
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        yield kept
+    for w in seen:
+        if w.category.__name__ == "ConvergenceWarning":
+            text = str(w.message).strip().splitlines()
+            kept.append(text[0] if text else w.category.__name__)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
 
 
 def warm(models: list[tuple[str, dict, str, Path | None]]) -> None:
@@ -883,12 +906,26 @@ def _collect(
                     on_fold()
                 if left[ci] == 0:
                     done = [[r for r in view if r is not None] for view in fitted[ci]]
+                    if warn is not None:
+                        _tell_warnings(todo[ci].config, done, warn)
                     wall = time.perf_counter() - t0
                     output = finish(todo[ci], done, started, wall, n_jobs, threads)
                     fitted[ci] = []
                     yield output
     except WorkerDied as exc:
         raise FoldError(_dead_worker(exc, tracker, names)) from None
+
+
+def _tell_warnings(cfg: Config, done: list[list[FoldResult]], warn: Callable[[str], None]) -> None:
+    """One line for a config whose fold fits warned that they did not converge."""
+    warned = [r.warned for view in done for r in view if r.warned]
+    if warned:
+        total = sum(len(view) for view in done)
+        warn(
+            f"{shown_path(cfg.path)}: {len(warned)} of {total} fold fits did not converge "
+            f"({shown(warned[0][0], 120)[1:-1]}); its scores are those of the unconverged "
+            "fits"
+        )
 
 
 def _dead_worker(exc, tracker: Path | None, names: list[tuple[str, str]]) -> str:

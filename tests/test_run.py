@@ -370,3 +370,42 @@ def test_scikit_learn_skips_its_parameter_checks_only_for_builtin_models(model, 
         assert sklearn.get_config()["skip_parameter_validation"] is skipped
         assert sklearn.get_config()["assume_finite"] is False
     assert sklearn.get_config()["skip_parameter_validation"] is False
+
+
+PLUGIN_THAT_WARNS = """
+import warnings
+
+from sklearn.dummy import DummyClassifier
+from sklearn.exceptions import ConvergenceWarning
+
+
+class Warns(DummyClassifier):
+    def fit(self, X, y):
+        warnings.warn("did not reach the tolerance", ConvergenceWarning)
+        warnings.warn("a plug-in's own note", UserWarning)
+        return super().fit(X, y)
+
+
+def make():
+    return Warns(strategy="most_frequent")
+"""
+
+
+def test_convergence_warnings_are_one_line_per_config_and_others_pass(tmp_path, capfd):
+    """A sweep of small C printed dozens of liblinear warning blocks naming nothing."""
+    from tests.test_sources import _three_label_rows
+
+    _three_label_rows().to_csv(tmp_path / "d.csv", index=False)
+    (tmp_path / "warns.py").write_text(PLUGIN_THAT_WARNS)
+    cfg = tmp_path / "w.toml"
+    cfg.write_text(
+        '[model]\nname = "warns:make"\n[dataset]\npath = "d.csv"\n'
+        "[protocol]\nn_splits = 3\nn_repeats = 2\n"
+    )
+    with pytest.warns(UserWarning, match="a plug-in's own note"):  # issued again, as it came
+        assert main(["run", "-q", "--n-jobs", "1", str(cfg), "--out", str(tmp_path / "runs")]) == 0
+    err = capfd.readouterr().err
+    told = [line for line in err.splitlines() if "did not converge" in line]
+    assert len(told) == 1, err
+    assert "w.toml: 6 of 6 fold fits did not converge (did not reach the tolerance)" in told[0]
+    assert "ConvergenceWarning" not in err
