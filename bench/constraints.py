@@ -41,9 +41,8 @@ class Interval:
     def accepts(self, value: Any) -> bool:
         if not (_is_integer(value) if self.integer else _is_number(value)):
             return False
-        if isinstance(value, float) and not math.isfinite(
-            value
-        ):  # NaN: in no range; inf: no setting
+        # NaN is in no range; inf is no setting (nor JSON); an int of any size is finite
+        if isinstance(value, float) and not math.isfinite(value):
             return False
         lo_ok = self.low is None or (
             value >= self.low if self.closed in ("both", "left") else value > self.low

@@ -190,9 +190,7 @@ def _plan_test(cfg: Config, main: ViewPlan | None, cache: DataCache | None) -> V
             "with such rows, or set task"
         )
     labels = _run_labels(cfg, test)
-    if (
-        len(labels) < 2
-    ):  # every prediction of the one label is right: a score of 1 that means nothing
+    if len(labels) < 2:  # every prediction of that label is right: a 1.0 that means nothing
         raise ProtocolError(
             f"{cfg.path}: the [test] data holds one label of the task {cfg.task!r} "
             f"({labels[0]!r}); a score needs test rows of two labels or more: test on such "
